@@ -1,0 +1,236 @@
+"""``copyguard simulate``: batch (spec section 2) and single evaluations."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import IO, Any
+
+import click
+
+from copyguard.cli.common import (
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_PASS,
+    emit_json,
+    fail_input,
+    read_text_file,
+)
+
+
+def _policy_list(value: Any, field: str, kind: str) -> list[Any]:
+    from copyguard.policy import parse_policy
+
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{field}: expected a list of policy documents, got {type(value).__name__}")
+    return [parse_policy(doc, name=f"{field}[{i}]", kind=kind) for i, doc in enumerate(value)]  # type: ignore[arg-type]
+
+
+def evaluate_line(data: Any) -> dict[str, Any]:
+    """One batch request -> one result line (never raises for bad input)."""
+    from copyguard.evaluate import Request, evaluate_kms
+    from copyguard.policy import PolicyError, parse_policy
+
+    if not isinstance(data, dict):
+        return {"id": None, "error": f"expected a JSON object per line, got {type(data).__name__}"}
+    rid = data.get("id")
+    try:
+        for required in ("principal", "action", "resource"):
+            if not isinstance(data.get(required), str) or not data.get(required):
+                raise ValueError(f"{required}: expected a non-empty string")
+        context = data.get("context") or {}
+        if not isinstance(context, dict):
+            raise ValueError("context: expected an object of key -> string or list of strings")
+        if "key_policy" not in data:
+            raise ValueError("key_policy: missing (the KMS key policy document)")
+        key_policy = parse_policy(data["key_policy"], name="key_policy", kind="key")
+        identity = _policy_list(data.get("identity_policies"), "identity_policies", "identity")
+        scps = _policy_list(data.get("scps"), "scps", "scp")
+        rcps = _policy_list(data.get("rcps"), "rcps", "rcp")
+        request = Request(data["principal"], data["action"], data["resource"], dict(context))
+        decision = evaluate_kms(request, key_policy, identity, scps, rcps)
+    except PolicyError as exc:
+        return {"id": rid, "error": "; ".join(str(i) for i in exc.errors) or str(exc)}
+    except ValueError as exc:
+        return {"id": rid, "error": str(exc)}
+    return {"id": rid, "decision": decision.decision, "_decision": decision}
+
+
+def run_batch(stream: IO[str], out: IO[str], explain: bool) -> int:
+    errors = 0
+    write = out.write
+    for lineno, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result: dict[str, Any] = {"id": None, "error": f"line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"}
+        except RecursionError:
+            result = {"id": None, "error": f"line {lineno}: invalid JSON: nested too deeply"}
+        else:
+            try:
+                result = evaluate_line(data)
+            except Exception as exc:  # one bad line never stops the batch
+                rid = data.get("id") if isinstance(data, dict) else None
+                result = {"id": rid, "error": f"internal error: {type(exc).__name__}: {exc}"}
+        decision = result.pop("_decision", None)
+        if "error" in result:
+            errors += 1
+        elif explain and decision is not None:
+            result["summary"] = decision.summary
+            result["explanation"] = decision.explain()
+        write(json.dumps(result, ensure_ascii=False) + "\n")
+    out.flush()
+    return EXIT_INPUT if errors else EXIT_PASS
+
+
+_CTX_RE = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
+
+
+def parse_context(items: tuple[str, ...]) -> dict[str, str | list[str]]:
+    ctx: dict[str, str | list[str]] = {}
+    for item in items:
+        m = _CTX_RE.match(item)
+        if not m:
+            fail_input(f"--context {item!r}: expected KEY=VALUE (repeat a key, or VALUE as a JSON list, for several values)")
+        key, value = m.group(1).strip(), m.group(2)
+        parsed: str | list[str] = value
+        if value.startswith("["):
+            try:
+                loaded = json.loads(value)
+            except json.JSONDecodeError:
+                fail_input(f"--context {key}: value starts with '[' but is not a JSON list of strings")
+            if not isinstance(loaded, list) or not all(isinstance(v, str) for v in loaded):
+                fail_input(f"--context {key}: expected a JSON list of strings")
+            parsed = loaded
+        if key in ctx:
+            prev = ctx[key]
+            ctx[key] = (prev if isinstance(prev, list) else [prev]) + (parsed if isinstance(parsed, list) else [parsed])
+        else:
+            ctx[key] = parsed
+    return ctx
+
+
+def load_policy_file(path: str, kind: str, what: str) -> Any:
+    from copyguard.policy import PolicyError, parse_policy
+
+    text = read_text_file(path, what)
+    try:
+        return parse_policy(text, name=path, kind=kind)  # type: ignore[arg-type]
+    except PolicyError as exc:
+        lines = "\n  ".join(str(i) for i in exc.issues if i.severity == "error")
+        fail_input(f"{what} is not valid:\n  {lines}")
+
+
+def infer_key_account(policy: Any) -> str | None:
+    """The key's own account, from the usual administrator statement (root gets kms:*)."""
+    for st in policy.statements:
+        if st.effect != "Allow" or st.principal is None or st.principal_negated or st.conditions:
+            continue
+        if not st.actions or st.actions_negated:
+            continue
+        if not any(a.lower() in ("kms:*", "*", "kms:putkeypolicy") for a in st.actions):
+            continue
+        for kind, value in st.principal.entries:
+            if kind == "AWS":
+                if value.isdigit():
+                    return str(value)
+                if value.endswith(":root"):
+                    return str(value.split(":")[4])
+    return None
+
+
+@click.command("simulate")
+@click.option("--batch", "batch", metavar="FILE|-", help="JSON Lines requests (spec section 2).")
+@click.option("--explain/--no-explain", default=False, help="Batch: add the explanation to each line.")
+@click.option("--key-policy", "key_policy", metavar="FILE", help="The KMS key policy (JSON).")
+@click.option("--principal", metavar="ARN", help="The calling principal (ARN, account ID or service).")
+@click.option("--action", metavar="ACTION", help="The KMS action, e.g. kms:CreateGrant.")
+@click.option("--resource", "--key-arn", "resource", metavar="ARN", help="The key ARN.")
+@click.option("--context", "context", multiple=True, metavar="K=V", help="A request context value (repeatable).")
+@click.option("--identity-policy", "identity_policies", multiple=True, metavar="FILE", help="An IAM policy of the principal (repeatable).")
+@click.option("--scp", "scps", multiple=True, metavar="FILE", help="An SCP that applies (repeatable).")
+@click.option("--rcp", "rcps", multiple=True, metavar="FILE", help="An RCP that applies (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def simulate(
+    batch: str | None,
+    explain: bool,
+    key_policy: str | None,
+    principal: str | None,
+    action: str | None,
+    resource: str | None,
+    context: tuple[str, ...],
+    identity_policies: tuple[str, ...],
+    scps: tuple[str, ...],
+    rcps: tuple[str, ...],
+    fmt: str,
+) -> int:
+    """Evaluate KMS requests against a key policy, IAM policies, SCPs and RCPs.
+
+    Batch: one JSON request per line in, one {"id", "decision"} line out, same order.
+    Single: prints the decision and why each statement did or did not apply.
+    Exit codes: batch 0 (2 if any line was invalid); single 0 allowed, 1 denied, 2 bad input.
+    """
+    if batch:
+        if key_policy or principal or action:
+            fail_input("--batch cannot be combined with --key-policy/--principal/--action")
+        if batch == "-":
+            return run_batch(sys.stdin, sys.stdout, explain)
+        try:
+            with open(batch, encoding="utf-8-sig") as fh:
+                return run_batch(fh, sys.stdout, explain)
+        except FileNotFoundError:
+            fail_input(f"{batch}: batch file not found")
+        except UnicodeDecodeError as exc:
+            fail_input(f"{batch}: not UTF-8 text ({exc.reason})")
+        except IsADirectoryError:
+            fail_input(f"{batch}: expected a file, got a directory")
+    missing = [n for n, v in (("--key-policy", key_policy), ("--principal", principal), ("--action", action)) if not v]
+    if missing:
+        fail_input(f"missing {', '.join(missing)} (or use --batch FILE)")
+    assert key_policy and principal and action
+    from copyguard.evaluate import Request, evaluate_kms
+
+    kp = load_policy_file(key_policy, "key", f"key policy {key_policy}")
+    ids = [load_policy_file(p, "identity", f"identity policy {p}") for p in identity_policies]
+    scp_list = [load_policy_file(p, "scp", f"SCP {p}") for p in scps]
+    rcp_list = [load_policy_file(p, "rcp", f"RCP {p}") for p in rcps]
+    ctx = parse_context(context)
+    notes: list[str] = []
+    if not resource:
+        account = infer_key_account(kp) or "000000000000"
+        resource = f"arn:aws:kms:us-east-1:{account}:key/00000000-0000-0000-0000-000000000000"
+        notes.append(f"no --key-arn given: assumed a key in account {account} ({resource})")
+    try:
+        request = Request(principal, action, resource, ctx)
+    except ValueError as exc:
+        fail_input(str(exc))
+    decision = evaluate_kms(request, kp, ids, scp_list, rcp_list)
+    if fmt == "json":
+        out = {"request": {"principal": principal, "action": action, "resource": resource, "context": ctx}}
+        out.update(decision.explain())
+        out["notes"] = notes + out["notes"]
+        emit_json(out)
+    else:
+        _print_text(decision, notes)
+    return EXIT_PASS if decision.allowed else EXIT_FAIL
+
+
+def _print_text(decision: Any, notes: list[str]) -> None:
+    req = decision.request
+    mark = {"allowed": "ALLOWED", "implicit_deny": "DENIED (implicit)", "explicit_deny": "DENIED (explicit)"}
+    click.echo(f"{mark[decision.decision]}: {req.principal} {req.action} on {req.resource}")
+    click.echo(f"  why: {decision.summary}")
+    for note in notes + decision.notes:
+        click.echo(f"  note: {note}")
+    click.echo("  statements:")
+    for r in decision.statements():
+        status = "applies" if r.applies else "does not apply"
+        label = f"{r.policy} {r.statement.label} [{r.statement.effect}]"
+        click.echo(f"    - {label}: {status}" + (" (through the account's IAM policies)" if r.applies and r.principal == "account" else ""))
+        for reason in r.reasons:
+            click.echo(f"        {reason}")

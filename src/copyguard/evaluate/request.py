@@ -1,0 +1,129 @@
+"""The request being authorized, and who its principal is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ContextValue = str | list[str]
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalInfo:
+    """What evaluation needs to know about the calling principal."""
+
+    arn: str
+    kind: str  # "root", "user", "role", "assumed-role", "service", "federated", "other"
+    account: str | None
+    role_name: str | None = None  # for roles and assumed-role sessions
+    role_path: str | None = None  # for roles (not knowable from a session ARN)
+    partition: str = "aws"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
+
+    @property
+    def is_service_linked_role(self) -> bool:
+        return self.kind == "role" and (self.role_path or "").startswith("/aws-service-role/")
+
+    @property
+    def role_arn(self) -> str | None:
+        """The IAM role ARN behind a role or a session (sessions lose the role's path)."""
+        if self.kind == "role":
+            return self.arn
+        if self.kind == "assumed-role" and self.account and self.role_name:
+            return f"arn:{self.partition}:iam::{self.account}:role/{self.role_name}"
+        return None
+
+
+def parse_principal(principal: str) -> PrincipalInfo:
+    if _ACCOUNT_RE.match(principal):
+        return PrincipalInfo(f"arn:aws:iam::{principal}:root", "root", principal)
+    if not principal.startswith("arn:"):
+        if principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
+            return PrincipalInfo(principal, "service", None)
+        return PrincipalInfo(principal, "other", None)
+    parts = principal.split(":", 5)
+    if len(parts) != 6:
+        return PrincipalInfo(principal, "other", None)
+    _, partition, service, _region, account, resource = parts
+    account_id = account or None
+    if service == "iam":
+        if resource == "root":
+            return PrincipalInfo(principal, "root", account_id, partition=partition)
+        if resource.startswith("role/"):
+            path_and_name = resource[len("role/") :]
+            path, _, name = path_and_name.rpartition("/")
+            return PrincipalInfo(
+                principal, "role", account_id, name, "/" + path + "/" if path else "/", partition
+            )
+        if resource.startswith("user/"):
+            return PrincipalInfo(principal, "user", account_id, partition=partition)
+        if resource.startswith("federated-user/"):
+            return PrincipalInfo(principal, "federated", account_id, partition=partition)
+        return PrincipalInfo(principal, "other", account_id, partition=partition)
+    if service == "sts":
+        if resource.startswith("assumed-role/"):
+            role_name = resource.split("/")[1] if resource.count("/") >= 1 else None
+            return PrincipalInfo(principal, "assumed-role", account_id, role_name, None, partition)
+        if resource.startswith("federated-user/"):
+            return PrincipalInfo(principal, "federated", account_id, partition=partition)
+    return PrincipalInfo(principal, "other", account_id, partition=partition)
+
+
+def account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[4]:
+        return parts[4]
+    return None
+
+
+@dataclass(slots=True)
+class Request:
+    """One authorization question. ``context`` keys are matched case-insensitively."""
+
+    principal: str
+    action: str
+    resource: str
+    context: dict[str, ContextValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.principal, str) or not self.principal:
+            raise ValueError("principal must be a non-empty string")
+        if not isinstance(self.action, str) or ":" not in self.action:
+            raise ValueError("action must look like service:Action")
+        if not isinstance(self.resource, str) or not self.resource:
+            raise ValueError("resource must be a non-empty string")
+        if not isinstance(self.context, dict):
+            raise ValueError("context must be an object")
+        for key, value in self.context.items():
+            if not isinstance(key, str):
+                raise ValueError("context keys must be strings")
+            if isinstance(value, list):
+                if not all(isinstance(v, str) for v in value):
+                    raise ValueError(f"context value for {key!r} must be a string or a list of strings")
+            elif not isinstance(value, str):
+                raise ValueError(f"context value for {key!r} must be a string or a list of strings")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Request:
+        return cls(
+            principal=data.get("principal"),  # type: ignore[arg-type]
+            action=data.get("action"),  # type: ignore[arg-type]
+            resource=data.get("resource"),  # type: ignore[arg-type]
+            context=dict(data.get("context") or {}),
+        )
+
+
+def build_context(request: Request, principal: PrincipalInfo) -> dict[str, ContextValue]:
+    """The lower-cased request context, with the three derivable keys added when missing."""
+    ctx: dict[str, ContextValue] = {k.lower(): v for k, v in request.context.items()}
+    if principal.account and not principal.is_service:
+        ctx.setdefault("aws:principalaccount", principal.account)
+        ctx.setdefault("kms:calleraccount", principal.account)
+        arn = principal.role_arn or principal.arn
+        ctx.setdefault("aws:principalarn", arn)
+    return ctx

@@ -1,0 +1,1 @@
+"""Service-specific authorization rules (one module per service)."""

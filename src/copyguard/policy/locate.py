@@ -1,0 +1,120 @@
+"""Map JSON paths (``Statement[2].Condition.Bool``) to line and column in the source text.
+
+Only used when something must be reported, so the normal parse path stays on the fast C
+``json`` decoder. The scanner below walks the text once and records where every value
+starts; it assumes the text is valid JSON (it is only called after ``json.loads`` succeeded).
+"""
+
+from __future__ import annotations
+
+_WS = " \t\r\n"
+
+
+def _path_join(base: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{base}[{part}]"
+    return f"{base}.{part}" if base else part
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.found: dict[str, int] = {}
+
+    def ws(self) -> None:
+        text, i = self.text, self.i
+        while i < len(text) and text[i] in _WS:
+            i += 1
+        self.i = i
+
+    def string(self) -> str:
+        text = self.text
+        start = self.i
+        i = start + 1
+        while True:
+            c = text[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                break
+            i += 1
+        self.i = i + 1
+        import json
+
+        value: str = json.loads(text[start : i + 1])
+        return value
+
+    def value(self, path: str) -> None:
+        self.ws()
+        self.found.setdefault(path, self.i)
+        c = self.text[self.i]
+        if c == "{":
+            self.i += 1
+            self.ws()
+            if self.text[self.i] == "}":
+                self.i += 1
+                return
+            while True:
+                self.ws()
+                key_pos = self.i
+                key = self.string()
+                self.found.setdefault(_path_join(path, key), key_pos)
+                self.ws()
+                self.i += 1  # colon
+                self.value(_path_join(path, key))
+                self.ws()
+                c = self.text[self.i]
+                self.i += 1
+                if c == "}":
+                    return
+        elif c == "[":
+            self.i += 1
+            self.ws()
+            if self.text[self.i] == "]":
+                self.i += 1
+                return
+            index = 0
+            while True:
+                self.value(_path_join(path, index))
+                self.ws()
+                c = self.text[self.i]
+                self.i += 1
+                index += 1
+                if c == "]":
+                    return
+        elif c == '"':
+            self.string()
+        else:
+            text, i = self.text, self.i
+            while i < len(text) and text[i] not in ",]}" + _WS:
+                i += 1
+            self.i = i
+
+
+def json_positions(text: str) -> dict[str, tuple[int, int]]:
+    """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``."""
+    scanner = _Scanner(text)
+    try:
+        scanner.value("")
+    except (IndexError, ValueError):
+        pass  # partial map is still useful
+    return {path: offset_to_line_col(text, offset) for path, offset in scanner.found.items()}
+
+
+def offset_to_line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def locate(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
+    """The position of ``path`` or of its nearest ancestor that has one."""
+    while True:
+        if path in positions:
+            return positions[path]
+        if not path:
+            return None
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""

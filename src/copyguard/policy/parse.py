@@ -1,0 +1,469 @@
+"""Parse and validate policy documents (grammar only; catalogue checks live in evaluate.lint)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from copyguard.policy.grammar import parse_operator
+from copyguard.policy.locate import json_positions, locate
+from copyguard.policy.model import (
+    PRINCIPAL_TYPES,
+    Condition,
+    Issue,
+    Policy,
+    PolicyError,
+    PolicyKind,
+    Principals,
+    Severity,
+    Statement,
+)
+
+KEY_POLICY_MAX_BYTES = 32768
+VERSIONS = ("2012-10-17", "2008-10-17")
+_STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
+_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]*)$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
+
+
+def _kms_char_ok(ch: str) -> bool:
+    o = ord(ch)
+    return o in (9, 10, 13) or 0x20 <= o <= 0x7E or 0xA1 <= o <= 0xFF or o == 0xA0
+
+
+class _Collector:
+    def __init__(self, source: str | None, text: str | None) -> None:
+        self.source = source
+        self.text = text
+        self.issues: list[Issue] = []
+        self._positions: dict[str, tuple[int, int]] | None = None
+
+    def add(self, severity: Severity, path: str, message: str, code: str = "") -> None:
+        line = column = None
+        if self.text is not None:
+            if self._positions is None:
+                self._positions = json_positions(self.text)
+            pos = locate(self._positions, path)
+            if pos:
+                line, column = pos
+        self.issues.append(Issue(severity, path, message, line, column, self.source, code))
+
+    def error(self, path: str, message: str) -> None:
+        self.add("error", path, message)
+
+    def warn(self, path: str, message: str, code: str = "") -> None:
+        self.add("warning", path, message, code)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _strings(value: Any, path: str, c: _Collector, what: str) -> tuple[str, ...] | None:
+    """A string or a non-empty list of strings."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        out: list[str] = []
+        ok = True
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                c.error(f"{path}[{i}]", f"expected a string in {what}, got {_type_name(item)}")
+                ok = False
+        if not value:
+            c.error(path, f"{what} must not be an empty list")
+            return None
+        return tuple(out) if ok else None
+    c.error(path, f"expected a string or a list of strings for {what}, got {_type_name(value)}")
+    return None
+
+
+def _condition_value(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return None
+
+
+def _parse_principal(value: Any, path: str, c: _Collector) -> Principals | None:
+    if isinstance(value, str):
+        if value == "*":
+            return Principals(True, ())
+        c.error(path, 'a Principal string must be "*"; use {"AWS": "..."} for an ARN or account')
+        return None
+    if not isinstance(value, dict):
+        c.error(path, f'expected "*" or an object of principal types, got {_type_name(value)}')
+        return None
+    if not value:
+        c.error(path, "the principal object is empty")
+        return None
+    entries: list[tuple[str, str]] = []
+    wildcard = False
+    ok = True
+    for ptype, raw in value.items():
+        ppath = f"{path}.{ptype}"
+        if ptype not in PRINCIPAL_TYPES:
+            c.error(ppath, f"unknown principal type {ptype!r}; expected one of {', '.join(PRINCIPAL_TYPES)}")
+            ok = False
+            continue
+        items = _strings(raw, ppath, c, f"{ptype} principals")
+        if items is None:
+            ok = False
+            continue
+        for i, item in enumerate(items):
+            ipath = ppath if isinstance(raw, str) else f"{ppath}[{i}]"
+            if ptype == "AWS":
+                if item == "*":
+                    wildcard = True
+                    continue
+                if not (_ACCOUNT_RE.match(item) or item.startswith("arn:")):
+                    c.error(ipath, f"invalid AWS principal {item!r}: expected an account ID or an ARN")
+                    ok = False
+                    continue
+                if "*" in item or "?" in item:
+                    c.error(
+                        ipath,
+                        f"wildcards are not allowed inside a principal ARN ({item!r}); use "
+                        '"*" with an aws:PrincipalArn condition',
+                    )
+                    ok = False
+                    continue
+            elif ptype == "Service" and ("*" in item or not item):
+                c.error(ipath, f"invalid service principal {item!r}")
+                ok = False
+                continue
+            entries.append((ptype, item))
+    if not ok:
+        return None
+    return Principals(wildcard, tuple(entries))
+
+
+def _parse_conditions(value: Any, path: str, c: _Collector) -> tuple[Condition, ...] | None:
+    if not isinstance(value, dict):
+        c.error(path, f"expected an object of condition operators, got {_type_name(value)}")
+        return None
+    out: list[Condition] = []
+    ok = True
+    for op, block in value.items():
+        opath = f"{path}.{op}"
+        spec = parse_operator(op)
+        if spec is None:
+            c.error(opath, f"unknown condition operator {op!r}")
+            ok = False
+            continue
+        if not isinstance(block, dict):
+            c.error(opath, f"expected an object of condition keys, got {_type_name(block)}")
+            ok = False
+            continue
+        if not block:
+            c.warn(opath, "the condition operator has no keys")
+        for key, raw in block.items():
+            kpath = f"{opath}.{key}"
+            if not isinstance(key, str) or not key:
+                c.error(kpath, "a condition key must be a non-empty string")
+                ok = False
+                continue
+            raw_items = raw if isinstance(raw, list) else [raw]
+            values: list[str] = []
+            for i, item in enumerate(raw_items):
+                v = _condition_value(item)
+                if v is None:
+                    ipath = f"{kpath}[{i}]" if isinstance(raw, list) else kpath
+                    c.error(ipath, f"expected a string, number or boolean, got {_type_name(item)}")
+                    ok = False
+                    continue
+                values.append(v)
+            if isinstance(raw, list) and not raw:
+                c.warn(kpath, "an empty value list: this condition can never match a value")
+            if spec.family == "Null":
+                for i, v in enumerate(values):
+                    if v.lower() not in ("true", "false"):
+                        ipath = f"{kpath}[{i}]" if isinstance(raw, list) else kpath
+                        c.error(ipath, f'Null takes "true" or "false", got {v!r}')
+                        ok = False
+            out.append(Condition(op, key, tuple(values), kpath))
+    return tuple(out) if ok else None
+
+
+def _parse_statement(
+    raw: Any, index: int, path: str, kind: PolicyKind, c: _Collector
+) -> Statement | None:
+    if not isinstance(raw, dict):
+        c.error(path, f"a statement must be an object, got {_type_name(raw)}")
+        return None
+    ok = True
+    for key in raw:
+        if key not in _STATEMENT_KEYS:
+            c.error(f"{path}.{key}", f"unknown statement element {key!r}")
+            ok = False
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        c.error(f"{path}.Sid", f"Sid must be a string, got {_type_name(sid)}")
+        ok = False
+        sid = None
+    elif isinstance(sid, str) and not _SID_RE.match(sid):
+        c.warn(f"{path}.Sid", f"Sid {sid!r} has characters IAM does not allow in a Sid")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        if "Effect" not in raw:
+            c.error(path, "missing required element Effect")
+        else:
+            c.error(f"{path}.Effect", f'Effect must be "Allow" or "Deny", got {effect!r}')
+        ok = False
+
+    principal: Principals | None = None
+    negated_p = False
+    if "Principal" in raw and "NotPrincipal" in raw:
+        c.error(path, "a statement cannot have both Principal and NotPrincipal")
+        ok = False
+    elif "Principal" in raw or "NotPrincipal" in raw:
+        elem = "Principal" if "Principal" in raw else "NotPrincipal"
+        negated_p = elem == "NotPrincipal"
+        if kind == "identity":
+            c.error(f"{path}.{elem}", f"an identity policy cannot contain {elem}")
+            ok = False
+        else:
+            principal = _parse_principal(raw[elem], f"{path}.{elem}", c)
+            if principal is None:
+                ok = False
+            elif kind == "rcp" and not (principal.wildcard and not principal.entries):
+                c.error(f"{path}.{elem}", 'a resource control policy only accepts Principal "*"')
+                ok = False
+    elif kind in ("key", "resource", "rcp"):
+        c.error(path, "missing required element Principal (a key policy statement must name who it applies to)")
+        ok = False
+
+    actions: tuple[str, ...] | None = None
+    negated_a = False
+    if "Action" in raw and "NotAction" in raw:
+        c.error(path, "a statement cannot have both Action and NotAction")
+        ok = False
+    elif "Action" in raw or "NotAction" in raw:
+        elem = "Action" if "Action" in raw else "NotAction"
+        negated_a = elem == "NotAction"
+        actions = _strings(raw[elem], f"{path}.{elem}", c, elem)
+        if actions is None:
+            ok = False
+        else:
+            for i, a in enumerate(actions):
+                apath = f"{path}.{elem}" if isinstance(raw[elem], str) else f"{path}.{elem}[{i}]"
+                if not _ACTION_RE.match(a):
+                    c.error(apath, f"invalid action {a!r}: expected service:Action, wildcards allowed")
+                    ok = False
+    elif kind == "key":
+        c.warn(path, "no Action or NotAction: KMS accepts this statement but it never applies", "no-action")
+    else:
+        c.error(path, "missing required element Action or NotAction")
+        ok = False
+
+    resources: tuple[str, ...] | None = None
+    negated_r = False
+    if "Resource" in raw and "NotResource" in raw:
+        c.error(path, "a statement cannot have both Resource and NotResource")
+        ok = False
+    elif "Resource" in raw or "NotResource" in raw:
+        elem = "Resource" if "Resource" in raw else "NotResource"
+        negated_r = elem == "NotResource"
+        resources = _strings(raw[elem], f"{path}.{elem}", c, elem)
+        if resources is None:
+            ok = False
+    elif kind == "key":
+        c.warn(path, "no Resource: KMS accepts this statement but it never applies", "no-resource")
+    elif kind in ("identity", "resource"):
+        c.error(path, "missing required element Resource or NotResource")
+        ok = False
+    else:
+        resources = ("*",)  # SCPs and RCPs may omit Resource (it defaults to "*")
+
+    conditions: tuple[Condition, ...] = ()
+    if "Condition" in raw:
+        parsed = _parse_conditions(raw["Condition"], f"{path}.Condition", c)
+        if parsed is None:
+            ok = False
+        else:
+            conditions = parsed
+    if not ok:
+        return None
+    assert effect in ("Allow", "Deny")
+    return Statement(
+        index=index,
+        path=path,
+        sid=sid,
+        effect=effect,
+        principal=principal,
+        principal_negated=negated_p,
+        actions=actions,
+        actions_negated=negated_a,
+        resources=resources,
+        resources_negated=negated_r,
+        conditions=conditions,
+        raw=raw,
+    )
+
+
+def _validate_document(
+    doc: Any, kind: PolicyKind, name: str, c: _Collector, size: int
+) -> Policy | None:
+    if not isinstance(doc, dict):
+        c.error("", f"a policy document must be a JSON object, got {_type_name(doc)}")
+        return None
+    ok = True
+    for key in doc:
+        if key not in ("Version", "Id", "Statement"):
+            c.error(key, f"unknown top-level element {key!r}; expected Version, Id, Statement")
+            ok = False
+    version = doc.get("Version")
+    if "Version" not in doc:
+        c.warn("", 'no Version: policy variables are not interpreted; use "2012-10-17"', "no-version")
+    elif version not in VERSIONS:
+        c.error("Version", f'Version must be "2012-10-17" or "2008-10-17", got {version!r}')
+        ok = False
+    elif version == "2008-10-17":
+        c.warn("Version", 'Version "2008-10-17": policy variables are read as literal text', "old-version")
+    if "Id" in doc and not isinstance(doc["Id"], str):
+        c.error("Id", f"Id must be a string, got {_type_name(doc['Id'])}")
+        ok = False
+    if "Statement" not in doc:
+        c.error("", "missing required element Statement")
+        return None
+    raw_statements = doc["Statement"]
+    single = isinstance(raw_statements, dict)
+    if single:
+        raw_list = [raw_statements]
+    elif isinstance(raw_statements, list):
+        raw_list = raw_statements
+        if not raw_list:
+            c.warn("Statement", "the policy has no statements: it allows nothing", "empty")
+    else:
+        c.error("Statement", f"Statement must be an object or a list, got {_type_name(raw_statements)}")
+        return None
+    statements: list[Statement] = []
+    seen_sids: dict[str, str] = {}
+    for i, raw in enumerate(raw_list):
+        path = "Statement" if single else f"Statement[{i}]"
+        st = _parse_statement(raw, i, path, kind, c)
+        if st is None:
+            ok = False
+            continue
+        if st.sid:
+            if st.sid in seen_sids:
+                c.error(f"{path}.Sid", f"duplicate Sid {st.sid!r} (also at {seen_sids[st.sid]})")
+                ok = False
+            else:
+                seen_sids[st.sid] = path
+        statements.append(st)
+    if kind == "key" and size > KEY_POLICY_MAX_BYTES:
+        c.error("", f"the key policy is {size} bytes; KMS allows at most {KEY_POLICY_MAX_BYTES}")
+        ok = False
+    if not ok:
+        return None
+    warnings = tuple(i for i in c.issues if i.severity == "warning")
+    return Policy(
+        document=doc,
+        statements=tuple(statements),
+        version=version if isinstance(version, str) else None,
+        kind=kind,
+        name=name,
+        warnings=warnings,
+        size=size,
+    )
+
+
+def _check_kms_charset(text: str, c: _Collector) -> None:
+    for offset, ch in enumerate(text):
+        if not _kms_char_ok(ch):
+            line = text.count("\n", 0, offset) + 1
+            col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            c.issues.append(
+                Issue(
+                    "error",
+                    "",
+                    f"character U+{ord(ch):04X} is not allowed in a key policy (printable ASCII, "
+                    "Latin-1 Supplement, tab, LF and CR only)",
+                    line,
+                    col,
+                    c.source,
+                )
+            )
+            return
+
+
+def parse_policy(
+    source: dict[str, Any] | str | bytes | Path,
+    *,
+    name: str | None = None,
+    kind: PolicyKind = "key",
+) -> Policy:
+    """Parse a policy from a dict, JSON text, bytes or a file path; raise PolicyError if invalid."""
+    text: str | None = None
+    label = name
+    if isinstance(source, Path):
+        label = label or str(source)
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise PolicyError([Issue("error", "", f"cannot read file: {exc.strerror or exc}", source=label)], label) from None
+        source = data
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PolicyError([Issue("error", "", f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=label)], label) from None
+    c = _Collector(label, None)
+    if isinstance(source, str):
+        text = source
+        c.text = text
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(
+                [Issue("error", "", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, label)], label
+            ) from None
+        except RecursionError:
+            raise PolicyError([Issue("error", "", "invalid JSON: nested too deeply", source=label)], label) from None
+        size = len(text.encode("utf-8"))
+    else:
+        doc = source
+        try:
+            text_form = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise PolicyError([Issue("error", "", f"not a JSON document: {exc}", source=label)], label) from None
+        size = len(text_form.encode("utf-8"))
+        if kind == "key":
+            _check_kms_charset(text_form, c)
+    if kind == "key" and text is not None:
+        _check_kms_charset(text, c)
+    policy = _validate_document(doc, kind, label or "policy", c, size)
+    if policy is None or any(i.severity == "error" for i in c.issues):
+        raise PolicyError(c.issues, label)
+    return policy
