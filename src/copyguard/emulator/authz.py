@@ -6,6 +6,7 @@ is evaluated.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -14,6 +15,13 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ALLOWED = "allowed"
+
+
+def _parameters(func: Any) -> frozenset[str]:
+    try:
+        return frozenset(inspect.signature(func).parameters)
+    except (TypeError, ValueError):  # pragma: no cover
+        return frozenset()
 
 
 class Authorizer:
@@ -100,9 +108,10 @@ class Authorizer:
             "resource_policy": policy,
             "identity_policies": self._parse_many(identity_policies, "identity", "identity"),
         }
-        if scps:
+        accepted = _parameters(evaluate_resource_policy)
+        if scps and "scps" in accepted:
             kwargs["scps"] = self._parse_many(scps, "scp", "scp")
-        if rcps:
+        if rcps and "rcps" in accepted:
             kwargs["rcps"] = self._parse_many(rcps, "rcp", "rcp")
         result = evaluate_resource_policy(
             Request(principal=principal, action=action, resource=resource_arn, context=context),

@@ -52,8 +52,7 @@ def secret_key_for(account: str) -> str:
 # --- AWS's copy-job status messages (facts sheet, sections 4 and 5) -------------------------
 
 MSG_NOT_SAME_ORG = (
-    "Copy job failed. Both source and destination account must be a member of the same "
-    "organization"
+    "Copy job failed. Both source and destination account must be a member of the same organization"
 )
 MSG_XACCT_DISABLED = (
     "Copy job failed. Cross-account copy feature is not enabled for the current organization."
@@ -73,9 +72,7 @@ MSG_RDS_KEY = (
     "The source snapshot KMS key [{key}] does not exist, is not enabled or you do not have "
     "permissions to access it."
 )
-MSG_KMS_GENERIC = (
-    "KMS key is either disabled or pending deletion or access to KMS key is denied"
-)
+MSG_KMS_GENERIC = "KMS key is either disabled or pending deletion or access to KMS key is denied"
 MSG_RETENTION = (
     "Copy job failed. The retention specified in the job is not within the range specified "
     "for the target Backup Vault."

@@ -3,6 +3,7 @@ Organizations say about an account. Every function here reads moto state directl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.parse
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ class Caller:
 def caller_for_access_key(access_key: str) -> Caller | None:
     """The account and principal that own ``access_key``, or None if no account knows it."""
     for account_id, by_partition in list(iam_backends.items()):
-        backend = by_partition[PARTITION] if PARTITION in by_partition else None
+        backend = by_partition.get(PARTITION, None)
         if backend is None:
             continue
         key = backend.access_keys.get(access_key)
@@ -198,10 +199,8 @@ def identity_policies(principal_arn: str) -> list[dict[str, Any]] | None:
     holders = [entity]
     if ":user/" in principal_arn:
         account = principal_arn.split(":")[4]
-        try:
+        with contextlib.suppress(Exception):
             holders.extend(_iam(account).get_groups_for_user(entity.name))
-        except Exception:
-            pass
     for holder in holders:
         for raw in (getattr(holder, "policies", {}) or {}).values():
             doc = _doc(raw)

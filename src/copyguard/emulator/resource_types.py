@@ -41,53 +41,40 @@ _FALLBACK: dict[str, TypeInfo] = {
         TypeInfo("VirtualMachine", True, True, True, "backup", "generic", "VirtualMachine"),
         TypeInfo("Timestream", True, True, True, "backup", "generic", "Timestream"),
         TypeInfo("CloudFormation", True, True, True, "backup", "generic", "CloudFormation"),
-        TypeInfo(
-            "SAP HANA on Amazon EC2", True, True, True, "backup", "generic", "SAP HANA"
-        ),
+        TypeInfo("SAP HANA on Amazon EC2", True, True, True, "backup", "generic", "SAP HANA"),
     )
 }
 
 
 def _from_knowledge(name: str) -> TypeInfo | None:
-    """Ask copyguard.knowledge, if it has resource-type data; None when it cannot say."""
+    """copyguard.knowledge's answer; a fact it leaves "depends"/"unconfirmed" is taken from the
+    fallback table (the 2023 documentation), so the emulator always behaves definitely."""
     try:
-        from copyguard import knowledge
+        from copyguard.knowledge import resource_type
     except ImportError:  # pragma: no cover - knowledge is part of the core package
         return None
-    getter = getattr(knowledge, "resource_type", None) or getattr(
-        knowledge, "get_resource_type", None
-    )
-    if getter is None:
-        return None
     try:
-        data = getter(name)
-    except Exception:  # unknown type, or data not available: fall back
+        info = resource_type(name)
+    except Exception:  # data not loadable: fall back
         return None
-    if data is None:
+    if info is None:
         return None
-    base = _FALLBACK.get(name)
+    canonical = info.variant_of or info.name
+    base = _FALLBACK.get(info.name) or _FALLBACK.get(canonical)
 
-    def attr(*names: str, default: object = None) -> object:
-        for n in names:
-            if isinstance(data, dict) and n in data:
-                return data[n]
-            if hasattr(data, n):
-                return getattr(data, n)
-        return default
+    def pick(value: object, fallback: bool) -> bool:
+        return value if isinstance(value, bool) else fallback
 
-    fully = attr("fully_managed", default=base.fully_managed if base else None)
-    xacct = attr("cross_account_copy", "cross_account", default=None)
-    both = attr("cross_region_and_account", "cross_region_and_account_copy", default=None)
-    if not isinstance(fully, bool):
-        return None
+    fully = pick(info.fully_managed, base.fully_managed if base else True)
     return TypeInfo(
         name=name,
         fully_managed=fully,
-        cross_account=xacct if isinstance(xacct, bool) else (base.cross_account if base else True),
-        cross_region_and_account=both
-        if isinstance(both, bool)
-        else (base.cross_region_and_account if base else True),
-        via_service=base.via_service if base else ("backup" if fully else "ec2"),
+        cross_account=pick(info.cross_account_copy, base.cross_account if base else True),
+        cross_region_and_account=pick(
+            info.cross_region_and_account_single_copy,
+            base.cross_region_and_account if base else True,
+        ),
+        via_service=info.via_service or (base.via_service if base else "backup"),
         key_family=base.key_family if base else "generic",
         label=base.label if base else name,
     )

@@ -1,4 +1,10 @@
-"""The request being authorized, and who its principal is."""
+"""The request being authorized, and who its principal is.
+
+A request's principal is one identity, but AWS evaluates some policy elements against the
+whole chain of identities behind it: the account, then the role or user, then the session
+(IAM User Guide, "AWS JSON policy elements: NotPrincipal"). :class:`PrincipalInfo` keeps
+that chain (:attr:`PrincipalInfo.identities`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,11 @@ from typing import Any
 
 ContextValue = str | list[str]
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
+# a request names one concrete action: service:Action, no wildcards
+_REQUEST_ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Service-linked role names are "AWSServiceRoleFor..." (IAM User Guide, "Using
+# service-linked roles"); a session ARN loses the role's /aws-service-role/ path.
+_SLR_NAME_PREFIX = "awsservicerolefor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +38,11 @@ class PrincipalInfo:
 
     @property
     def is_service_linked_role(self) -> bool:
-        return self.kind == "role" and (self.role_path or "").startswith("/aws-service-role/")
+        if self.kind == "role":
+            return (self.role_path or "").startswith("/aws-service-role/")
+        if self.kind == "assumed-role":
+            return (self.role_name or "").lower().startswith(_SLR_NAME_PREFIX)
+        return False
 
     @property
     def role_arn(self) -> str | None:
@@ -38,12 +53,28 @@ class PrincipalInfo:
             return f"arn:{self.partition}:iam::{self.account}:role/{self.role_name}"
         return None
 
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """The identity chain AWS may check, broadest first: ``("account", "role",
+        "session")`` for a role session, ``("account", "user")`` for an IAM user,
+        ``("account",)`` for the root user, ``("service",)`` for a service principal."""
+        if self.kind == "service":
+            return ("service",)
+        if self.kind == "root":
+            return ("account",)
+        if self.kind == "assumed-role":
+            return ("account", "role", "session")
+        if self.account:
+            return ("account", "self")
+        return ("self",)
+
 
 def parse_principal(principal: str) -> PrincipalInfo:
+    """Classify a request principal: an ARN, a bare account ID (the root user) or a service."""
     if _ACCOUNT_RE.match(principal):
         return PrincipalInfo(f"arn:aws:iam::{principal}:root", "root", principal)
     if not principal.startswith("arn:"):
-        if principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
+        if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
             return PrincipalInfo(principal, "service", None)
         return PrincipalInfo(principal, "other", None)
     parts = principal.split(":", 5)
@@ -62,12 +93,11 @@ def parse_principal(principal: str) -> PrincipalInfo:
             )
         if resource.startswith("user/"):
             return PrincipalInfo(principal, "user", account_id, partition=partition)
-        if resource.startswith("federated-user/"):
-            return PrincipalInfo(principal, "federated", account_id, partition=partition)
         return PrincipalInfo(principal, "other", account_id, partition=partition)
     if service == "sts":
         if resource.startswith("assumed-role/"):
-            role_name = resource.split("/")[1] if resource.count("/") >= 1 else None
+            pieces = resource.split("/")
+            role_name = pieces[1] if len(pieces) >= 3 and pieces[1] else None
             return PrincipalInfo(principal, "assumed-role", account_id, role_name, None, partition)
         if resource.startswith("federated-user/"):
             return PrincipalInfo(principal, "federated", account_id, partition=partition)
@@ -79,6 +109,22 @@ def account_of_arn(arn: str) -> str | None:
     if len(parts) == 6 and parts[0] == "arn" and parts[4]:
         return parts[4]
     return None
+
+
+def _check_context(context: Any) -> None:
+    if not isinstance(context, dict):
+        raise ValueError("context must be an object of key -> string or list of strings")
+    for key, value in context.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError("context keys must be non-empty strings")
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str):
+                    raise ValueError(
+                        f"context value for {key!r} must be a string or a list of strings"
+                    )
+        elif not isinstance(value, str):
+            raise ValueError(f"context value for {key!r} must be a string or a list of strings")
 
 
 @dataclass(slots=True)
@@ -93,20 +139,13 @@ class Request:
     def __post_init__(self) -> None:
         if not isinstance(self.principal, str) or not self.principal:
             raise ValueError("principal must be a non-empty string")
-        if not isinstance(self.action, str) or ":" not in self.action:
-            raise ValueError("action must look like service:Action")
+        if not isinstance(self.action, str) or not _REQUEST_ACTION_RE.match(self.action):
+            raise ValueError(
+                f"action must be one service:Action without wildcards, got {self.action!r}"
+            )
         if not isinstance(self.resource, str) or not self.resource:
             raise ValueError("resource must be a non-empty string")
-        if not isinstance(self.context, dict):
-            raise ValueError("context must be an object")
-        for key, value in self.context.items():
-            if not isinstance(key, str):
-                raise ValueError("context keys must be strings")
-            if isinstance(value, list):
-                if not all(isinstance(v, str) for v in value):
-                    raise ValueError(f"context value for {key!r} must be a string or a list of strings")
-            elif not isinstance(value, str):
-                raise ValueError(f"context value for {key!r} must be a string or a list of strings")
+        _check_context(self.context)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Request:
@@ -119,11 +158,15 @@ class Request:
 
 
 def build_context(request: Request, principal: PrincipalInfo) -> dict[str, ContextValue]:
-    """The lower-cased request context, with the three derivable keys added when missing."""
+    """The lower-cased request context, with the three derivable keys added when missing.
+
+    Spec section 2: the tool may derive ``aws:PrincipalArn``, ``aws:PrincipalAccount`` and
+    ``kms:CallerAccount`` from the principal when the request omits them (AWS sets them on
+    every signed request); nothing else is invented.
+    """
     ctx: dict[str, ContextValue] = {k.lower(): v for k, v in request.context.items()}
     if principal.account and not principal.is_service:
         ctx.setdefault("aws:principalaccount", principal.account)
         ctx.setdefault("kms:calleraccount", principal.account)
-        arn = principal.role_arn or principal.arn
-        ctx.setdefault("aws:principalarn", arn)
+        ctx.setdefault("aws:principalarn", principal.role_arn or principal.arn)
     return ctx

@@ -1,9 +1,12 @@
 """Condition operator families: one module each, one shape each.
 
-Each family module has ``prepare(base, text, literal_segments)`` turning a policy value into
-what ``match(base, prepared, context_value)`` compares against. Negation, ``IfExists``,
-``ForAnyValue:``/``ForAllValues:``, missing keys and variables are handled once, in
-:mod:`copyguard.evaluate.conditions`, never here.
+Each family module has ``VARIABLES`` (whether policy variables are interpreted in its
+values), ``prepare(base, text, literal_segments)`` turning a policy value into what
+``match(base, prepared, context_value)`` compares against (``INVALID`` for a policy value
+that can never be compared; ``match`` returns None for a request value it cannot compare),
+and optionally ``compile_static(base, prepared_values)``, a fast matcher. Negation,
+``IfExists``, ``ForAnyValue:``/``ForAllValues:``, missing keys and variables are handled
+once, in :mod:`copyguard.evaluate.conditions`, never here.
 """
 
 from __future__ import annotations

@@ -1,19 +1,27 @@
-"""ArnEquals / ArnLike (identical in AWS: both take wildcards per ARN segment)."""
+"""ArnEquals / ArnLike (identical in AWS: both take wildcards per ARN segment).
+
+Policy variables: yes. A policy value or request value that is not an ARN can never be
+compared (so ``ArnNotLike`` does not hold for it either).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from copyguard.evaluate.patterns import arn_like, segments_regex, split_arn
+from copyguard.evaluate.operators.base import INVALID
+from copyguard.evaluate.patterns import arn_pattern_regex, arn_segments_regex, arn_value, is_arn_value
+
+VARIABLES = True
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
-    if segments is not None and any(lit and ("*" in t or "?" in t) for lit, t in segments):
-        return segments_regex(segments)  # substituted text must stay literal
-    return text
+    rx: re.Pattern[str] | None
+    rx = arn_segments_regex(segments) if segments is not None else arn_pattern_regex(text)
+    return INVALID if rx is None else rx
 
 
-def match(base: str, prepared: Any, value: str) -> bool:
-    if isinstance(prepared, str):
-        return arn_like(prepared, value)
-    return split_arn(value) is not None and prepared.match(value) is not None
+def match(base: str, prepared: Any, value: str) -> bool | None:
+    if not is_arn_value(value):
+        return None
+    return prepared.match(arn_value(value)) is not None

@@ -1,13 +1,15 @@
-"""BinaryEquals: base64 text compared byte for byte."""
+"""BinaryEquals: base64 text compared byte for byte. Policy variables: no."""
 
 from __future__ import annotations
 
 from typing import Any
+
+VARIABLES = False
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
     return text
 
 
-def match(base: str, prepared: Any, value: str) -> bool:
+def match(base: str, prepared: Any, value: str) -> bool | None:
     return bool(value == prepared)

@@ -1,21 +1,37 @@
-"""DateEquals, DateLessThan(Equals), DateGreaterThan(Equals): ISO 8601 or epoch seconds."""
+"""DateEquals, DateLessThan(Equals), DateGreaterThan(Equals). Policy variables: no.
+
+"You must specify date/time values with one of the W3C implementations of the ISO 8601 date
+formats or in epoch (UNIX) time" (IAM User Guide, condition operators, Date). A value without
+a time zone is read as UTC.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+from copyguard.evaluate.operators.base import INVALID
 from copyguard.evaluate.operators.numeric import compare
+
+VARIABLES = False
+_EPOCH_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+# W3C NOTE-datetime: YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.s]]TZD (YYYY alone is epoch)
+_YEAR_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def to_epoch(text: str) -> float | None:
     text = text.strip()
     if not text:
         return None
-    try:
+    if _EPOCH_RE.match(text):
         return float(text)
-    except ValueError:
-        pass
+    m = _YEAR_MONTH_RE.match(text)
+    if m:
+        try:
+            return datetime(int(m.group(1)), int(m.group(2)), 1, tzinfo=UTC).timestamp()
+        except ValueError:
+            return None
     candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
         moment = datetime.fromisoformat(candidate)
@@ -27,13 +43,12 @@ def to_epoch(text: str) -> float | None:
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
-    return to_epoch(text)
+    moment = to_epoch(text)
+    return INVALID if moment is None else moment
 
 
-def match(base: str, prepared: Any, value: str) -> bool:
-    if prepared is None:
-        return False
+def match(base: str, prepared: Any, value: str) -> bool | None:
     moment = to_epoch(value)
     if moment is None:
-        return False
+        return None
     return compare(base[len("Date") :], moment, prepared)

@@ -1,33 +1,41 @@
-"""NumericEquals, NumericLessThan(Equals), NumericGreaterThan(Equals)."""
+"""NumericEquals, NumericLessThan(Equals), NumericGreaterThan(Equals). Policy variables: no.
+
+Values are integers or decimals ("comparing a key to an integer or decimal value", IAM User
+Guide, condition operators, Numeric). Anything else can never be compared.
+"""
 
 from __future__ import annotations
 
-import math
+import re
 from typing import Any
+
+from copyguard.evaluate.operators.base import INVALID
+
+VARIABLES = False
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def to_number(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
+    text = text.strip()
+    if not _NUMBER_RE.match(text):
         return None
-    return None if math.isnan(value) else value
+    return float(text)
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
-    return to_number(text)
+    number = to_number(text)
+    return INVALID if number is None else number
 
 
-def match(base: str, prepared: Any, value: str) -> bool:
-    if prepared is None:
-        return False
+def match(base: str, prepared: Any, value: str) -> bool | None:
     number = to_number(value)
     if number is None:
-        return False
+        return None
     return compare(base[len("Numeric") :], number, prepared)
 
 
 def compare(op: str, left: float, right: float) -> bool:
+    """``left`` is the request value, ``right`` the policy value."""
     if op == "Equals":
         return left == right
     if op == "LessThan":

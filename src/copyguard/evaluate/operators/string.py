@@ -1,11 +1,19 @@
-"""StringEquals, StringEqualsIgnoreCase, StringLike (negations derive from these)."""
+"""StringEquals, StringEqualsIgnoreCase, StringLike (negations derive from these).
+
+Exact matching is case-sensitive; ``...IgnoreCase`` ignores case; ``StringLike`` takes ``*``
+and ``?`` anywhere (IAM User Guide, condition operators, String). Policy variables: yes.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from copyguard.evaluate.operators.base import HIT, INVALID, MISS
 from copyguard.evaluate.patterns import glob_regex, segments_regex
+
+VARIABLES = True
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
@@ -20,9 +28,27 @@ def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> An
     return text
 
 
-def match(base: str, prepared: Any, value: str) -> bool:
+def match(base: str, prepared: Any, value: str) -> bool | None:
     if base == "StringEqualsIgnoreCase":
         return bool(value.lower() == prepared)
     if isinstance(prepared, re.Pattern):
         return prepared.match(value) is not None
     return bool(value == prepared)
+
+
+def compile_static(base: str, prepared: list[Any]) -> Callable[[str], int] | None:
+    """A fast matcher for policy values without variables."""
+    if any(p is INVALID for p in prepared):
+        return None
+    if base == "StringEqualsIgnoreCase":
+        lowered = frozenset(prepared)
+        return lambda value: HIT if value.lower() in lowered else MISS
+    if base == "StringLike":
+        literals = frozenset(p for p in prepared if isinstance(p, str))
+        patterns = [p.pattern for p in prepared if isinstance(p, re.Pattern)]
+        if not patterns:
+            return lambda value: HIT if value in literals else MISS
+        rx = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
+        return lambda value: HIT if value in literals or rx.match(value) else MISS
+    exact = frozenset(prepared)
+    return lambda value: HIT if value in exact else MISS

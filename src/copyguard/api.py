@@ -1,0 +1,76 @@
+"""The library front door: everything the command line does, as functions returning values.
+
+    >>> from copyguard import api
+    >>> report = api.check_file("examples/seed-failing.yaml")
+    >>> report.verdict
+    'fail'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from copyguard.checks import Options, Report, run_checks
+from copyguard.fixes import build_fixes
+from copyguard.policy import Policy, parse_policy
+from copyguard.scenario import UNKNOWN, Copy, Key, Organization, Scenario, load_scenario
+
+__all__ = ["Options", "Report", "check_file", "check_key_policy", "check_scenario", "quick_scenario"]
+
+
+def check_scenario(scenario: Scenario, options: Options | None = None, *, with_fixes: bool = True) -> Report:
+    options = options or Options()
+    report = run_checks(scenario, options)
+    if with_fixes:
+        report.fixes = build_fixes(scenario, report, options)
+    report.sort()
+    return report
+
+
+def check_file(path: str | Path, options: Options | None = None) -> Report:
+    return check_scenario(load_scenario(path), options)
+
+
+def quick_scenario(
+    key_policy: Policy | dict[str, Any] | str,
+    source_account: str,
+    destination_account: str,
+    *,
+    key_arn: str | None = None,
+    resource_type: str | None = None,
+    key_manager: str | None = None,
+    key_state: str | None = None,
+    region: str | None = None,
+    policy_source: str | None = None,
+) -> Scenario:
+    """The seed article's situation in one call: one key, one copy to the destination."""
+    if not isinstance(key_policy, Policy):
+        key_policy = parse_policy(key_policy, name=policy_source or "key policy", kind="key")
+    region = region or (key_arn.split(":")[3] if key_arn else "us-east-1")
+    arn = key_arn or f"arn:aws:kms:{region}:{source_account}:key/00000000-0000-0000-0000-000000000000"
+    key = Key(arn=arn, path="key", manager=key_manager.upper() if key_manager else UNKNOWN,
+              state=key_state or UNKNOWN, policy=key_policy, policy_path="key_policy")
+    copy = Copy(
+        name="quick",
+        path="copy",
+        resource_type=resource_type or UNKNOWN,
+        resource_key=arn,
+        source_vault=f"arn:aws:backup:{region}:{source_account}:backup-vault:source",
+        destination_vault=f"arn:aws:backup:{region}:{destination_account}:backup-vault:destination",
+    )
+    sc = Scenario(keys={arn: key}, copies=[copy], source=policy_source, quick=True)
+    if resource_type is None:
+        # without a type, the key given is the source key whatever the type would say
+        sc.organization = Organization()
+    return sc
+
+
+def check_key_policy(key_policy: Policy | dict[str, Any] | str, source_account: str, destination_account: str,
+                     options: Options | None = None, **kwargs: Any) -> Report:
+    """The quick form: judge one key policy for one destination account."""
+    options = options or Options()
+    options.quick = True
+    sc = quick_scenario(key_policy, source_account, destination_account, **kwargs)
+    return check_scenario(sc, options)
+

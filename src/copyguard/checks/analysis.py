@@ -1,0 +1,238 @@
+"""Per-copy analysis shared by the checks: which key is the source key, and what the key
+policy says to each request the copy makes, under every context AWS does not pin down."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from copyguard.checks.facts import GRANT_ACTIONS, REQUIRED_ACTIONS, TypeFacts, slr_arn, type_facts
+from copyguard.checks.model import Text, tr
+from copyguard.evaluate import Decision, Request, evaluate_kms
+from copyguard.policy import Policy, parse_policy
+from copyguard.scenario import UNKNOWN, Copy, Key, Scenario
+
+ALLOW_ALL_IDENTITY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+MAX_ALTERNATIVES = 64
+
+
+def allow_all_identity() -> Policy:
+    """Stands for the destination role's own IAM side, which is not the user's to change."""
+    return parse_policy(ALLOW_ALL_IDENTITY, name="destination IAM (assumed to allow)", kind="identity")
+
+
+@dataclass(slots=True)
+class Alternative:
+    context: dict[str, str | list[str]]
+    assumptions: list[Text]
+
+
+@dataclass(slots=True)
+class ActionResult:
+    action: str
+    decision: str  # allowed | implicit_deny | explicit_deny | depends
+    decisions: list[tuple[Alternative, Decision]]
+
+    @property
+    def worst(self) -> Decision:
+        order = {"explicit_deny": 0, "implicit_deny": 1, "allowed": 2}
+        return min((d for _, d in self.decisions), key=lambda d: order[d.decision])
+
+    def allowed_under(self) -> list[Alternative]:
+        return [a for a, d in self.decisions if d.allowed]
+
+    def denied_under(self) -> list[Alternative]:
+        return [a for a, d in self.decisions if not d.allowed]
+
+
+@dataclass(slots=True)
+class SourceKeyView:
+    """What the source key policy says to the destination for one copy."""
+
+    key_arn: str
+    key: Key | None
+    caller: str
+    results: dict[str, ActionResult] = field(default_factory=dict)
+
+    @property
+    def failing(self) -> dict[str, ActionResult]:
+        return {a: r for a, r in self.results.items() if r.decision in ("implicit_deny", "explicit_deny")}
+
+    @property
+    def depends(self) -> dict[str, ActionResult]:
+        return {a: r for a, r in self.results.items() if r.decision == "depends"}
+
+
+def referenced_keys(policy: Policy) -> dict[str, list[str]]:
+    """Lower-cased condition keys the policy tests, with the literal values it tests them for."""
+    out: dict[str, list[str]] = {}
+    for st in policy.statements:
+        for cond in st.conditions:
+            out.setdefault(cond.key.lower(), []).extend(v for v in cond.values if "${" not in v)
+    return out
+
+
+def _sample(pattern: str) -> str:
+    return pattern.replace("*", "x").replace("?", "x")
+
+
+def source_key_arn(scenario: Scenario, copy: Copy, facts: TypeFacts) -> tuple[Any, str]:
+    """(the source key ARN or UNKNOWN/None, "vault" | "resource" | "depends")."""
+    if facts.fully_managed is True:
+        vault = scenario.vault(copy.source_vault)
+        if vault is None:
+            return UNKNOWN, "vault"
+        return vault.key, "vault"
+    if facts.fully_managed is False:
+        return copy.resource_key, "resource"
+    return UNKNOWN, "depends"
+
+
+def build_alternatives(
+    policy: Policy,
+    copy_region: str | None,
+    key_region: str,
+    destination: str,
+    caller: str,
+    facts: TypeFacts | None,
+    org_id: Any,
+    org_paths: list[str] | None,
+    action: str,
+    overrides: dict[str, str | list[str]],
+) -> list[Alternative]:
+    refs = referenced_keys(policy)
+    base: dict[str, str | list[str]] = {
+        "kms:CallerAccount": destination,
+        "aws:PrincipalAccount": destination,
+        "aws:PrincipalArn": caller,
+        "aws:PrincipalIsAWSService": "false",
+        "aws:PrincipalType": "AssumedRole",
+    }
+    if action in GRANT_ACTIONS:
+        base["kms:GrantIsForAWSResource"] = "true"
+    choices: list[list[tuple[str, Any, Text | None]]] = []  # per key: (key, value|None, assumption)
+
+    if isinstance(org_id, str):
+        base["aws:PrincipalOrgID"] = org_id
+    elif "aws:principalorgid" in refs:
+        vals = sorted(set(refs["aws:principalorgid"]))[:2]
+        opts: list[tuple[str, Any, Text | None]] = [
+            ("aws:PrincipalOrgID", v, tr(f"the destination account is in organization {v}",
+                                         f"目标账户属于组织 {v}")) for v in vals]
+        opts.append(("aws:PrincipalOrgID", "o-notthisorg0", tr(
+            "the destination account is in a different organization than the policy names",
+            "目标账户所属组织不是策略中指定的组织")))
+        choices.append(opts)
+    if org_paths:
+        base["aws:PrincipalOrgPaths"] = list(org_paths)
+    elif "aws:principalorgpaths" in refs:
+        vals = sorted(set(refs["aws:principalorgpaths"]))[:2]
+        opts = [("aws:PrincipalOrgPaths", [_sample(v)], tr(
+            f"the destination account's organization path matches {v}",
+            f"目标账户的组织路径匹配 {v}")) for v in vals]
+        opts.append(("aws:PrincipalOrgPaths", ["o-notthisorg0/r-x/"], tr(
+            "the destination account's organization path is outside the one the policy names",
+            "目标账户的组织路径不在策略指定的范围内")))
+        choices.append(opts)
+
+    if "kms:viaservice" in refs:
+        regions = sorted({r for r in (key_region, copy_region) if r})
+        via = facts.via_service if facts else None
+        if facts is None or not facts.known or via is None:
+            services = ["ec2", "rds", "fsx", "backup"]
+            opts = [("kms:ViaService", f"{s}.{r}.amazonaws.com", tr(
+                f"the copy's calls come through {s}.{r}.amazonaws.com (the resource type is not known)",
+                f"复制调用经由 {s}.{r}.amazonaws.com(资源类型未知)")) for s in services for r in regions]
+            opts.append(("kms:ViaService", None, tr(
+                "the copy's calls carry no kms:ViaService", "复制调用不带 kms:ViaService")))
+            choices.append(opts)
+        elif facts.fully_managed is not False and via in ("backup", None):
+            opts = [("kms:ViaService", f"backup.{r}.amazonaws.com", tr(
+                f"AWS Backup calls the key through backup.{r}.amazonaws.com (UNCONFIRMED by AWS)",
+                f"AWS Backup 经由 backup.{r}.amazonaws.com 调用密钥(AWS 未确认)")) for r in regions]
+            opts.append(("kms:ViaService", None, tr(
+                "AWS Backup's calls on the vault key carry no kms:ViaService (UNCONFIRMED by AWS)",
+                "AWS Backup 对保管库密钥的调用不带 kms:ViaService(AWS 未确认)")))
+            choices.append(opts)
+        elif len(regions) == 1:
+            base["kms:ViaService"] = f"{via}.{regions[0]}.amazonaws.com"
+        else:
+            choices.append([("kms:ViaService", f"{via}.{r}.amazonaws.com", tr(
+                f"the copy's calls on the source key come through {via}.{r}.amazonaws.com",
+                f"对源密钥的调用经由 {via}.{r}.amazonaws.com")) for r in regions])
+
+    for key, values in sorted(refs.items()):
+        if key in {k.lower() for k in base} or key in {c[0][0].lower() for c in choices if c}:
+            continue
+        if key in ("aws:sourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"):
+            continue  # absent: the call comes from AWS, not from the customer's network
+        if key.startswith("aws:principaltag/"):
+            continue  # absent: AWSServiceRoleForBackup carries no tags
+        if key in ("aws:viaawsservice",):
+            choices.append([
+                ("aws:ViaAWSService", "true", tr("KMS sees the call as made through an AWS service",
+                                                 "KMS 认为该调用经由 AWS 服务发出")),
+                ("aws:ViaAWSService", "false", tr("KMS sees the call as made by the role itself",
+                                                  "KMS 认为该调用由角色本身发出")),
+            ])
+            continue
+        opts = [(key, None, tr(f"the copy's requests carry no {key}", f"复制请求不带 {key}"))]
+        for v in sorted(set(values))[:2]:
+            opts.append((key, _sample(v), tr(f"the copy's requests carry {key} = {_sample(v)}",
+                                             f"复制请求带有 {key} = {_sample(v)}")))
+        choices.append(opts)
+
+    for k, v in overrides.items():  # the user's word wins, and removes the alternative
+        base[k] = v
+        choices = [c for c in choices if c and c[0][0].lower() != k.lower()]
+
+    alternatives: list[Alternative] = []
+    for combo in itertools.islice(itertools.product(*choices), MAX_ALTERNATIVES):
+        ctx = dict(base)
+        assumptions: list[Text] = []
+        for key, value, assumption in combo:
+            if value is not None:
+                ctx[key] = value
+            if assumption is not None:
+                assumptions.append(assumption)
+        alternatives.append(Alternative(ctx, assumptions))
+    return alternatives or [Alternative(dict(base), [])]
+
+
+def analyse_source_key(
+    scenario: Scenario,
+    copy: Copy,
+    key_arn: str,
+    key: Key | None,
+    policy: Policy,
+    facts: TypeFacts | None,
+    destination: str,
+    overrides: dict[str, str | list[str]],
+    actions: tuple[str, ...] = REQUIRED_ACTIONS,
+    caller: str | None = None,
+) -> SourceKeyView:
+    caller = caller or slr_arn(destination)
+    identity = [allow_all_identity()]
+    org = scenario.organization
+    org_id = getattr(org, "id", UNKNOWN) if org is not UNKNOWN else UNKNOWN
+    paths = getattr(org, "paths", {}).get(destination) if org is not UNKNOWN else None
+    key_region = key_arn.split(":")[3] if key_arn.count(":") >= 5 else "us-east-1"
+    view = SourceKeyView(key_arn, key, caller)
+    for action in actions:
+        alts = build_alternatives(policy, copy.destination_region, key_region, destination, caller,
+                                  facts, org_id, paths, action, overrides)
+        decisions = [(a, evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity))
+                     for a in alts]
+        kinds = {d.decision for _, d in decisions}
+        if len(kinds) == 1:
+            value = kinds.pop()
+        elif "allowed" in kinds:
+            value = "depends"
+        else:
+            value = "explicit_deny" if "explicit_deny" in kinds else "implicit_deny"
+        view.results[action] = ActionResult(action, value, decisions)
+    return view

@@ -1,0 +1,117 @@
+"""What a check receives, and the helpers every check uses to say "unknown"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from copyguard.checks.analysis import SourceKeyView, analyse_source_key, source_key_arn
+from copyguard.checks.facts import TypeFacts, slr_arn, type_facts
+from copyguard.checks.model import Finding, Text, tr
+from copyguard.policy import Policy
+from copyguard.scenario import UNKNOWN, Copy, Key, Scenario
+
+
+@dataclass(slots=True)
+class Options:
+    principal: str = "root"  # root | slr | an ARN: whom the fix names
+    context: dict[str, str | list[str]] = field(default_factory=dict)  # user overrides
+    vault_principal: str = "account"  # account | org: whom the vault policy fix names
+    quick: bool = False  # quick form: judge only what was given
+
+
+@dataclass(slots=True)
+class CheckContext:
+    scenario: Scenario
+    copy: Copy
+    options: Options
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> TypeFacts | None:
+        rt = self.copy.resource_type
+        return type_facts(rt) if isinstance(rt, str) else None
+
+    @property
+    def destination(self) -> str | None:
+        return self.copy.destination_account
+
+    @property
+    def source(self) -> str | None:
+        return self.copy.source_account
+
+    @property
+    def cross_account(self) -> bool:
+        return bool(self.source and self.destination and self.source != self.destination)
+
+    def source_key(self) -> tuple[Any, str, Key | None]:
+        """(key ARN | None | UNKNOWN, role, Key model when the scenario describes it)."""
+        if "source_key" not in self._cache:
+            facts = self.facts
+            if facts is None:
+                # the quick form and type-less copies: the key given is the source key
+                arn: Any = self.copy.resource_key
+                if not isinstance(arn, str):
+                    vault = self.scenario.vault(self.copy.source_vault)
+                    arn = vault.key if vault is not None else UNKNOWN
+                role = "given"
+            else:
+                arn, role = source_key_arn(self.scenario, self.copy, facts)
+            self._cache["source_key"] = (arn, role, self.scenario.key(arn))
+        result: tuple[Any, str, Key | None] = self._cache["source_key"]
+        return result
+
+    def source_view(self) -> SourceKeyView | None:
+        """The source key policy's answers for the destination, or None if unknowable."""
+        if "view" not in self._cache:
+            arn, _role, key = self.source_key()
+            view = None
+            dest = self.destination
+            if isinstance(arn, str) and key is not None and isinstance(key.policy, Policy) and dest:
+                view = analyse_source_key(self.scenario, self.copy, key.arn, key, key.policy,
+                                          self.facts, dest, self.options.context)
+            self._cache["view"] = view
+        result: SourceKeyView | None = self._cache["view"]
+        return result
+
+    def fix_principal(self) -> str:
+        dest = self.destination or "DESTINATION_ACCOUNT"
+        p = self.options.principal
+        if p == "root":
+            return f"arn:aws:iam::{dest}:root"
+        if p == "slr":
+            return slr_arn(dest)
+        return p
+
+
+def unknown(ctx: CheckContext | None, what: Text, needed_for: str, path: str | None,
+            resource: str | None = None, notes: Iterable[Text] = ()) -> Finding:
+    """CG902: something the verdict needs is unknown."""
+    return Finding(
+        code="CG902",
+        severity="warning",
+        title=tr("Something the verdict needs is unknown", "判断所需的信息未知"),
+        message=what,
+        copy=ctx.copy.name if ctx else None,
+        resource=resource,
+        path=path,
+        evidence={"needed_for": needed_for},
+        notes=list(notes),
+    )
+
+
+CheckFn = Callable[[CheckContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    codes: tuple[str, ...]
+    run: CheckFn
+    quick: bool  # runs in the quick form
+    needs: str = ""  # what the quick form lacks for it (shown in "checks not run")
+
+
+def short(arn: str | None) -> str:
+    return arn or "?"

@@ -1,0 +1,185 @@
+"""Findings, fixes and reports: values with stable codes (no I/O, no rendering)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "note"]
+Applicability = Literal["safe", "unsafe", "display-only"]
+Verdict = Literal["pass", "fail", "unknown"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A sentence in every language the product speaks."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else self.en
+
+
+def tr(en: str, zh: str) -> Text:
+    return Text(en, zh)
+
+
+@dataclass(frozen=True, slots=True)
+class FixRef:
+    kind: str  # "key-policy" | "vault-access-policy" | "playbook"
+    resource: str | None
+    applicability: Applicability
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "resource": self.resource, "applicability": self.applicability}
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    title: Text
+    message: Text
+    copy: str | None = None
+    resource: str | None = None
+    path: str | None = None  # scenario field path; the edge resolves it to file:line:column
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: FixRef | None = None
+    steps: list[Text] = field(default_factory=list)  # what to do next
+    notes: list[Text] = field(default_factory=list)  # assumptions and uncertainty, in words
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        basis = json.dumps(
+            [self.code, self.copy, self.resource, self.path, sorted(self.evidence)],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            SEVERITY_ORDER.get(self.severity, 9),
+            self.copy or "",
+            self.code,
+            self.resource or "",
+            self.path or "",
+            self.fingerprint,
+        )
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "copy": self.copy,
+            "resource": self.resource,
+            "title": self.title.get(lang),
+            "message": self.message.get(lang),
+            "evidence": self.evidence,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+        if self.path:
+            out["path"] = self.path
+        if self.file:
+            out["location"] = {"file": self.file, "line": self.line, "column": self.column}
+        if self.steps:
+            out["steps"] = [s.get(lang) for s in self.steps]
+        if self.notes:
+            out["notes"] = [n.get(lang) for n in self.notes]
+        out["fingerprint"] = self.fingerprint
+        return out
+
+
+@dataclass(slots=True)
+class Fix:
+    """A proposed change, as a value. ``policy`` is the whole fixed document."""
+
+    kind: str  # "key-policy" | "vault-access-policy" | "playbook"
+    resource: str | None
+    applicability: Applicability
+    description: Text
+    policy: dict[str, Any] | None = None
+    original: dict[str, Any] | None = None
+    diff: str = ""
+    principal: str | None = None
+    codes: list[str] = field(default_factory=list)  # the findings it resolves
+    steps: list[Text] = field(default_factory=list)  # playbooks: commands to run
+    commands: list[str] = field(default_factory=list)
+    verification: dict[str, Any] = field(default_factory=dict)
+    region: str | None = None
+    account: str | None = None
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "resource": self.resource,
+            "applicability": self.applicability,
+            "description": self.description.get(lang),
+            "policy": self.policy,
+            "diff": self.diff,
+            "resolves": sorted(set(self.codes)),
+        }
+        if self.principal:
+            out["principal"] = self.principal
+        if self.steps:
+            out["steps"] = [s.get(lang) for s in self.steps]
+        if self.commands:
+            out["commands"] = list(self.commands)
+        if self.verification:
+            out["verification"] = self.verification
+        return out
+
+
+@dataclass(slots=True)
+class NotRun:
+    """A check the run could not perform for lack of data (quick form)."""
+
+    code: str
+    reason: Text
+
+
+@dataclass(slots=True)
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    not_run: list[NotRun] = field(default_factory=list)
+    source: str | None = None
+    copies: list[str] = field(default_factory=list)
+    assumptions: list[Text] = field(default_factory=list)
+
+    def sort(self) -> None:
+        self.findings.sort(key=Finding.sort_key)
+        self.fixes.sort(key=lambda f: (f.kind, f.resource or ""))
+
+    @property
+    def verdict(self) -> Verdict:
+        if any(f.severity == "error" for f in self.findings):
+            return "fail"
+        if any(f.code == "CG902" for f in self.findings):
+            return "unknown"
+        return "pass"
+
+    def to_dict(self, lang: str = "en", version: str = "0.1.0") -> dict[str, Any]:
+        self.sort()
+        out: dict[str, Any] = {
+            "tool": {"name": "copyguard", "version": version},
+            "verdict": self.verdict,
+            "findings": [f.to_dict(lang) for f in self.findings],
+            "fixes": [f.to_dict(lang) for f in self.fixes],
+        }
+        if self.source:
+            out["source"] = self.source
+        if self.copies:
+            out["copies"] = self.copies
+        if self.not_run:
+            out["checks_not_run"] = [{"code": n.code, "reason": n.reason.get(lang)} for n in self.not_run]
+        if self.assumptions:
+            out["assumptions"] = [a.get(lang) for a in self.assumptions]
+        return out

@@ -1,0 +1,158 @@
+"""The finding catalogue: every code of spec section 5, documented in English and Chinese.
+
+The data lives in ``docs/rules.yaml`` beside this module and is read on first use, never at
+import (STYLE.md habits 5 and 13). ``copyguard rules``, SARIF rule metadata and
+``docs/rules.md`` all render from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from copyguard.checks.model import Severity, Text
+
+RULES_FILE = Path(__file__).parent / "docs" / "rules.yaml"
+
+#: The documentation sections every rule carries, in display order.
+SECTIONS: tuple[str, ...] = (
+    "what",
+    "why",
+    "failing_example",
+    "fixed_example",
+    "fix_safety",
+    "references",
+)
+_TEXT_FIELDS = ("title", "what", "why", "fix_safety")
+_CODE_RX = re.compile(r"^CG[1-9]\d{2}$")
+_NAME_RX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A YAML folded scalar turns each line break into a space; in Chinese that space is noise
+# wherever it touches an ideograph or CJK punctuation on both sides, or any CJK punctuation.
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018\u2019\u201c\u201d"
+_CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d"
+_FOLD_SPACE = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])|(?<=[{_CJK_PUNCT}]) | (?=[{_CJK_PUNCT}])")
+
+
+class RulesError(ValueError):
+    """The catalogue file is malformed (a bug in copyguard, caught by its tests)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One finding code and its documentation."""
+
+    code: str
+    name: str
+    severity: Severity
+    title: Text
+    what: Text
+    why: Text
+    failing_example: str
+    fixed_example: str
+    fix_safety: Text
+    references: tuple[str, ...]
+
+    def section(self, name: str, lang: str = "en") -> str | tuple[str, ...]:
+        """The section ``name`` (one of :data:`SECTIONS`) in ``lang``."""
+        value = getattr(self, name)
+        if isinstance(value, Text):
+            return value.get(lang)
+        if isinstance(value, tuple):
+            return value
+        return str(value)
+
+
+def _text(raw: Any, where: str) -> Text:
+    if not isinstance(raw, dict):
+        raise RulesError(f"{where}: expected a mapping with 'en' and 'zh'")
+    out: dict[str, str] = {}
+    for lang in ("en", "zh"):
+        value = raw.get(lang)
+        if not isinstance(value, str) or not value.strip():
+            raise RulesError(f"{where}.{lang}: expected a non-empty string")
+        value = " ".join(value.split())
+        if lang == "zh":
+            value = _FOLD_SPACE.sub("", value)
+        out[lang] = value
+    return Text(out["en"], out["zh"])
+
+
+def _example(raw: Any, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise RulesError(f"{where}: expected a non-empty example")
+    return raw.rstrip("\n")
+
+
+def _rule(raw: Any, index: int) -> Rule:
+    if not isinstance(raw, dict):
+        raise RulesError(f"rules[{index}]: expected a mapping")
+    code = raw.get("code")
+    if not isinstance(code, str) or not _CODE_RX.match(code):
+        raise RulesError(f"rules[{index}].code: expected a code like CG101, got {code!r}")
+    where = f"rules[{index}] ({code})"
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME_RX.match(name):
+        raise RulesError(f"{where}.name: expected a kebab-case slug, got {name!r}")
+    severity = raw.get("severity")
+    if severity not in get_args(Severity):
+        raise RulesError(f"{where}.severity: expected error, warning or note, got {severity!r}")
+    refs = raw.get("references")
+    if not isinstance(refs, list) or not all(
+        isinstance(r, str) and r.startswith("https://") for r in refs
+    ):
+        raise RulesError(f"{where}.references: expected a list of https URLs")
+    texts = {f: _text(raw.get(f), f"{where}.{f}") for f in _TEXT_FIELDS}
+    return Rule(
+        code=code,
+        name=name,
+        severity=cast(Severity, severity),
+        title=texts["title"],
+        what=texts["what"],
+        why=texts["why"],
+        failing_example=_example(raw.get("failing_example"), f"{where}.failing_example"),
+        fixed_example=_example(raw.get("fixed_example"), f"{where}.fixed_example"),
+        fix_safety=texts["fix_safety"],
+        references=tuple(refs),
+    )
+
+
+def load_rules(text: str) -> tuple[Rule, ...]:
+    """Parse a catalogue document (the contents of ``rules.yaml``); sorted by code."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"rules catalogue is not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise RulesError("rules catalogue: expected a mapping with a 'rules' list")
+    rules = [_rule(raw, i) for i, raw in enumerate(doc["rules"])]
+    seen: set[str] = set()
+    for r in rules:
+        if r.code in seen:
+            raise RulesError(f"rules catalogue: {r.code} appears twice")
+        seen.add(r.code)
+    return tuple(sorted(rules, key=lambda r: r.code))
+
+
+@functools.cache
+def _catalogue() -> dict[str, Rule]:
+    return {r.code: r for r in load_rules(RULES_FILE.read_text(encoding="utf-8"))}
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule of the catalogue, sorted by code."""
+    return tuple(_catalogue().values())
+
+
+def rule(code: str) -> Rule | None:
+    """The rule for ``code`` (case-insensitive, surrounding blanks ignored), or ``None``."""
+    return _catalogue().get(code.strip().upper())
+
+
+def codes() -> tuple[str, ...]:
+    """Every code of the catalogue, sorted."""
+    return tuple(_catalogue())

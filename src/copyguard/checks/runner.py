@@ -1,0 +1,115 @@
+"""Run every check on every copy; a check that raises becomes CG999 and the run goes on."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+
+from copyguard.checks.base import Check, CheckContext, Options, unknown
+from copyguard.checks.destination import check_destination_key, check_vault_access_policy, check_vault_lock
+from copyguard.checks.model import Finding, NotRun, Report, tr
+from copyguard.checks.organization import check_organization
+from copyguard.checks.resource_type import check_resource_type
+from copyguard.checks.source_key import check_source_key
+from copyguard.scenario import Scenario
+
+CHECKS: tuple[Check, ...] = (
+    Check("source-key", ("CG101", "CG102", "CG103", "CG104", "CG105", "CG106", "CG107"), check_source_key, True),
+    Check("vault-access-policy", ("CG201",), check_vault_access_policy, False, "the destination vault and its access policy"),
+    Check("destination-key", ("CG202", "CG203"), check_destination_key, False, "the destination vault's key"),
+    Check("vault-lock", ("CG204",), check_vault_lock, False, "the destination vault lock and the copy's lifecycle"),
+    Check("organization", ("CG301", "CG302"), check_organization, False, "the organization and its settings"),
+    Check("resource-type", ("CG401", "CG402"), check_resource_type, False, "the resource type and Regions"),
+)
+
+
+def input_findings(scenario: Scenario) -> list[Finding]:
+    """CG901: every policy document in the scenario that AWS would reject, with its location."""
+    out: list[Finding] = []
+    owners = [(k.arn, k.policy_issues) for k in scenario.keys.values()]
+    owners += [(v.arn, v.access_policy_issues) for v in scenario.vaults.values()]
+    for resource, issues in owners:
+        for issue in issues:
+            if issue.severity != "error":
+                continue
+            out.append(Finding(
+                code="CG901", severity="error",
+                title=tr("A policy document is invalid", "策略文档无效"),
+                message=tr(issue.message, issue.message),
+                resource=resource, path=issue.path,
+                evidence={"issue": issue.to_dict()},
+                file=issue.source, line=issue.line, column=issue.column,
+            ))
+    return out
+
+
+def _crash(check: Check, ctx: CheckContext, exc: BaseException) -> list[Finding]:
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    loc = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+    return [
+        Finding(
+            code="CG999", severity="warning",
+            title=tr("A check failed internally", "检查内部出错"),
+            message=tr(f"The {check.name} check ({', '.join(check.codes)}) failed: {type(exc).__name__}: {exc}{loc}. "
+                       "Its result is unknown; please report this.",
+                       f"{check.name} 检查({', '.join(check.codes)})失败:{type(exc).__name__}: {exc}{loc}。其结果未知;请报告此问题。"),
+            copy=ctx.copy.name, evidence={"check": check.name, "error": f"{type(exc).__name__}: {exc}"},
+        ),
+        unknown(ctx, tr(f"The {check.name} check could not finish, so its codes "
+                        f"({', '.join(check.codes)}) are undecided.",
+                        f"{check.name} 检查未能完成,其代码({', '.join(check.codes)})未判定。"), check.codes[0], None),
+    ]
+
+
+def run_checks(scenario: Scenario, options: Options | None = None,
+               checks: Iterable[Check] = CHECKS) -> Report:
+    options = options or Options()
+    report = Report(source=scenario.source, copies=[c.name for c in scenario.copies])
+    report.findings += input_findings(scenario)
+    selected = [c for c in checks if c.quick or not options.quick]
+    if options.quick:
+        for c in checks:
+            if not c.quick:
+                for code in c.codes:
+                    report.not_run.append(NotRun(code, tr(f"needs {c.needs}, which the quick form does not have",
+                                                          f"需要{c.needs},快速模式没有这些信息")))
+    for copy in scenario.copies:
+        ctx = CheckContext(scenario, copy, options)
+        for check in selected:
+            try:
+                found = list(check.run(ctx))
+            except Exception as exc:  # contain it: report, never pass silently
+                found = _crash(check, ctx, exc)
+            report.findings += found
+    _dedupe(report)
+    _resolve_locations(report, scenario)
+    report.sort()
+    return report
+
+
+def _dedupe(report: Report) -> None:
+    seen: set[str] = set()
+    unique = []
+    for f in report.findings:
+        fp = f.fingerprint + f.message.en
+        if fp not in seen:
+            seen.add(fp)
+            unique.append(f)
+    report.findings = unique
+
+
+def _resolve_locations(report: Report, scenario: Scenario) -> None:
+    """Rules emit paths; the file position is looked up here, once, for every format."""
+    for f in report.findings:
+        if f.line is not None or not f.path or not scenario.source:
+            continue
+        probe = f.path
+        pos = scenario.positions.get(probe)
+        while pos is None and probe:
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+            pos = scenario.positions.get(probe)
+        if pos:
+            f.file, (f.line, f.column) = scenario.source, pos
+        else:
+            f.file = scenario.source

@@ -1,0 +1,201 @@
+"""The emulator's single WSGI application: copyguard's Backup and KMS layers in front of
+moto's server app.
+
+- Callers are identified by the access key in the SigV4 credential scope; an access key no
+  emulated account owns is refused, so each account sees only what it may see.
+- ``backup`` requests are handled by ``BackupService``; ``kms`` requests are authorized by
+  ``KmsFront`` and then served by moto (as the key owner for a cross-account key use);
+  everything else goes to moto unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from copyguard.emulator import moto_view
+from copyguard.emulator.backup_service import BackupService, error_response
+from copyguard.emulator.http import (
+    REASONS,
+    ApiRequest,
+    ApiResponse,
+    parse_authorization,
+    scope_from_query,
+)
+from copyguard.emulator.kms_front import Forward, KmsFront
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+_FIXUP_SERVICES = frozenset({"kms", "ec2", "rds", "elasticfilesystem"})
+_QUERY_SERVICES = frozenset({"iam", "sts", "rds", "sns", "sqs", "cloudformation", "autoscaling"})
+
+
+def _auth_failure(service: str, environ: dict[str, Any]) -> ApiResponse:
+    """AWS's answer to an unknown access key, in the protocol of ``service``."""
+    request_id = str(uuid.uuid4())
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return ApiResponse(
+            400,
+            json.dumps(
+                {
+                    "__type": "UnrecognizedClientException",
+                    "message": "The security token included in the request is invalid.",
+                }
+            ).encode(),
+            [("Content-Type", "application/x-amz-json-1.1")],
+        )
+    if service == "ec2":
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
+            "<Code>AuthFailure</Code><Message>AWS was not able to validate the provided "
+            f"access credentials</Message></Error></Errors><RequestID>{request_id}"
+            "</RequestID></Response>"
+        )
+        return ApiResponse(401, body.encode(), [("Content-Type", "text/xml")])
+    if service in _QUERY_SERVICES:
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+            "<Message>The security token included in the request is invalid.</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return ApiResponse(403, body.encode(), [("Content-Type", "text/xml")])
+    if service == "s3":
+        body = (
+            "<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided "
+            "does not exist in our records.</Message></Error>"
+        )
+        return ApiResponse(403, body.encode(), [("Content-Type", "application/xml")])
+    return ApiResponse(
+        403,
+        json.dumps({"message": "The security token included in the request is invalid."}).encode(),
+        [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", "UnrecognizedClientException"),
+        ],
+    )
+
+
+class FrontApp:
+    def __init__(
+        self,
+        moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        backup: BackupService,
+        kms: KmsFront,
+        info: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.moto_app = moto_app
+        self.backup = backup
+        self.kms = kms
+        self.info = info
+        #: moto's backends are not thread-safe; requests are served one at a time
+        self.lock = threading.RLock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # nobody may pick an account by header: the access key decides
+        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
+        path = environ.get("PATH_INFO", "") or ""
+        if path == "/copyguard/health":
+            return self._send(ApiResponse.json(self.info()), start_response)
+        if path.startswith("/moto-api/reset"):
+            return self._send(
+                ApiResponse.json({"message": "reset is disabled in the copyguard emulator"}, 403),
+                start_response,
+            )
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        scope = parse_authorization(environ.get("HTTP_AUTHORIZATION")) or scope_from_query(query)
+        with self.lock:
+            if scope is None:
+                return self._moto(environ, start_response, None, None)
+            caller = moto_view.caller_for_access_key(scope.access_key)
+            if caller is None:
+                return self._send(_auth_failure(scope.service, environ), start_response)
+            service = scope.service.lower()
+            if service not in ("backup", "kms"):
+                return self._moto(environ, start_response, None, caller.account, service)
+            body = self._read_body(environ)
+            headers = {
+                k[5:].replace("_", "-").lower(): str(v)
+                for k, v in environ.items()
+                if k.startswith("HTTP_")
+            }
+            raw_path = (
+                environ.get("RAW_URI") or environ.get("REQUEST_URI") or urllib.parse.quote(path)
+            )
+            if "://" in raw_path:  # absolute-form request target
+                raw_path = "/" + raw_path.split("://", 1)[1].split("/", 1)[-1]
+            req = ApiRequest(
+                method=environ.get("REQUEST_METHOD", "GET").upper(),
+                raw_path=raw_path,
+                query=query,
+                headers=headers,
+                body=body,
+                scope=scope,
+                account=caller.account,
+                caller_arn=caller.arn,
+                caller_session_arn=caller.session_arn,
+            )
+            if service == "backup":
+                try:
+                    response = self.backup.handle(req)
+                except Exception:
+                    log.exception("backup request failed")
+                    response = error_response(
+                        "ServiceUnavailableException", "Internal error in the emulator", 500
+                    )
+                return self._send(response, start_response)
+            op = headers.get("x-amz-target", "").rsplit(".", 1)[-1]
+            decision = self.kms.handle(req, op)
+            if isinstance(decision, ApiResponse):
+                return self._send(decision, start_response)
+            assert isinstance(decision, Forward)
+            return self._moto(environ, start_response, decision.account, caller.account, service)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _read_body(environ: dict[str, Any]) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        stream = environ.get("wsgi.input")
+        body = stream.read(length) if stream is not None and length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return body
+
+    def _moto(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        as_account: str | None,
+        caller_account: str | None,
+        service: str | None = None,
+    ) -> Iterable[bytes]:
+        if as_account:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = as_account
+        result = self.moto_app(environ, start_response)
+        # materialize now, while the lock is held, then fix up lazily created AWS keys
+        chunks = list(result)
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        if service in _FIXUP_SERVICES and caller_account:
+            moto_view.fix_aws_managed_keys(caller_account)
+            if as_account:
+                moto_view.fix_aws_managed_keys(as_account)
+        return chunks
+
+    @staticmethod
+    def _send(response: ApiResponse, start_response: StartResponse) -> Iterable[bytes]:
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+        start_response(f"{response.status} {REASONS.get(response.status, 'Error')}", headers)
+        return [response.body]

@@ -1,0 +1,108 @@
+"""Turn findings into fixes (values), prove them with the evaluator, render them."""
+
+from __future__ import annotations
+
+from copyguard.checks.base import CheckContext, Options
+from copyguard.checks.model import Finding, Fix, Report, tr
+from copyguard.fixes.key_policy import FixVerificationError, fix_source_key, render_diff
+from copyguard.fixes.playbooks import playbook
+from copyguard.fixes.render import AS_CHOICES, render_fixes
+from copyguard.fixes.vault_policy import fix_vault_policy
+from copyguard.policy import Policy, parse_policy
+from copyguard.scenario import Organization, Scenario
+
+KEY_CODES = ("CG101", "CG104", "CG105")
+
+
+def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fix]:
+    """Every fix the report's findings call for; one key-policy fix per key, covering every
+    copy that uses it. A fix that does not prove out becomes an error note, never a fix."""
+    fixes: list[Fix] = []
+    by_copy = {c.name: c for c in scenario.copies}
+    # key policies: accumulate destinations per key
+    key_copies: dict[str, list[str]] = {}
+    for f in report.findings:
+        if f.code in KEY_CODES and f.resource and f.copy:
+            names = key_copies.setdefault(f.resource, [])
+            if f.copy not in names:
+                names.append(f.copy)
+    for key_arn, copy_names in sorted(key_copies.items()):
+        key = scenario.key(key_arn)
+        if key is None or not isinstance(key.policy, Policy) and key.policy is not None:
+            continue
+        original = key.policy.document if key.policy is not None else {"Version": "2012-10-17", "Statement": []}
+        current = key.policy or parse_policy(original, name="key policy", kind="key")
+        safe_docs: list[Fix] = []
+        unsafe: list[Fix] = []
+        try:
+            for name in copy_names:
+                copy = by_copy[name]
+                ctx = CheckContext(scenario, copy, options)
+                dest = ctx.destination
+                if not dest:
+                    continue
+                found = fix_source_key(scenario, copy, key.arn, current, ctx.facts, dest,
+                                       ctx.fix_principal(), options.context)
+                for fx in found:
+                    (safe_docs if fx.applicability == "safe" else unsafe).append(fx)
+                safe = [fx for fx in found if fx.applicability == "safe"]
+                if safe and safe[-1].policy is not None:
+                    current = parse_policy(safe[-1].policy, name=current.name, kind="key")
+        except FixVerificationError as exc:
+            report.findings.append(_unproven(key_arn, str(exc)))
+            continue
+        if safe_docs:
+            last = safe_docs[-1]
+            merged = Fix(kind="key-policy", resource=key.arn, applicability="safe",
+                         description=tr(" ".join(f.description.en for f in safe_docs),
+                                        "".join(f.description.zh for f in safe_docs)),
+                         policy=last.policy, original=original,
+                         diff=render_diff(original, last.policy or {}, "key policy"),
+                         principal=last.principal, codes=sorted({c for f in safe_docs for c in f.codes}),
+                         verification=last.verification, region=last.region, account=last.account)
+            fixes.append(merged)
+        fixes += unsafe
+    # vault access policies
+    done_vaults: set[str] = set()
+    for f in report.findings:
+        if f.code != "CG201" or not f.resource or f.resource in done_vaults or not f.copy:
+            continue
+        done_vaults.add(f.resource)
+        vault = scenario.vault(f.resource)
+        copy = by_copy.get(f.copy)
+        if vault is None or copy is None or not copy.source_account:
+            continue
+        org = scenario.organization
+        org_id = org.id if isinstance(org, Organization) and isinstance(org.id, str) else None
+        role = copy.iam_role_arn if isinstance(copy.iam_role_arn, str) else None
+        try:
+            fx = fix_vault_policy(vault.arn, vault.access_policy if isinstance(vault.access_policy, Policy) else None,
+                                  copy.source_account, options.vault_principal, org_id, role)
+        except FixVerificationError as exc:
+            report.findings.append(_unproven(vault.arn, str(exc)))
+            continue
+        if fx:
+            fixes.append(fx)
+    # playbooks
+    seen: set[tuple[str, str | None]] = set()
+    for f in report.findings:
+        if f.fix is None or f.fix.kind != "playbook" or (f.code, f.resource) in seen:
+            continue
+        seen.add((f.code, f.resource))
+        pb = playbook(f)
+        if pb:
+            fixes.append(pb)
+    return fixes
+
+
+def _unproven(resource: str, why: str) -> Finding:
+    return Finding(
+        code="CG902", severity="warning",
+        title=tr("No fix could be proven", "无法证明修复有效"),
+        message=tr(f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
+                   f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。"),
+        resource=resource, evidence={"needed_for": "fix"},
+    )
+
+
+__all__ = ["AS_CHOICES", "FixVerificationError", "build_fixes", "render_fixes"]

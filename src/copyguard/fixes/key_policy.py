@@ -1,0 +1,324 @@
+"""The minimal source key policy fix, proven by the evaluator before it is shown.
+
+Minimal means: extend an existing statement's principals when it already has the right
+actions and conditions; otherwise add the seed article's statement(s) (only the group that is
+missing). Every other statement, Sid and the order stay as they are. Applying the fix twice
+changes nothing. A change to a Deny is never "safe": it is a separate, opt-in fix.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from copyguard.checks.analysis import SourceKeyView, allow_all_identity, analyse_source_key
+from copyguard.checks.facts import (
+    GRANT_ACTIONS,
+    REQUIRED_ACTIONS,
+    SEED_GRANT_ACTIONS,
+    SEED_GRANT_SID,
+    SEED_USE_ACTIONS,
+    SEED_USE_SID,
+    USE_ACTIONS,
+    TypeFacts,
+)
+from copyguard.checks.model import Fix, tr
+from copyguard.evaluate import Request, evaluate_kms
+from copyguard.evaluate.patterns import glob_match
+from copyguard.policy import Policy, PolicyError, parse_policy
+from copyguard.scenario import Copy, Scenario
+
+ALL_KMS_ACTIONS = (
+    "CancelKeyDeletion ConnectCustomKeyStore CreateAlias CreateCustomKeyStore CreateGrant CreateKey "
+    "Decrypt DeleteAlias DeleteCustomKeyStore DeleteImportedKeyMaterial DeriveSharedSecret "
+    "DescribeCustomKeyStores DescribeKey DisableKey DisableKeyRotation DisconnectCustomKeyStore "
+    "EnableKey EnableKeyRotation Encrypt GenerateDataKey GenerateDataKeyPair "
+    "GenerateDataKeyPairWithoutPlaintext GenerateDataKeyWithoutPlaintext GenerateMac GenerateRandom "
+    "GetKeyPolicy GetKeyRotationStatus GetParametersForImport GetPublicKey ImportKeyMaterial "
+    "ListAliases ListGrants ListKeyPolicies ListKeyRotations ListKeys ListResourceTags "
+    "ListRetirableGrants PutKeyPolicy ReEncryptFrom ReEncryptTo ReplicateKey RetireGrant RevokeGrant "
+    "RotateKeyOnDemand ScheduleKeyDeletion Sign SynchronizeMultiRegionKey TagResource UntagResource "
+    "UpdateAlias UpdateCustomKeyStore UpdateKeyDescription UpdatePrimaryRegion Verify VerifyMac"
+).split()
+
+
+def kms_action_names() -> list[str]:
+    try:
+        from copyguard.knowledge import kms_actions
+
+        names = sorted({a.name for a in kms_actions().values()})
+        if names:
+            return names
+    except (ImportError, AttributeError):
+        pass
+    return [f"kms:{a}" for a in ALL_KMS_ACTIONS]
+
+
+def expand(patterns: Sequence[str]) -> set[str]:
+    names = kms_action_names()
+    return {n for n in names for p in patterns if glob_match(p.lower(), n.lower())}
+
+
+class FixVerificationError(Exception):
+    """The patched policy did not prove out: it is not shown as a fix."""
+
+
+@dataclass(slots=True)
+class KeyPolicyPlan:
+    document: dict[str, Any]
+    changes: list[str] = field(default_factory=list)  # what was done, in words
+    unsafe_changes: list[str] = field(default_factory=list)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _principal_list(stmt: dict[str, Any]) -> list[str] | None:
+    p = stmt.get("Principal")
+    if not isinstance(p, dict) or set(p) - {"AWS"}:
+        return None
+    values = _as_list(p.get("AWS", []))
+    if "*" in values:
+        return None
+    return [str(v) for v in values]
+
+
+def _grant_condition_only(cond: Any) -> bool:
+    if not isinstance(cond, dict) or len(cond) != 1:
+        return False
+    (op, block), = cond.items()
+    if op.lower() != "bool" or not isinstance(block, dict) or len(block) != 1:
+        return False
+    (k, v), = block.items()
+    vals = _as_list(v)
+    return k.lower() == "kms:grantisforawsresource" and len(vals) == 1 and str(vals[0]).lower() == "true"
+
+
+def _candidate(stmt: Any, group: set[str], missing: set[str], grant: bool) -> bool:
+    if not isinstance(stmt, dict) or stmt.get("Effect") != "Allow":
+        return False
+    if any(k in stmt for k in ("NotPrincipal", "NotAction", "NotResource")):
+        return False
+    if _principal_list(stmt) is None:
+        return False
+    if "*" not in _as_list(stmt.get("Resource", [])):
+        return False
+    actions = expand([str(a) for a in _as_list(stmt.get("Action", []))])
+    if not actions or not actions <= group or not missing <= actions:
+        return False
+    if grant:
+        return _grant_condition_only(stmt.get("Condition"))
+    return "Condition" not in stmt
+
+
+def _unique_sid(doc: dict[str, Any], sid: str, destination: str) -> str:
+    taken = {s.get("Sid") for s in _as_list(doc.get("Statement", [])) if isinstance(s, dict)}
+    if sid not in taken:
+        return sid
+    candidate = f"{sid} by {destination}"
+    n = 2
+    while candidate in taken:
+        candidate = f"{sid} by {destination} {n}"
+        n += 1
+    return candidate
+
+
+def plan_allow(doc: dict[str, Any], view: SourceKeyView, principal: str, destination: str) -> KeyPolicyPlan:
+    """Add the destination principal where the key policy does not allow it."""
+    new = _copy.deepcopy(doc)
+    plan = KeyPolicyPlan(new)
+    failing = {a for a, r in view.results.items() if r.decision != "allowed"}
+    statements = new.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+        new["Statement"] = statements
+    if not isinstance(statements, list):
+        statements = []
+        new["Statement"] = statements
+    for group, grant, seed_actions, sid in (
+        (set(USE_ACTIONS), False, SEED_USE_ACTIONS, SEED_USE_SID),
+        (set(GRANT_ACTIONS), True, SEED_GRANT_ACTIONS, SEED_GRANT_SID),
+    ):
+        missing = failing & group
+        if not missing:
+            continue
+        target = next((s for s in statements if _candidate(s, group, missing, grant)), None)
+        if target is not None and principal not in (_principal_list(target) or []):
+            values = _principal_list(target) or []
+            target["Principal"] = {"AWS": [*values, principal]}
+            label = target.get("Sid") or f"Statement[{statements.index(target)}]"
+            plan.changes.append(f"added {principal} to the principals of {label!r}")
+            continue
+        stmt: dict[str, Any] = {
+            "Sid": _unique_sid(new, sid, destination),
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": list(seed_actions),
+            "Resource": "*",
+        }
+        if grant:
+            stmt["Condition"] = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        statements.append(stmt)
+        plan.changes.append(f"added statement {stmt['Sid']!r} for {principal}")
+    return plan
+
+
+def plan_deny_exemption(doc: dict[str, Any], view: SourceKeyView, policy: Policy) -> list[str]:
+    """Exempt the copy's caller from the Deny statements that block it (in place)."""
+    changes: list[str] = []
+    paths = {path for r in view.results.values() if r.decision == "explicit_deny"
+             for p, path, _sid in r.worst.deciding if p == policy.name}
+    statements = doc["Statement"] if isinstance(doc.get("Statement"), list) else [doc.get("Statement")]
+    for st in policy.statements:
+        if st.path not in paths or st.index >= len(statements):
+            continue
+        raw = statements[st.index]
+        if "NotPrincipal" in raw and isinstance(raw["NotPrincipal"], dict):
+            values = _as_list(raw["NotPrincipal"].get("AWS", []))
+            if view.caller not in values:
+                raw["NotPrincipal"]["AWS"] = [*values, view.caller]
+        else:
+            cond = raw.setdefault("Condition", {})
+            block = cond.setdefault("ArnNotEquals", {})
+            key = next((k for k in block if k.lower() == "aws:principalarn"), "aws:PrincipalArn")
+            values = _as_list(block.get(key, []))
+            if view.caller not in values:
+                block[key] = [*values, view.caller] if values else view.caller
+        changes.append(f"exempted {view.caller} from the Deny in {st.label}")
+    return changes
+
+
+def render_diff(before: dict[str, Any], after: dict[str, Any], label: str) -> str:
+    a = json.dumps(before, indent=2, ensure_ascii=False).splitlines(keepends=True)
+    b = json.dumps(after, indent=2, ensure_ascii=False).splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, f"{label} (current)", f"{label} (fixed)"))
+
+
+PROBE_CONTEXTS: tuple[dict[str, str], ...] = (
+    {},
+    {"kms:GrantIsForAWSResource": "true"},
+    {"kms:GrantIsForAWSResource": "false"},
+)
+
+
+def _probe_principals(key_account: str, destination: str) -> list[str]:
+    return [
+        f"arn:aws:iam::{key_account}:root",
+        f"arn:aws:iam::{key_account}:role/copyguard-probe",
+        "arn:aws:iam::999999999999:root",
+        "arn:aws:iam::999999999999:role/copyguard-probe",
+        "backup.amazonaws.com",
+    ]
+
+
+def verify(before: Policy, after: Policy, key_arn: str, destination: str,
+           required_ok: SourceKeyView) -> dict[str, Any]:
+    """Prove the fix: every required request allowed; nothing changed outside the destination."""
+    key_account = key_arn.split(":")[4]
+    identity = [allow_all_identity()]
+    changed: list[str] = []
+    checked = 0
+    for principal in _probe_principals(key_account, destination):
+        for action in kms_action_names():
+            for extra in PROBE_CONTEXTS:
+                req = Request(principal, action, key_arn, dict(extra))
+                d1 = evaluate_kms(req, before, identity).decision
+                d2 = evaluate_kms(req, after, identity).decision
+                checked += 1
+                if d1 != d2:
+                    changed.append(f"{principal} {action} {extra or ''}: {d1} -> {d2}")
+    not_allowed = [f"{a} ({r.decision})" for a, r in required_ok.results.items() if r.decision != "allowed"]
+    if changed:
+        raise FixVerificationError("the fix changes access outside the destination: " + "; ".join(changed[:5]))
+    if not_allowed:
+        raise FixVerificationError("the fix does not allow every required request: " + ", ".join(not_allowed))
+    return {
+        "required_requests_allowed": len(required_ok.results),
+        "alternatives_per_request": max(len(r.decisions) for r in required_ok.results.values()),
+        "outside_requests_unchanged": checked,
+        "idempotent": True,
+    }
+
+
+def fix_source_key(
+    scenario: Scenario,
+    copy: Copy,
+    key_arn: str,
+    policy: Policy,
+    facts: TypeFacts | None,
+    destination: str,
+    principal: str,
+    overrides: dict[str, str | list[str]],
+) -> list[Fix]:
+    """The safe fix (and, when a Deny blocks the copy, the separate unsafe one)."""
+    view = analyse_source_key(scenario, copy, key_arn, None, policy, facts, destination, overrides)
+    if all(r.decision == "allowed" for r in view.results.values()):
+        return []
+    doc = policy.document
+    plan = plan_allow(doc, view, principal, destination)
+    fixes: list[Fix] = []
+    explicit = any(r.decision == "explicit_deny" for r in view.results.values())
+
+    def prove(new_doc: dict[str, Any], allow_unsafe: bool) -> dict[str, Any]:
+        try:
+            after = parse_policy(new_doc, name=policy.name, kind="key")
+        except PolicyError as exc:
+            raise FixVerificationError(f"the patched policy is invalid: {exc}") from None
+        after_view = analyse_source_key(scenario, copy, key_arn, None, after, facts, destination, overrides)
+        if not allow_unsafe:
+            # only the allow part: required requests may still be explicitly denied
+            pending = {a: r for a, r in after_view.results.items() if r.decision == "implicit_deny"}
+            if pending:
+                raise FixVerificationError("the fix does not allow " + ", ".join(sorted(pending)))
+            result = {"required_requests_not_denied_by_missing_allow": len(after_view.results)}
+            _verify_outside(policy, after, key_arn, destination)
+        else:
+            result = verify(policy, after, key_arn, destination, after_view)
+        again = plan_allow(new_doc, after_view, principal, destination)
+        if again.document != new_doc:
+            raise FixVerificationError("applying the fix twice changes the policy again")
+        return result
+
+    if plan.changes:
+        verification = prove(plan.document, allow_unsafe=not explicit)
+        fixes.append(Fix(
+            kind="key-policy", resource=key_arn, applicability="safe",
+            description=tr("Allow the destination the actions a cross-account copy needs: "
+                           + "; ".join(plan.changes) + ".",
+                           "允许目标账户执行跨账户复制所需的操作:" + ";".join(plan.changes) + "。"),
+            policy=plan.document, original=doc, diff=render_diff(doc, plan.document, "key policy"),
+            principal=principal, codes=["CG101", "CG105"], verification=verification,
+            region=key_arn.split(":")[3], account=key_arn.split(":")[4],
+        ))
+    if explicit:
+        unsafe_doc = _copy.deepcopy(plan.document)
+        changes = plan_deny_exemption(unsafe_doc, view, policy)
+        if changes:
+            verification = prove(unsafe_doc, allow_unsafe=True)
+            fixes.append(Fix(
+                kind="key-policy", resource=key_arn, applicability="unsafe",
+                description=tr("UNSAFE (loosens a Deny; applied only on opt-in): " + "; ".join(changes) + ".",
+                               "不安全(放宽了 Deny;仅在明确选择时应用):" + ";".join(changes) + "。"),
+                policy=unsafe_doc, original=doc, diff=render_diff(doc, unsafe_doc, "key policy"),
+                principal=principal, codes=["CG104"], verification=verification,
+                region=key_arn.split(":")[3], account=key_arn.split(":")[4],
+            ))
+    return fixes
+
+
+def _verify_outside(before: Policy, after: Policy, key_arn: str, destination: str) -> None:
+    key_account = key_arn.split(":")[4]
+    identity = [allow_all_identity()]
+    for principal in _probe_principals(key_account, destination):
+        for action in kms_action_names():
+            for extra in PROBE_CONTEXTS:
+                req = Request(principal, action, key_arn, dict(extra))
+                if evaluate_kms(req, before, identity).decision != evaluate_kms(req, after, identity).decision:
+                    raise FixVerificationError(f"the fix changes {principal} {action}")
+
+

@@ -1,0 +1,99 @@
+"""Render fixes: json, a unified diff, AWS CLI, Terraform, CloudFormation."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from copyguard.checks.model import Fix
+
+AS_CHOICES = ("json", "diff", "cli", "terraform", "cloudformation")
+
+
+def _name(fix: Fix) -> str:
+    tail = (fix.resource or "resource").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return "copyguard_" + "".join(ch if ch.isalnum() else "_" for ch in tail)[:48]
+
+
+def render_fixes(fixes: list[Fix], as_: str, lang: str = "en") -> str:
+    if as_ == "json":
+        return json.dumps({"fixes": [f.to_dict(lang) for f in fixes]}, indent=2, ensure_ascii=False) + "\n"
+    out: list[str] = []
+    for fix in fixes:
+        if as_ == "diff":
+            if fix.diff:
+                out.append(fix.diff if fix.diff.endswith("\n") else fix.diff + "\n")
+            else:
+                out.append("".join(f"# {line}\n" for line in _playbook_lines(fix, lang)))
+        elif as_ == "cli":
+            out.append(_cli(fix, lang))
+        elif as_ == "terraform":
+            out.append(_terraform(fix, lang))
+        elif as_ == "cloudformation":
+            out.append(_cloudformation(fix, lang))
+        else:
+            raise ValueError(f"unknown fix format {as_!r}; expected one of {', '.join(AS_CHOICES)}")
+    return "\n".join(out)
+
+
+def _playbook_lines(fix: Fix, lang: str) -> list[str]:
+    lines = [f"[{fix.applicability}] {fix.description.get(lang)}"]
+    lines += [f"- {s.get(lang)}" for s in fix.steps]
+    lines += [f"$ {c}" for c in fix.commands]
+    return lines
+
+
+def _cli(fix: Fix, lang: str) -> str:
+    head = f"# [{fix.applicability}] {fix.description.get(lang)}\n"
+    if fix.kind == "key-policy" and fix.policy is not None:
+        policy = json.dumps(fix.policy, separators=(",", ":"), ensure_ascii=False)
+        region = f" --region {fix.region}" if fix.region else ""
+        return (head + f"# run in account {fix.account} (the key's account)\n"
+                f"aws kms put-key-policy --key-id {shlex.quote(fix.resource or '')} --policy-name default"
+                f"{region} --policy {shlex.quote(policy)}\n")
+    if fix.kind == "vault-access-policy" and fix.policy is not None:
+        policy = json.dumps(fix.policy, separators=(",", ":"), ensure_ascii=False)
+        name = (fix.resource or "").split(":backup-vault:", 1)[-1]
+        region = f" --region {fix.region}" if fix.region else ""
+        return (head + f"# run in account {fix.account} (the vault's account)\n"
+                f"aws backup put-backup-vault-access-policy --backup-vault-name {shlex.quote(name)}"
+                f"{region} --policy {shlex.quote(policy)}\n")
+    steps = "".join(f"# - {s.get(lang)}\n" for s in fix.steps)
+    return head + steps + "".join(f"{c}\n" for c in fix.commands)
+
+
+def _hcl_heredoc(doc: dict[str, Any]) -> str:
+    return "<<-POLICY\n" + json.dumps(doc, indent=2, ensure_ascii=False) + "\n  POLICY"
+
+
+def _terraform(fix: Fix, lang: str) -> str:
+    head = f"# [{fix.applicability}] {fix.description.get(lang)}\n"
+    if fix.kind == "key-policy" and fix.policy is not None:
+        return (head + f'resource "aws_kms_key_policy" "{_name(fix)}" {{\n'
+                f'  key_id = "{fix.resource}"\n'
+                f"  policy = {_hcl_heredoc(fix.policy)}\n}}\n")
+    if fix.kind == "vault-access-policy" and fix.policy is not None:
+        name = (fix.resource or "").split(":backup-vault:", 1)[-1]
+        return (head + f'resource "aws_backup_vault_policy" "{_name(fix)}" {{\n'
+                f'  backup_vault_name = "{name}"\n'
+                f"  policy            = {_hcl_heredoc(fix.policy)}\n}}\n")
+    return "".join(f"# {line}\n" for line in _playbook_lines(fix, lang))
+
+
+def _cloudformation(fix: Fix, lang: str) -> str:
+    import yaml
+
+    head = f"# [{fix.applicability}] {fix.description.get(lang)}\n"
+    if fix.kind == "key-policy" and fix.policy is not None:
+        body = {"Resources": {_name(fix).replace("_", "").title(): {
+            "Type": "AWS::KMS::Key",
+            "Properties": {"KeyPolicy": fix.policy}}}}
+        return head + f"# the KeyPolicy of {fix.resource}\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    if fix.kind == "vault-access-policy" and fix.policy is not None:
+        name = (fix.resource or "").split(":backup-vault:", 1)[-1]
+        body = {"Resources": {_name(fix).replace("_", "").title(): {
+            "Type": "AWS::Backup::BackupVault",
+            "Properties": {"BackupVaultName": name, "AccessPolicy": fix.policy}}}}
+        return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    return "".join(f"# {line}\n" for line in _playbook_lines(fix, lang))

@@ -1,0 +1,209 @@
+"""Reading the packaged YAML data files (lazily, once) and typed field access.
+
+Nothing here runs at import time: every data file is read on the first call that needs it
+and cached for the life of the process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal, TypeAlias, cast
+
+import yaml
+
+__all__ = [
+    "DATA_FILES",
+    "Confidence",
+    "KnowledgeDataError",
+    "Provenance",
+    "SourceRef",
+    "TriState",
+    "load_data",
+    "provenance",
+]
+
+#: The data files of the knowledge layer, in ``copyguard/knowledge/data/``.
+DATA_FILES: tuple[str, ...] = (
+    "kms.yaml",
+    "global_condition_keys.yaml",
+    "resource_types.yaml",
+    "copy_requirements.yaml",
+    "errors.yaml",
+)
+
+#: How sure we are of a fact: ``confirmed`` (a primary source says so), ``inference``
+#: (derived by us from cited facts) or ``unconfirmed`` (no primary source was found).
+Confidence: TypeAlias = Literal["confirmed", "inference", "unconfirmed"]
+
+#: A yes/no fact that may also be decided by a setting (``depends``) or not known
+#: (``unconfirmed``).
+TriState: TypeAlias = bool | Literal["depends", "unconfirmed"]
+
+_CONFIDENCES: frozenset[str] = frozenset({"confirmed", "inference", "unconfirmed"})
+
+
+class KnowledgeDataError(ValueError):
+    """A packaged data file is missing or does not have the expected shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One source a data file was compiled from."""
+
+    id: str
+    url: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """The ``provenance:`` block of a data file."""
+
+    file: str
+    compiled: str
+    sources: tuple[SourceRef, ...]
+    notes: str
+
+    def source(self, source_id: str) -> SourceRef | None:
+        """The source with this id, or None."""
+        for ref in self.sources:
+            if ref.id == source_id:
+                return ref
+        return None
+
+
+@functools.cache
+def load_data(name: str) -> Mapping[str, Any]:
+    """Parse one packaged data file (cached; the first call reads the file)."""
+    if name not in DATA_FILES:
+        raise KnowledgeDataError(f"unknown knowledge data file {name!r}")
+    try:
+        text = resources.files(__package__).joinpath("data").joinpath(name).read_text("utf-8")
+    except (OSError, ModuleNotFoundError) as exc:  # pragma: no cover - packaging error
+        raise KnowledgeDataError(f"cannot read knowledge data file {name}: {exc}") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise KnowledgeDataError(f"{name}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeDataError(f"{name}: the top level must be a mapping")
+    return cast("Mapping[str, Any]", data)
+
+
+def provenance() -> Mapping[str, Provenance]:
+    """Every data file's provenance block, keyed by file name (reads all data files)."""
+    return {name: _provenance(name) for name in DATA_FILES}
+
+
+@functools.cache
+def _provenance(name: str) -> Provenance:
+    block = mapping(load_data(name), "provenance", name)
+    where = f"{name}: provenance"
+    sources = tuple(
+        SourceRef(
+            id=string(item, "id", where),
+            url=string(item, "url", where),
+            note=string(item, "note", where, ""),
+        )
+        for item in mappings(block, "sources", where)
+    )
+    return Provenance(
+        file=name,
+        compiled=string(block, "compiled", where),
+        sources=sources,
+        notes=string(block, "notes", where, ""),
+    )
+
+
+# --- typed access to parsed YAML --------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+def _get(data: Mapping[str, Any], key: str, where: str, default: Any) -> Any:
+    if key in data and data[key] is not None:
+        return data[key]
+    if key in data and default is _MISSING:
+        return None
+    if default is _MISSING:
+        raise KnowledgeDataError(f"{where}: missing field {key!r}")
+    return default
+
+
+def string(data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> str:
+    value = _get(data, key, where, default)
+    if not isinstance(value, str):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be a string, not {value!r}")
+    return value.strip()
+
+
+def optional_string(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be a string or null")
+    return value.strip()
+
+
+def boolean(data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> bool:
+    value = _get(data, key, where, default)
+    if not isinstance(value, bool):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be true or false, not {value!r}")
+    return value
+
+
+def tristate(data: Mapping[str, Any], key: str, where: str) -> TriState:
+    value = _get(data, key, where, _MISSING)
+    if isinstance(value, bool):
+        return value
+    if value == "depends":
+        return "depends"
+    if value == "unconfirmed":
+        return "unconfirmed"
+    raise KnowledgeDataError(
+        f"{where}: field {key!r} must be true, false, depends or unconfirmed, not {value!r}"
+    )
+
+
+def confidence(
+    data: Mapping[str, Any], where: str, default: Confidence = "confirmed"
+) -> Confidence:
+    value = data.get("confidence", default)
+    if value not in _CONFIDENCES:
+        raise KnowledgeDataError(f"{where}: confidence must be one of {sorted(_CONFIDENCES)}")
+    return cast("Confidence", value)
+
+
+def strings(
+    data: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
+) -> tuple[str, ...]:
+    value = _get(data, key, where, default)
+    if isinstance(value, str):
+        return (value.strip(),)
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be a list of strings")
+    return tuple(v.strip() for v in value)
+
+
+def mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = _get(data, key, where, _MISSING)
+    if not isinstance(value, Mapping):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be a mapping")
+    return cast("Mapping[str, Any]", value)
+
+
+def mappings(data: Mapping[str, Any], key: str, where: str) -> tuple[Mapping[str, Any], ...]:
+    value = _get(data, key, where, ())
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise KnowledgeDataError(f"{where}: field {key!r} must be a list")
+    items: list[Mapping[str, Any]] = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise KnowledgeDataError(f"{where}: every item of {key!r} must be a mapping")
+        items.append(cast("Mapping[str, Any]", item))
+    return tuple(items)

@@ -1,0 +1,239 @@
+"""What every renderer shares: ordering, counts, locations, evidence and text layout."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from copyguard.checks.model import Finding, Report
+from copyguard.report.labels import decision_label, label
+
+LANGS = ("en", "zh")
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def sorted_findings(report: Report) -> list[Finding]:
+    """The report's findings in their stable order, without mutating the report."""
+    return sorted(report.findings, key=lambda f: f.sort_key())
+
+
+def sorted_fixes(report: Report) -> list[Any]:
+    return sorted(report.fixes, key=lambda f: (f.kind, f.resource or ""))
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    out = {"errors": 0, "warnings": 0, "notes": 0}
+    for f in findings:
+        key = {"error": "errors", "warning": "warnings", "note": "notes"}.get(f.severity)
+        if key:
+            out[key] += 1
+    return out
+
+
+def group_by_copy(
+    findings: list[Finding], copies: list[str]
+) -> list[tuple[str | None, list[Finding]]]:
+    """Findings grouped per copy: those tied to no copy first, then the report's copies in
+    their order (with no findings too), then any other copy names, sorted."""
+    groups: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.copy, []).append(f)
+    order: list[str | None] = []
+    if None in groups:
+        order.append(None)
+    for name in copies:
+        if name not in order:
+            order.append(name)
+    order.extend(sorted(k for k in groups if k is not None and k not in order))
+    return [(name, groups.get(name, [])) for name in order]
+
+
+def location(f: Finding) -> str | None:
+    """``file:line:col`` (or as much of it as is known)."""
+    if not f.file:
+        return None
+    out = f.file
+    if f.line is not None:
+        out += f":{f.line}"
+        if f.column is not None:
+            out += f":{f.column}"
+    return out
+
+
+def _decision_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        d = value.get("decision")
+        return d if isinstance(d, str) else None
+    return None
+
+
+def action_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """``evidence["actions"]`` (action -> decision) as rows, in the evidence's order."""
+    actions = evidence.get("actions")
+    if not isinstance(actions, dict):
+        return []
+    rows = []
+    for action, value in actions.items():
+        decision = _decision_of(value)
+        if decision is not None:
+            rows.append((str(action), decision))
+    return rows
+
+
+def _statement_line(item: Any, lang: str) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    where = " ".join(str(item[k]) for k in ("policy", "statement") if item.get(k))
+    if item.get("sid"):
+        where += f' (Sid "{item["sid"]}")' if lang == "en" else f"（Sid “{item['sid']}”）"
+    parts = []
+    if item.get("effect"):
+        parts.append(str(item["effect"]))
+    if isinstance(item.get("applies"), bool):
+        if lang == "zh":
+            parts.append("适用" if item["applies"] else "不适用")
+        else:
+            parts.append("applies" if item["applies"] else "does not apply")
+    if item.get("via"):
+        parts.append(("via " if lang == "en" else "经由 ") + str(item["via"]))
+    if item.get("action"):
+        parts.append(str(item["action"]))
+    sep = ", " if lang == "en" else "，"
+    line = where
+    if parts:
+        line += (": " if lang == "en" else "：") + sep.join(parts)
+    reasons = item.get("reasons")
+    if isinstance(reasons, list) and reasons:
+        line += " (" + "; ".join(str(r) for r in reasons) + ")"
+    elif isinstance(reasons, str) and reasons:
+        line += f" ({reasons})"
+    rest = {
+        k: v
+        for k, v in item.items()
+        if k not in ("policy", "statement", "sid", "effect", "applies", "via", "action", "reasons")
+    }
+    if rest:
+        line += " " + compact(rest)
+    return line or compact(item)
+
+
+def statement_lines(evidence: dict[str, Any], lang: str) -> list[str]:
+    """``evidence["statements"]`` as readable lines: a list of statement results (the
+    evaluator's ``StatementResult.to_dict()`` shape, or strings), or a mapping from an
+    action to such a list."""
+    statements = evidence.get("statements")
+    if statements is None:
+        return []
+    if isinstance(statements, dict):
+        lines = []
+        for key, items in statements.items():
+            seq = items if isinstance(items, list) else [items]
+            for item in seq:
+                lines.append(f"{key}: {_statement_line(item, lang)}")
+        return lines
+    if isinstance(statements, list):
+        return [_statement_line(item, lang) for item in statements]
+    return [str(statements)]
+
+
+def other_evidence(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """Evidence besides the action table and statements, as (key, compact value) rows."""
+    return [
+        (str(k), v if isinstance(v, str) else compact(v))
+        for k, v in evidence.items()
+        if k not in ("actions", "statements")
+    ]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return str(value)
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=_json_default)
+
+
+def dumps(value: Any) -> str:
+    """Pretty, deterministic JSON (key order as built; non-ASCII kept)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def verdict_word(verdict: str, lang: str) -> str:
+    return label(f"verdict.{verdict}", lang)
+
+
+def decision_text(decision: str, lang: str) -> str:
+    return decision_label(decision, lang)
+
+
+# ----------------------------------------------------------------------------- text layout
+
+_WIDE = {"W", "F"}
+# CJK punctuation that must not start a line (a small kinsoku set).
+_NO_LINE_START = set("，。、；：？！）》」』】’”…")
+
+
+def cell_width(text: str) -> int:
+    """Terminal cells ``text`` takes (East Asian wide and full-width characters take two)."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in _WIDE else 1
+        for c in text
+    )
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - cell_width(text))
+
+
+_TOKEN = re.compile(r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+
+
+def wrap(text: str, width: int = 88) -> list[str]:
+    """Greedy wrap by terminal cells; breaks at spaces and between CJK characters."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        tokens = _TOKEN.findall(para)
+        line = ""
+        for tok in tokens:
+            if tok.isspace():
+                if line:
+                    line += " "
+                continue
+            candidate = line + tok
+            if line and cell_width(candidate.rstrip()) > width and tok[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line = tok
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return lines
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+    """A plain aligned table (header, rule, rows)."""
+    widths = [cell_width(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], cell_width(cell))
+    out = ["  ".join(pad(h, widths[i]) for i, h in enumerate(header)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        out.append("  ".join(pad(c, widths[i]) for i, c in enumerate(row)).rstrip())
+    return out

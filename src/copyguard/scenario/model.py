@@ -1,0 +1,174 @@
+"""The normalised model of a cross-account copy set-up (spec section 3).
+
+Omitted means unknown (``UNKNOWN``); ``None`` means known to be absent. Every value keeps the
+field path it came from, so checks can point at it and the edge can resolve a line number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from copyguard.policy import Issue, Policy
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Final = _Unknown()
+T = TypeVar("T")
+Maybe = T | _Unknown
+
+
+def known(value: object) -> bool:
+    return value is not UNKNOWN
+
+
+@dataclass(slots=True)
+class Organization:
+    id: Maybe[str | None] = UNKNOWN
+    accounts: Maybe[tuple[str, ...]] = UNKNOWN
+    cross_account_backup_enabled: Maybe[bool] = UNKNOWN
+    management_account: Maybe[str | None] = UNKNOWN
+    paths: dict[str, list[str]] = field(default_factory=dict)  # account -> aws:PrincipalOrgPaths
+
+
+@dataclass(slots=True)
+class Key:
+    arn: str
+    path: str  # "keys[0]"
+    manager: Maybe[str] = UNKNOWN  # CUSTOMER | AWS
+    state: Maybe[str] = UNKNOWN
+    aliases: Maybe[tuple[str, ...]] = UNKNOWN
+    policy: Maybe[Policy | None] = UNKNOWN
+    policy_issues: tuple[Issue, ...] = ()  # errors when the policy could not be parsed
+    policy_path: str = ""
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+
+@dataclass(slots=True)
+class VaultLock:
+    min_retention_days: int | None = None
+    max_retention_days: int | None = None
+
+
+@dataclass(slots=True)
+class Vault:
+    arn: str
+    path: str
+    key: Maybe[str | None] = UNKNOWN
+    access_policy: Maybe[Policy | None] = UNKNOWN
+    access_policy_issues: tuple[Issue, ...] = ()
+    lock: Maybe[VaultLock | None] = UNKNOWN
+    vault_type: Maybe[str] = UNKNOWN
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def name(self) -> str:
+        return self.arn.split(":", 6)[-1]
+
+
+@dataclass(slots=True)
+class Lifecycle:
+    delete_after_days: int | None = None
+    move_to_cold_storage_after_days: int | None = None
+
+
+@dataclass(slots=True)
+class Copy:
+    name: str
+    path: str
+    resource_type: Maybe[str] = UNKNOWN
+    resource_arn: Maybe[str] = UNKNOWN
+    resource_key: Maybe[str | None] = UNKNOWN
+    source_vault: Maybe[str] = UNKNOWN
+    destination_vault: Maybe[str] = UNKNOWN
+    lifecycle: Maybe[Lifecycle | None] = UNKNOWN
+    iam_role_arn: Maybe[str] = UNKNOWN
+    status_message: str | None = None  # a failed job's message, when diagnosing one
+
+    def _account(self, arn: Maybe[str]) -> str | None:
+        if isinstance(arn, str) and arn.count(":") >= 5:
+            return arn.split(":")[4] or None
+        return None
+
+    def _region(self, arn: Maybe[str]) -> str | None:
+        if isinstance(arn, str) and arn.count(":") >= 5:
+            return arn.split(":")[3] or None
+        return None
+
+    @property
+    def source_account(self) -> str | None:
+        return self._account(self.source_vault) or self._account(self.resource_arn)
+
+    @property
+    def destination_account(self) -> str | None:
+        return self._account(self.destination_vault)
+
+    @property
+    def source_region(self) -> str | None:
+        return self._region(self.source_vault) or self._region(self.resource_arn)
+
+    @property
+    def destination_region(self) -> str | None:
+        return self._region(self.destination_vault)
+
+
+@dataclass(slots=True)
+class Scenario:
+    version: int = 1
+    organization: Maybe[Organization] = UNKNOWN
+    keys: dict[str, Key] = field(default_factory=dict)
+    vaults: dict[str, Vault] = field(default_factory=dict)
+    copies: list[Copy] = field(default_factory=list)
+    source: str | None = None  # file name
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # field path -> (line, col)
+    raw: Any = None
+    # quick-form facts: what the caller told us, and what it could not
+    quick: bool = False
+
+    def key(self, arn: Maybe[str | None]) -> Key | None:
+        if not isinstance(arn, str):
+            return None
+        found = self.keys.get(arn)
+        if found is not None:
+            return found
+        # an alias ARN or a bare key id may name a key we know
+        for key in self.keys.values():
+            if isinstance(key.aliases, tuple) and arn.rsplit(":", 1)[-1] in key.aliases:
+                if arn.startswith("alias/") or arn.split(":")[4] == key.account:
+                    return key
+            if key.arn.rsplit("/", 1)[-1] == arn:
+                return key
+        return None
+
+    def vault(self, arn: Maybe[str]) -> Vault | None:
+        if not isinstance(arn, str):
+            return None
+        return self.vaults.get(arn)
