@@ -74,3 +74,32 @@ def check_key_policy(key_policy: Policy | dict[str, Any] | str, source_account: 
     sc = quick_scenario(key_policy, source_account, destination_account, **kwargs)
     return check_scenario(sc, options)
 
+
+
+def scan(
+    sessions: dict[str, Any],
+    *,
+    job_id: str | None = None,
+    failed_since: Any = None,
+    plan_ids: list[str] | None = None,
+    all_plans: bool = False,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    options: Options | None = None,
+    progress: Any = None,
+) -> tuple[Report, Any]:
+    """Live diagnosis through injected boto3 sessions ({"source": ..., "destination": ...,
+    "management": ...}). Returns the report and the LiveScan (scenario, reads, API call counts)."""
+    from copyguard.sources import aws
+
+    reader = aws.Reader(sessions, region=region, endpoint_url=endpoint_url)
+    if job_id:
+        live = aws.scan_job(reader, job_id, progress)
+    elif failed_since is not None:
+        live = aws.scan_failed_since(reader, failed_since, progress)
+    elif plan_ids or all_plans:
+        live = aws.scan_plans(reader, None if all_plans else plan_ids, progress)
+    else:
+        raise ValueError("give job_id, failed_since, plan_ids or all_plans")
+    report = check_scenario(live.scenario, options)
+    return report, live

@@ -235,3 +235,26 @@ def check_vault_lock(ctx: CheckContext) -> Iterable[Finding]:
         evidence={"delete_after_days": days, "min_retention_days": lo, "max_retention_days": hi},
         fix=FixRef("playbook", vault.arn, "display-only"),
     )
+
+
+def check_fix_principal(ctx: CheckContext) -> Iterable[Finding]:
+    """CG205: the principal the key-policy fix would name must exist, or KMS rejects the policy."""
+    if not ctx.cross_account or ctx.options.principal == "root":
+        return
+    principal = ctx.fix_principal()
+    exists = ctx.scenario.principals.get(principal)
+    if exists is not False:
+        return
+    account = principal.split(":")[4] if principal.count(":") >= 5 else ""
+    yield Finding(
+        code="CG205", severity="error",
+        title=tr("A principal the fix would name does not exist", "修复要引用的主体不存在"),
+        message=tr(f"{principal} does not exist, so KMS would reject a key policy naming it "
+                   "(MalformedPolicyDocumentException: Policy contains a statement with one or more invalid "
+                   "principals). Create it first, or name the account root (--principal root).",
+                   f"{principal} 不存在,因此 KMS 会拒绝引用它的密钥策略(MalformedPolicyDocumentException)。"
+                   "请先创建它,或改为引用账户根用户(--principal root)。"),
+        copy=ctx.copy.name, resource=principal, path=None,
+        evidence={"principal": principal, "account": account},
+        fix=FixRef("playbook", principal, "display-only"),
+    )

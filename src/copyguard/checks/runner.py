@@ -6,7 +6,12 @@ import traceback
 from collections.abc import Iterable
 
 from copyguard.checks.base import Check, CheckContext, Options, unknown
-from copyguard.checks.destination import check_destination_key, check_vault_access_policy, check_vault_lock
+from copyguard.checks.destination import (
+    check_destination_key,
+    check_fix_principal,
+    check_vault_access_policy,
+    check_vault_lock,
+)
 from copyguard.checks.model import Finding, NotRun, Report, tr
 from copyguard.checks.organization import check_organization
 from copyguard.checks.resource_type import check_resource_type
@@ -18,6 +23,7 @@ CHECKS: tuple[Check, ...] = (
     Check("vault-access-policy", ("CG201",), check_vault_access_policy, False, "the destination vault and its access policy"),
     Check("destination-key", ("CG202", "CG203"), check_destination_key, False, "the destination vault's key"),
     Check("vault-lock", ("CG204",), check_vault_lock, False, "the destination vault lock and the copy's lifecycle"),
+    Check("fix-principal", ("CG205",), check_fix_principal, True),
     Check("organization", ("CG301", "CG302"), check_organization, False, "the organization and its settings"),
     Check("resource-type", ("CG401", "CG402"), check_resource_type, False, "the resource type and Regions"),
 )
@@ -40,6 +46,17 @@ def input_findings(scenario: Scenario) -> list[Finding]:
                 evidence={"issue": issue.to_dict()},
                 file=issue.source, line=issue.line, column=issue.column,
             ))
+    return out
+
+
+def read_failure_findings(scenario: Scenario) -> list[Finding]:
+    """CG902 for every live read that failed, naming the permission it needed."""
+    out = []
+    for path, (what, permission) in sorted(scenario.read_failures.items()):
+        out.append(unknown(None, tr(f"Could not read {what}. copyguard needs {permission}.",
+                                    f"无法读取{what}。copyguard 需要 {permission} 权限。"),
+                           "read", path))
+        out[-1].evidence["permission"] = permission
     return out
 
 
@@ -66,6 +83,7 @@ def run_checks(scenario: Scenario, options: Options | None = None,
     options = options or Options()
     report = Report(source=scenario.source, copies=[c.name for c in scenario.copies])
     report.findings += input_findings(scenario)
+    report.findings += read_failure_findings(scenario)
     selected = [c for c in checks if c.quick or not options.quick]
     if options.quick:
         for c in checks:

@@ -140,7 +140,7 @@ def emit(report: Any, fmt: str, lang: str | None, output: str | None) -> None:
 
 
 @click.command("check")
-@click.argument("scenario", required=False, metavar="SCENARIO")
+@click.argument("scenario", required=False, metavar="[SCENARIO]")
 @quick_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale, else en).")

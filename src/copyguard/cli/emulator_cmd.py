@@ -206,6 +206,5 @@ def emulator(
     finally:
         emu.stop()
         signal.signal(signal.SIGTERM, previous)
-    if fmt == "text":
         click.echo("copyguard emulator: stopped", err=True)
     return 0

@@ -9,6 +9,7 @@ import click
 
 from copyguard.cli.check import build_report, quick_options
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
+from copyguard.cli.scan import live_options
 
 AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation")
 
@@ -23,7 +24,7 @@ def select_fixes(report: Any, unsafe: bool) -> list[Any]:
 
 
 @click.command("fix")
-@click.argument("scenario", required=False, metavar="SCENARIO")
+@click.argument("scenario", required=False, metavar="[SCENARIO]")
 @quick_options
 @click.option("--as", "as_", type=click.Choice(AS_CHOICES), default="policy", show_default=True,
               help="policy: the fixed documents; json: {\"fixes\": [...]}; diff; cli (aws commands); "
@@ -32,13 +33,16 @@ def select_fixes(report: Any, unsafe: bool) -> list[Any]:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None)
 @click.option("--live", is_flag=True, help="Diagnose live accounts (same options as scan) and fix them.")
 @click.option("--apply", "apply_", is_flag=True, help="With --live: write the fix (asks first; backs up first).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --apply: do not ask for confirmation.")
+@click.option("--backup-dir", default="copyguard-backups", show_default=True, metavar="DIR",
+              help="With --apply: where the current policy is saved before it is replaced.")
 @click.option("--rollback", metavar="FILE", help="Restore a key policy from a backup file written by --apply.")
-@click.pass_context
-def fix(ctx: click.Context, scenario: str | None, key_policy: str | None, source_account: str | None,
+@live_options
+def fix(scenario: str | None, key_policy: str | None, source_account: str | None,
         destination_account: str | None, key_arn: str | None, resource_type: str | None,
         key_manager: str | None, key_state: str | None, context: tuple[str, ...], vault_principal: str,
-        principal: str, as_: str, unsafe: bool, lang: str | None, live: bool, apply_: bool,
-        rollback: str | None) -> int:
+        principal: str, as_: str, unsafe: bool, lang: str | None, live: bool, apply_: bool, yes: bool,
+        backup_dir: str, rollback: str | None, **live_kw: Any) -> int:
     """Print the minimal fix for a scenario or one key policy, proven by copyguard's evaluator.
 
     The key-policy fix adds the destination principal (--principal root|slr|ARN) to the
@@ -46,12 +50,14 @@ def fix(ctx: click.Context, scenario: str | None, key_policy: str | None, source
     two statements; nothing else changes, and a second run changes nothing.
     """
     if live or apply_ or rollback:
-        try:
-            from copyguard.cli.live import live_fix_entry
-        except ImportError as exc:
-            fail_input(f"live fixes need boto3: {exc}")
-        return live_fix_entry(ctx, apply_=apply_, rollback=rollback, principal=principal, unsafe=unsafe,
-                              lang=lang)
+        if scenario or key_policy:
+            fail_input("--live/--apply/--rollback work on live accounts, not on a SCENARIO or --key-policy")
+        if apply_ and not live:
+            fail_input("--apply needs --live (and a target: --job-id, --failed-since, --plan-id or --all-plans)")
+        from copyguard.cli.live import live_fix_entry
+
+        return live_fix_entry(live_kw, apply_=apply_, rollback=rollback, principal=principal, unsafe=unsafe,
+                              lang=lang, yes=yes, backup_dir=backup_dir, context=context, as_=as_)
     from copyguard.fixes import render_fixes
 
     lang = lang or default_lang()

@@ -1,4 +1,9 @@
-"""``copyguard simulate``: batch (spec section 2) and single evaluations."""
+"""``copyguard simulate``: batch (spec section 2) and single evaluations.
+
+The batch path is built for throughput: policies are parsed and compiled once per distinct
+document (a cache keyed by kind, name and compact JSON text), nothing heavy is imported, and
+the knowledge data is read only when ``--lint`` asks for it.
+"""
 
 from __future__ import annotations
 
@@ -18,72 +23,159 @@ from copyguard.cli.common import (
     read_text_file,
 )
 
+_POLICY_LISTS = (("identity_policies", "identity"), ("scps", "scp"), ("rcps", "rcp"))
+_KEY_MANAGERS = ("CUSTOMER", "AWS")
 
-def _policy_list(value: Any, field: str, kind: str) -> list[Any]:
-    from copyguard.policy import parse_policy
 
+class PolicyCache:
+    """Parsed (and, once evaluated, compiled) policies of a batch, by canonical text.
+
+    Requests of a batch often repeat the same identity policies, SCPs and RCPs; parsing and
+    compiling each distinct document once is the largest saving on the batch path. A document
+    AWS would reject is cached as its error.
+    """
+
+    def __init__(self, limit: int = 20000) -> None:
+        self.limit = limit
+        self.entries: dict[tuple[str, str, str], Any] = {}
+
+    def get(self, doc: Any, name: str, kind: str) -> Any:
+        from copyguard.policy import PolicyError, parse_policy
+
+        if not isinstance(doc, dict):
+            if isinstance(doc, str):
+                return parse_policy(doc, name=name, kind=kind)  # type: ignore[arg-type]
+            got = "null" if doc is None else type(doc).__name__
+            raise ValueError(f"{name}: expected a policy document (a JSON object), got {got}")
+        try:
+            text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ValueError(f"{name}: not a JSON document: {exc}") from None
+        key = (kind, name, text)
+        hit = self.entries.get(key)
+        if hit is None:
+            try:
+                hit = parse_policy(doc, name=name, kind=kind, compact=text)  # type: ignore[arg-type]
+            except PolicyError as exc:
+                hit = exc
+            if len(self.entries) >= self.limit:
+                self.entries.clear()
+            self.entries[key] = hit
+        if isinstance(hit, PolicyError):
+            raise hit
+        return hit
+
+
+def _policy_list(value: Any, field: str, kind: str, cache: PolicyCache) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValueError(f"{field}: expected a list of policy documents, got {type(value).__name__}")
-    return [parse_policy(doc, name=f"{field}[{i}]", kind=kind) for i, doc in enumerate(value)]  # type: ignore[arg-type]
+        raise ValueError(
+            f"{field}: expected a list of policy documents, got {type(value).__name__}"
+        )
+    return [cache.get(doc, f"{field}[{i}]", kind) for i, doc in enumerate(value)]
 
 
-def evaluate_line(data: Any) -> dict[str, Any]:
+def _policy_error_text(exc: Any) -> str:
+    errors = exc.errors or exc.issues
+    text = "; ".join(str(i) for i in errors[:5])
+    if len(errors) > 5:
+        text += f" (and {len(errors) - 5} more)"
+    return text or str(exc)
+
+
+def evaluate_line(
+    data: Any, cache: PolicyCache | None = None, lint: bool = False
+) -> dict[str, Any]:
     """One batch request -> one result line (never raises for bad input)."""
     from copyguard.evaluate import Request, evaluate_kms
-    from copyguard.policy import PolicyError, parse_policy
+    from copyguard.policy import PolicyError
 
     if not isinstance(data, dict):
         return {"id": None, "error": f"expected a JSON object per line, got {type(data).__name__}"}
     rid = data.get("id")
+    cache = cache or PolicyCache()
     try:
         for required in ("principal", "action", "resource"):
-            if not isinstance(data.get(required), str) or not data.get(required):
+            value = data.get(required)
+            if not isinstance(value, str) or not value:
                 raise ValueError(f"{required}: expected a non-empty string")
-        context = data.get("context") or {}
-        if not isinstance(context, dict):
+        context = data.get("context")
+        if context is None:
+            context = {}
+        elif not isinstance(context, dict):
             raise ValueError("context: expected an object of key -> string or list of strings")
         if "key_policy" not in data:
             raise ValueError("key_policy: missing (the KMS key policy document)")
-        key_policy = parse_policy(data["key_policy"], name="key_policy", kind="key")
-        identity = _policy_list(data.get("identity_policies"), "identity_policies", "identity")
-        scps = _policy_list(data.get("scps"), "scps", "scp")
-        rcps = _policy_list(data.get("rcps"), "rcps", "rcp")
+        manager = data.get("key_manager")
+        if manager is not None and (
+            not isinstance(manager, str) or manager.upper() not in _KEY_MANAGERS
+        ):
+            raise ValueError('key_manager: expected "CUSTOMER" or "AWS"')
         request = Request(data["principal"], data["action"], data["resource"], dict(context))
-        decision = evaluate_kms(request, key_policy, identity, scps, rcps)
+        key_policy = cache.get(data["key_policy"], "key_policy", "key")
+        lists = [_policy_list(data.get(f), f, k, cache) for f, k in _POLICY_LISTS]
+        decision = evaluate_kms(
+            request,
+            key_policy,
+            lists[0],
+            lists[1],
+            lists[2],
+            key_manager=manager.upper() if isinstance(manager, str) else None,  # type: ignore[arg-type]
+        )
     except PolicyError as exc:
-        return {"id": rid, "error": "; ".join(str(i) for i in exc.errors) or str(exc)}
+        return {"id": rid, "error": _policy_error_text(exc)}
     except ValueError as exc:
         return {"id": rid, "error": str(exc)}
-    return {"id": rid, "decision": decision.decision, "_decision": decision}
+    result: dict[str, Any] = {"id": rid, "decision": decision.decision, "_decision": decision}
+    if lint:
+        from copyguard.evaluate.lint import lint_policy
+
+        result["warnings"] = [i.to_dict() for i in key_policy.warnings + lint_policy(key_policy)]
+    return result
 
 
-def run_batch(stream: IO[str], out: IO[str], explain: bool) -> int:
+def run_batch(stream: IO[str], out: IO[str], explain: bool, lint: bool = False) -> int:
+    """Evaluate every line; one output line per non-blank input line, same order.
+
+    Exit code 2 when any line could not be evaluated, else 0.
+    """
     errors = 0
     write = out.write
+    dumps = json.dumps
+    cache = PolicyCache()
     for lineno, line in enumerate(stream, 1):
         if not line.strip():
             continue
+        result: dict[str, Any]
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            result: dict[str, Any] = {"id": None, "error": f"line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"}
+            result = {
+                "id": None,
+                "error": f"line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})",
+            }
         except RecursionError:
             result = {"id": None, "error": f"line {lineno}: invalid JSON: nested too deeply"}
         else:
             try:
-                result = evaluate_line(data)
+                result = evaluate_line(data, cache, lint)
             except Exception as exc:  # one bad line never stops the batch
                 rid = data.get("id") if isinstance(data, dict) else None
                 result = {"id": rid, "error": f"internal error: {type(exc).__name__}: {exc}"}
         decision = result.pop("_decision", None)
         if "error" in result:
             errors += 1
+            if result["id"] is None:
+                result["line"] = lineno
         elif explain and decision is not None:
             result["summary"] = decision.summary
             result["explanation"] = decision.explain()
-        write(json.dumps(result, ensure_ascii=False) + "\n")
+        try:
+            text = dumps(result, ensure_ascii=False)
+        except (TypeError, ValueError):  # an id JSON cannot echo (never from JSON input)
+            text = dumps({"id": None, "line": lineno, "error": "result not serializable"})
+        write(text + "\n")
     out.flush()
     return EXIT_INPUT if errors else EXIT_PASS
 
@@ -92,24 +184,32 @@ _CTX_RE = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
 
 
 def parse_context(items: tuple[str, ...]) -> dict[str, str | list[str]]:
+    """``--context K=V`` values. Repeating a key, or a JSON list value, gives several values."""
     ctx: dict[str, str | list[str]] = {}
     for item in items:
         m = _CTX_RE.match(item)
-        if not m:
-            fail_input(f"--context {item!r}: expected KEY=VALUE (repeat a key, or VALUE as a JSON list, for several values)")
+        if not m or not m.group(1).strip():
+            fail_input(
+                f"--context {item!r}: expected KEY=VALUE (repeat a key, or give VALUE as a "
+                "JSON list, for several values)"
+            )
         key, value = m.group(1).strip(), m.group(2)
         parsed: str | list[str] = value
         if value.startswith("["):
             try:
                 loaded = json.loads(value)
-            except json.JSONDecodeError:
-                fail_input(f"--context {key}: value starts with '[' but is not a JSON list of strings")
+            except (json.JSONDecodeError, RecursionError):
+                fail_input(
+                    f"--context {key}: value starts with '[' but is not a JSON list of strings"
+                )
             if not isinstance(loaded, list) or not all(isinstance(v, str) for v in loaded):
                 fail_input(f"--context {key}: expected a JSON list of strings")
             parsed = loaded
         if key in ctx:
             prev = ctx[key]
-            ctx[key] = (prev if isinstance(prev, list) else [prev]) + (parsed if isinstance(parsed, list) else [parsed])
+            ctx[key] = (prev if isinstance(prev, list) else [prev]) + (
+                parsed if isinstance(parsed, list) else [parsed]
+            )
         else:
             ctx[key] = parsed
     return ctx
@@ -144,21 +244,64 @@ def infer_key_account(policy: Any) -> str | None:
     return None
 
 
+def _lint_key_policy(policy: Any) -> list[Any]:
+    """The parser's warnings plus the semantic lint, for the single form."""
+    from copyguard.evaluate.lint import lint_policy
+
+    return list(policy.warnings) + list(lint_policy(policy))
+
+
 @click.command("simulate")
 @click.option("--batch", "batch", metavar="FILE|-", help="JSON Lines requests (spec section 2).")
-@click.option("--explain/--no-explain", default=False, help="Batch: add the explanation to each line.")
+@click.option(
+    "--explain/--no-explain", default=False, help="Batch: add the explanation to each line."
+)
+@click.option(
+    "--lint/--no-lint",
+    default=None,
+    help="Add policy warnings (unknown actions, impossible conditions ...). "
+    "Default: on for a single evaluation, off for --batch.",
+)
 @click.option("--key-policy", "key_policy", metavar="FILE", help="The KMS key policy (JSON).")
-@click.option("--principal", metavar="ARN", help="The calling principal (ARN, account ID or service).")
+@click.option(
+    "--principal", metavar="ARN", help="The calling principal (ARN, account ID or service)."
+)
 @click.option("--action", metavar="ACTION", help="The KMS action, e.g. kms:CreateGrant.")
 @click.option("--resource", "--key-arn", "resource", metavar="ARN", help="The key ARN.")
-@click.option("--context", "context", multiple=True, metavar="K=V", help="A request context value (repeatable).")
-@click.option("--identity-policy", "identity_policies", multiple=True, metavar="FILE", help="An IAM policy of the principal (repeatable).")
-@click.option("--scp", "scps", multiple=True, metavar="FILE", help="An SCP that applies (repeatable).")
-@click.option("--rcp", "rcps", multiple=True, metavar="FILE", help="An RCP that applies (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    metavar="K=V",
+    help="A request context value (repeatable).",
+)
+@click.option(
+    "--identity-policy",
+    "identity_policies",
+    multiple=True,
+    metavar="FILE",
+    help="An IAM policy of the principal (repeatable).",
+)
+@click.option(
+    "--scp", "scps", multiple=True, metavar="FILE", help="An SCP that applies (repeatable)."
+)
+@click.option(
+    "--rcp", "rcps", multiple=True, metavar="FILE", help="An RCP that applies (repeatable)."
+)
+@click.option(
+    "--key-manager",
+    "key_manager",
+    type=click.Choice(["CUSTOMER", "AWS"], case_sensitive=False),
+    default=None,
+    help="Who manages the key (RCPs do not apply to AWS managed keys). Default: CUSTOMER.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def simulate(
     batch: str | None,
     explain: bool,
+    lint: bool | None,
     key_policy: str | None,
     principal: str | None,
     action: str | None,
@@ -167,6 +310,7 @@ def simulate(
     identity_policies: tuple[str, ...],
     scps: tuple[str, ...],
     rcps: tuple[str, ...],
+    key_manager: str | None,
     fmt: str,
 ) -> int:
     """Evaluate KMS requests against a key policy, IAM policies, SCPs and RCPs.
@@ -179,17 +323,23 @@ def simulate(
         if key_policy or principal or action:
             fail_input("--batch cannot be combined with --key-policy/--principal/--action")
         if batch == "-":
-            return run_batch(sys.stdin, sys.stdout, explain)
+            return run_batch(sys.stdin, sys.stdout, explain, bool(lint))
         try:
             with open(batch, encoding="utf-8-sig") as fh:
-                return run_batch(fh, sys.stdout, explain)
+                return run_batch(fh, sys.stdout, explain, bool(lint))
         except FileNotFoundError:
             fail_input(f"{batch}: batch file not found")
         except UnicodeDecodeError as exc:
             fail_input(f"{batch}: not UTF-8 text ({exc.reason})")
         except IsADirectoryError:
             fail_input(f"{batch}: expected a file, got a directory")
-    missing = [n for n, v in (("--key-policy", key_policy), ("--principal", principal), ("--action", action)) if not v]
+        except PermissionError:
+            fail_input(f"{batch}: cannot read the batch file (permission denied)")
+    missing = [
+        n
+        for n, v in (("--key-policy", key_policy), ("--principal", principal), ("--action", action))
+        if not v
+    ]
     if missing:
         fail_input(f"missing {', '.join(missing)} (or use --batch FILE)")
     assert key_policy and principal and action
@@ -209,20 +359,34 @@ def simulate(
         request = Request(principal, action, resource, ctx)
     except ValueError as exc:
         fail_input(str(exc))
-    decision = evaluate_kms(request, kp, ids, scp_list, rcp_list)
+    manager = key_manager.upper() if key_manager else None
+    decision = evaluate_kms(request, kp, ids, scp_list, rcp_list, key_manager=manager)  # type: ignore[arg-type]
+    warnings = _lint_key_policy(kp) if lint is not False else []
     if fmt == "json":
-        out = {"request": {"principal": principal, "action": action, "resource": resource, "context": ctx}}
+        out = {
+            "request": {
+                "principal": principal,
+                "action": action,
+                "resource": resource,
+                "context": ctx,
+            }
+        }
         out.update(decision.explain())
         out["notes"] = notes + out["notes"]
+        out["warnings"] = [w.to_dict() for w in warnings]
         emit_json(out)
     else:
-        _print_text(decision, notes)
+        _print_text(decision, notes, warnings)
     return EXIT_PASS if decision.allowed else EXIT_FAIL
 
 
-def _print_text(decision: Any, notes: list[str]) -> None:
+def _print_text(decision: Any, notes: list[str], warnings: list[Any]) -> None:
     req = decision.request
-    mark = {"allowed": "ALLOWED", "implicit_deny": "DENIED (implicit)", "explicit_deny": "DENIED (explicit)"}
+    mark = {
+        "allowed": "ALLOWED",
+        "implicit_deny": "DENIED (implicit)",
+        "explicit_deny": "DENIED (explicit)",
+    }
     click.echo(f"{mark[decision.decision]}: {req.principal} {req.action} on {req.resource}")
     click.echo(f"  why: {decision.summary}")
     for note in notes + decision.notes:
@@ -231,6 +395,17 @@ def _print_text(decision: Any, notes: list[str]) -> None:
     for r in decision.statements():
         status = "applies" if r.applies else "does not apply"
         label = f"{r.policy} {r.statement.label} [{r.statement.effect}]"
-        click.echo(f"    - {label}: {status}" + (" (through the account's IAM policies)" if r.applies and r.principal == "account" else ""))
+        via = (
+            " (through the account's IAM policies)"
+            if r.applies and r.principal == "account"
+            else ""
+        )
+        click.echo(f"    - {label}: {status}{via}")
         for reason in r.reasons:
             click.echo(f"        {reason}")
+    if warnings:
+        click.echo("  warnings:")
+        for w in warnings:
+            where = f"{w.path}: " if w.path else ""
+            pos = f" (line {w.line}, column {w.column})" if w.line is not None else ""
+            click.echo(f"    - {where}{w.message}{pos}")

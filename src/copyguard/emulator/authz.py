@@ -74,8 +74,13 @@ class Authorizer:
     ) -> str:
         """``allowed`` / ``implicit_deny`` / ``explicit_deny`` for one KMS request."""
         from copyguard.evaluate import Request, evaluate_kms
+        from copyguard.policy import PolicyError
 
-        policy = self.parse(key_policy, "key", "key policy")
+        try:
+            policy = self.parse(key_policy, "key", "key policy")
+        except PolicyError as exc:  # a stored policy our parser refuses: it grants nothing
+            log.warning("key policy of %s does not parse: %s", key_arn, exc)
+            return "implicit_deny"
         result = evaluate_kms(
             Request(principal=principal, action=action, resource=key_arn, context=context),
             key_policy=policy,
@@ -98,12 +103,17 @@ class Authorizer:
     ) -> str:
         """The decision for a request on a resource with a resource policy (a vault)."""
         from copyguard.evaluate import Request, evaluate_resource_policy
+        from copyguard.policy import PolicyError
 
-        policy = (
-            self.parse(resource_policy, "resource", "resource policy")
-            if resource_policy is not None
-            else None
-        )
+        try:
+            policy = (
+                self.parse(resource_policy, "resource", "resource policy")
+                if resource_policy is not None
+                else None
+            )
+        except PolicyError as exc:
+            log.warning("resource policy of %s does not parse: %s", resource_arn, exc)
+            policy = None
         kwargs: dict[str, Any] = {
             "resource_policy": policy,
             "identity_policies": self._parse_many(identity_policies, "identity", "identity"),

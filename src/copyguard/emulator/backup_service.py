@@ -1069,7 +1069,7 @@ class BackupService:
         match = _VAULT_ARN_RE.match(dest_vault_arn)
         if not match:
             raise _invalid(f"Invalid DestinationBackupVaultArn: {dest_vault_arn}")
-        _dest_region, dest_account, _ = match.groups()
+        dest_account = match.group(2)
         if lifecycle is not None and not isinstance(lifecycle, dict):
             raise _invalid("Lifecycle must be an object")
         if idempotency_token:

@@ -39,7 +39,15 @@ def _admin_user(account: str, region: str) -> None:
     iam.access_keys[wanted] = key
 
 
+def fix_service_linked_role_names() -> None:
+    """moto names the Backup SLR ``AWSServiceRoleForbackup``; AWS says ``...ForBackup``."""
+    from moto.iam import models as iam_models
+
+    iam_models.SERVICE_NAME_CONVERSION.setdefault("backup", "Backup")
+
+
 def _backup_roles(account: str) -> None:
+    fix_service_linked_role_names()
     iam = iam_backends[account][PARTITION]
     try:
         iam.get_role(c.SLR_NAME)

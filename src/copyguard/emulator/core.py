@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -332,8 +333,6 @@ def write_aws_config(
     creds = d / "credentials"
     config.write_text("\n".join(config_lines), encoding="utf-8")
     creds.write_text("\n".join(cred_lines), encoding="utf-8")
-    try:
+    with contextlib.suppress(OSError):  # e.g. some Windows file systems
         creds.chmod(0o600)
-    except OSError:  # pragma: no cover - e.g. some Windows file systems
-        pass
     return config, creds

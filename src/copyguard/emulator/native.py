@@ -14,6 +14,11 @@ from moto.rds.models import DBSnapshot, rds_backends
 from copyguard.emulator import moto_view
 
 
+#: AWS reports AWS Backup's DB snapshots as SnapshotType "awsbackup"; moto's
+#: DescribeDBSnapshots only finds automated/manual ones by identifier, so they are "manual".
+_SNAPSHOT_TYPE = "manual"
+
+
 class NativeError(Exception):
     """A resource named in a request does not exist (or cannot be backed up)."""
 
@@ -121,7 +126,7 @@ def backup_rds(account: str, region: str, name: str, job_id: str) -> Protected:
     backend = rds_backends[account][region]
     database, key = rds_instance_key(account, region, name)
     ident = f"awsbackup:job-{job_id.lower()}"
-    snapshot = DBSnapshot(backend, database, ident, snapshot_type="awsbackup", kms_key_id=key)
+    snapshot = DBSnapshot(backend, database, ident, snapshot_type=_SNAPSHOT_TYPE, kms_key_id=key)
     snapshot.kms_key_id = key
     snapshot.storage_encrypted = key is not None
     snapshot.encrypted = key is not None
@@ -144,7 +149,7 @@ def copy_rds(
     backend = rds_backends[dest_account][dest_region]
     ident = f"awsbackup:copyjob-{uuid.uuid4()}"
     database = _copy.copy(source.database)
-    snapshot = DBSnapshot(backend, database, ident, snapshot_type="awsbackup", kms_key_id=key_arn)
+    snapshot = DBSnapshot(backend, database, ident, snapshot_type=_SNAPSHOT_TYPE, kms_key_id=key_arn)
     snapshot.kms_key_id = key_arn
     snapshot.storage_encrypted = key_arn is not None
     snapshot.encrypted = key_arn is not None

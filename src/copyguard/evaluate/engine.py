@@ -1,16 +1,32 @@
 """Statement matching, with the reason every statement did or did not apply.
 
 A policy is compiled once (cached on ``Policy.compiled``) and then asked many questions.
+
+Principals (IAM User Guide, "AWS JSON policy elements: Principal" and "NotPrincipal"):
+
+* an account (``arn:aws:iam::ACCOUNT:root`` or the bare ID) names the account, not only its
+  root user: every principal of the account matches it "through the account", which the
+  service rules then treat as delegation to the account's IAM policies;
+* a role ARN matches the role and every session of it (a session ARN loses the role's path,
+  so the role's name decides; IAM role names are case-insensitive);
+* ``"*"`` and ``{"AWS": "*"}`` match every principal, service principals included;
+* ``NotPrincipal`` is evaluated against the principal's whole identity chain (account, role,
+  session): "AWS might validate the account first, then the role, and then the assumed-role
+  user", and a Deny "might deny access to the entire account containing the principal" when
+  the account ARN is not listed. So a Deny with ``NotPrincipal`` exempts a principal only
+  when every identity of its chain is listed, and an Allow with ``NotPrincipal`` applies only
+  when none is (both the conservative reading of "might").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from copyguard.evaluate.conditions import CompiledCondition, compile_condition
-from copyguard.evaluate.patterns import glob_regex, resource_match, segments_regex
+from copyguard.evaluate.patterns import resource_regex, resource_segments_regex
 from copyguard.evaluate.request import ContextValue, PrincipalInfo
 from copyguard.evaluate.variables import Template, parse_template
 from copyguard.policy import Policy, Principals, Statement
@@ -23,27 +39,49 @@ class CompiledPrincipals:
     wildcard: bool
     accounts: frozenset[str]
     arns: frozenset[str]
-    role_sessions: frozenset[tuple[str, str]]  # (account, role name) from role ARNs
+    role_sessions: frozenset[tuple[str, str]]  # (account, lower-cased role name) of role ARNs
     services: frozenset[str]
     others: frozenset[str]
 
     def match(self, p: PrincipalInfo) -> PrincipalMatch:
-        """"direct" when the principal itself (or everyone) is named, "account" when only its
+        """ "direct" when the principal itself (or everyone) is named, "account" when only its
         account is named (the account then decides through its IAM policies)."""
         if self.wildcard:
             return "direct"
-        if p.is_service:
+        if p.kind == "service":
             return "direct" if p.arn.lower() in self.services else "none"
-        if p.arn in self.arns:
+        if p.arn in self.arns or p.arn in self.others:
             return "direct"
-        if p.kind == "assumed-role" and p.account and p.role_name:
-            if (p.account, p.role_name) in self.role_sessions:
-                return "direct"
-        if p.arn in self.others:
+        if (
+            p.kind == "assumed-role"
+            and p.account
+            and p.role_name
+            and (p.account, p.role_name.lower()) in self.role_sessions
+        ):
             return "direct"
         if p.account and p.account in self.accounts:
             return "account"
         return "none"
+
+    def listed(self, p: PrincipalInfo, identity: str) -> bool:
+        """Whether one identity of the principal's chain is named here."""
+        if self.wildcard:
+            return True
+        if identity == "account":
+            return p.account is not None and p.account in self.accounts
+        if identity == "service":
+            return p.arn.lower() in self.services
+        if identity == "role":
+            return (
+                p.account is not None
+                and p.role_name is not None
+                and (p.account, p.role_name.lower()) in self.role_sessions
+            )
+        return p.arn in self.arns or p.arn in self.others  # "self" and "session"
+
+    def not_principal_applies(self, p: PrincipalInfo, deny: bool) -> bool:
+        listed = [self.listed(p, identity) for identity in p.identities]
+        return not all(listed) if deny else not any(listed)
 
 
 def compile_principals(principals: Principals) -> CompiledPrincipals:
@@ -63,7 +101,7 @@ def compile_principals(principals: Principals) -> CompiledPrincipals:
                 continue
             arns.add(value)
             if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
-                sessions.add((parts[4], parts[5].rsplit("/", 1)[-1]))
+                sessions.add((parts[4], parts[5].rsplit("/", 1)[-1].lower()))
         elif kind == "Service":
             services.add(value.lower())
         else:
@@ -78,68 +116,114 @@ def compile_principals(principals: Principals) -> CompiledPrincipals:
     )
 
 
+@lru_cache(maxsize=4096)
+def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    """(lower-cased literal actions, one regex for the wildcard patterns)."""
+    literals: set[str] = set()
+    wild: list[str] = []
+    for a in actions:
+        lowered = a.lower()
+        if "*" in lowered or "?" in lowered:
+            wild.append(
+                "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in lowered)
+            )
+        else:
+            literals.add(lowered)
+    rx = re.compile("(?:" + "|".join(wild) + r")\Z", re.DOTALL) if wild else None
+    return frozenset(literals), rx
+
+
 @dataclass(slots=True)
 class CompiledStatement:
     statement: Statement
     allow: bool
     principals: CompiledPrincipals | None
-    action_rx: re.Pattern[str] | None  # None: never applies (no Action element)
-    resources: tuple[str, ...] | None
+    action_literals: frozenset[str] | None  # None: no Action element (never applies)
+    action_rx: re.Pattern[str] | None
+    resource_all: bool  # a "*" among the patterns
+    resource_literals: frozenset[str]
+    resource_patterns: tuple[re.Pattern[str], ...]
     resource_templates: tuple[Template, ...]
+    has_resources: bool
     conditions: tuple[CompiledCondition, ...]
 
     def principal_match(self, p: PrincipalInfo) -> PrincipalMatch:
         if self.principals is None:
             return "direct"  # identity policies and SCPs: the principal is implied
-        m = self.principals.match(p)
         if self.statement.principal_negated:
-            return "direct" if m == "none" else "none"
-        return m
+            return "direct" if self.principals.not_principal_applies(p, not self.allow) else "none"
+        return self.principals.match(p)
 
     def action_match(self, action: str) -> bool:
-        if self.action_rx is None:
+        literals = self.action_literals
+        if literals is None:
             return False
-        hit = self.action_rx.match(action) is not None
+        lowered = action.lower()
+        hit = lowered in literals or (
+            self.action_rx is not None and self.action_rx.match(lowered) is not None
+        )
         return not hit if self.statement.actions_negated else hit
 
+    def resource_hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:
+        """True / False, or None when a pattern's policy variable has no value."""
+        if self.resource_all or resource in self.resource_literals:
+            return True
+        for rx in self.resource_patterns:
+            if rx.match(resource):
+                return True
+        unresolved = False
+        for tpl in self.resource_templates:
+            segments = tpl.resolve(ctx)
+            if segments is None:
+                unresolved = True
+                continue
+            rx2 = resource_segments_regex(segments)
+            if rx2 is not None and rx2.match(resource):
+                return True
+        return None if unresolved else False
+
     def resource_match(self, resource: str, ctx: dict[str, ContextValue]) -> bool:
-        if self.resources is None:
+        if not self.has_resources:
             return False
-        hit = any(resource_match(p, resource) for p in self.resources)
-        if not hit:
-            for tpl in self.resource_templates:
-                segments = tpl.resolve(ctx)
-                if segments is not None and segments_regex(segments).match(resource):
-                    hit = True
-                    break
-        return not hit if self.statement.resources_negated else hit
-
-
-def _actions_regex(actions: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(
-        "|".join(f"(?:{glob_regex(a.lower()).pattern})" for a in actions), re.IGNORECASE | re.DOTALL
-    )
+        hit = self.resource_hit(resource, ctx)
+        if self.statement.resources_negated:
+            # an unresolvable variable in NotResource makes the statement inapplicable
+            return hit is False
+        return hit is True
 
 
 def compile_statement(st: Statement, variables: bool) -> CompiledStatement:
-    resources: tuple[str, ...] | None = None
+    literals: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
     templates: list[Template] = []
-    if st.resources is not None:
-        plain: list[str] = []
-        for r in st.resources:
-            tpl = parse_template(r) if variables else None
-            if tpl is None:
-                plain.append(r)
-            else:
-                templates.append(tpl)
-        resources = tuple(plain)
+    resource_all = False
+    for r in st.resources or ():
+        tpl = parse_template(r) if variables else None
+        if tpl is not None:
+            templates.append(tpl)
+        elif r == "*":
+            resource_all = True
+        elif "*" not in r and "?" not in r:
+            literals.add(r)
+        else:
+            rx = resource_regex(r)
+            if rx is not None:
+                patterns.append(rx)
+    if st.actions is not None:
+        action_literals, action_rx = _actions_matcher(st.actions)
+    else:
+        action_literals, action_rx = None, None
     return CompiledStatement(
         statement=st,
         allow=st.effect == "Allow",
         principals=compile_principals(st.principal) if st.principal is not None else None,
-        action_rx=_actions_regex(st.actions) if st.actions is not None else None,
-        resources=resources,
+        action_literals=action_literals,
+        action_rx=action_rx,
+        resource_all=resource_all,
+        resource_literals=frozenset(literals),
+        resource_patterns=tuple(patterns),
         resource_templates=tuple(templates),
+        has_resources=st.resources is not None,
         conditions=tuple(compile_condition(c, variables) for c in st.conditions),
     )
 
@@ -224,6 +308,18 @@ def evaluate_policy(
     return out
 
 
+def _principal_reason(cs: CompiledStatement, principal: PrincipalInfo) -> str:
+    st = cs.statement
+    if not st.principal_negated:
+        return f"Principal does not match {principal.arn}"
+    if cs.allow:
+        return f"NotPrincipal names {principal.arn} (or its role or account)"
+    return (
+        f"NotPrincipal names every identity of {principal.arn} "
+        f"({', '.join(principal.identities)}), so the Deny exempts it"
+    )
+
+
 def explain_policy(
     policy: Policy,
     principal: PrincipalInfo,
@@ -238,8 +334,7 @@ def explain_policy(
         reasons: list[str] = []
         pm = cs.principal_match(principal)
         if pm == "none":
-            elem = "NotPrincipal" if st.principal_negated else "Principal"
-            reasons.append(f"{elem} does not match {principal.arn}")
+            reasons.append(_principal_reason(cs, principal))
         if st.actions is None:
             reasons.append("the statement has no Action element")
         elif not cs.action_match(action):
@@ -249,7 +344,15 @@ def explain_policy(
             reasons.append("the statement has no Resource element")
         elif not cs.resource_match(resource, ctx):
             elem = "NotResource" if st.resources_negated else "Resource"
-            reasons.append(f"{elem} does not match {resource}")
+            if cs.resource_hit(resource, ctx) is None:
+                reasons.append(
+                    f"{elem}: a policy variable has no value in this request, so the "
+                    "statement cannot apply"
+                )
+            elif st.resources_negated:
+                reasons.append(f"NotResource covers {resource}")
+            else:
+                reasons.append(f"Resource does not match {resource}")
         if not reasons:
             for c in cs.conditions:
                 if not c.test(ctx):

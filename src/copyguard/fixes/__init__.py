@@ -58,9 +58,13 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                                         "".join(f.description.zh for f in safe_docs)),
                          policy=last.policy, original=original,
                          diff=render_diff(original, last.policy or {}, "key policy"),
-                         principal=last.principal, codes=sorted({c for f in safe_docs for c in f.codes}),
+                         principal=last.principal,
+                         codes=sorted({f.code for f in report.findings
+                                       if f.resource == key.arn and f.code in ("CG101", "CG105")}),
                          verification=last.verification, region=last.region, account=last.account)
             fixes.append(merged)
+        for fx in unsafe:
+            fx.codes = ["CG104"]
         fixes += unsafe
     # vault access policies
     done_vaults: set[str] = set()

@@ -7,6 +7,9 @@ starts; it assumes the text is valid JSON (it is only called after ``json.loads`
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 _WS = " \t\r\n"
 
 
@@ -41,8 +44,6 @@ class _Scanner:
                 break
             i += 1
         self.i = i + 1
-        import json
-
         value: str = json.loads(text[start : i + 1])
         return value
 
@@ -96,10 +97,8 @@ class _Scanner:
 def json_positions(text: str) -> dict[str, tuple[int, int]]:
     """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``."""
     scanner = _Scanner(text)
-    try:
+    with contextlib.suppress(IndexError, ValueError):  # a partial map is still useful
         scanner.value("")
-    except (IndexError, ValueError):
-        pass  # partial map is still useful
     return {path: offset_to_line_col(text, offset) for path, offset in scanner.found.items()}
 
 

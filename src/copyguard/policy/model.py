@@ -33,7 +33,11 @@ class Issue:
         return f"{self.location()}: {self.severity}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"severity": self.severity, "path": self.path, "message": self.message}
+        out: dict[str, Any] = {
+            "severity": self.severity,
+            "path": self.path,
+            "message": self.message,
+        }
         if self.source:
             out["file"] = self.source
         if self.line is not None:
@@ -113,6 +117,7 @@ class Policy:
     warnings: tuple[Issue, ...] = ()
     size: int = 0
     compiled: Any = None  # filled by copyguard.evaluate on first use
+    text: str | None = field(default=None, repr=False)  # the source text, for text input
 
     @property
     def variables_enabled(self) -> bool:

@@ -39,9 +39,9 @@ _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
 
 
-def _kms_char_ok(ch: str) -> bool:
-    o = ord(ch)
-    return o in (9, 10, 13) or 0x20 <= o <= 0x7E or 0xA1 <= o <= 0xFF or o == 0xA0
+# KMS key policies: "printable ASCII characters, Latin-1 Supplement, tab, LF and CR"
+# (KMS API Reference, PutKeyPolicy "Policy"); the C1 controls U+0080-U+009F are not printable.
+_KMS_BAD_CHAR = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\xff]")
 
 
 class _Collector:
@@ -133,7 +133,10 @@ def _parse_principal(value: Any, path: str, c: _Collector) -> Principals | None:
     for ptype, raw in value.items():
         ppath = f"{path}.{ptype}"
         if ptype not in PRINCIPAL_TYPES:
-            c.error(ppath, f"unknown principal type {ptype!r}; expected one of {', '.join(PRINCIPAL_TYPES)}")
+            c.error(
+                ppath,
+                f"unknown principal type {ptype!r}; expected one of {', '.join(PRINCIPAL_TYPES)}",
+            )
             ok = False
             continue
         items = _strings(raw, ppath, c, f"{ptype} principals")
@@ -147,7 +150,9 @@ def _parse_principal(value: Any, path: str, c: _Collector) -> Principals | None:
                     wildcard = True
                     continue
                 if not (_ACCOUNT_RE.match(item) or item.startswith("arn:")):
-                    c.error(ipath, f"invalid AWS principal {item!r}: expected an account ID or an ARN")
+                    c.error(
+                        ipath, f"invalid AWS principal {item!r}: expected an account ID or an ARN"
+                    )
                     ok = False
                     continue
                 if "*" in item or "?" in item:
@@ -260,7 +265,10 @@ def _parse_statement(
                 c.error(f"{path}.{elem}", 'a resource control policy only accepts Principal "*"')
                 ok = False
     elif kind in ("key", "resource", "rcp"):
-        c.error(path, "missing required element Principal (a key policy statement must name who it applies to)")
+        c.error(
+            path,
+            "missing required element Principal (a key policy statement must name who it applies to)",
+        )
         ok = False
 
     actions: tuple[str, ...] | None = None
@@ -278,10 +286,16 @@ def _parse_statement(
             for i, a in enumerate(actions):
                 apath = f"{path}.{elem}" if isinstance(raw[elem], str) else f"{path}.{elem}[{i}]"
                 if not _ACTION_RE.match(a):
-                    c.error(apath, f"invalid action {a!r}: expected service:Action, wildcards allowed")
+                    c.error(
+                        apath, f"invalid action {a!r}: expected service:Action, wildcards allowed"
+                    )
                     ok = False
     elif kind == "key":
-        c.warn(path, "no Action or NotAction: KMS accepts this statement but it never applies", "no-action")
+        c.warn(
+            path,
+            "no Action or NotAction: KMS accepts this statement but it never applies",
+            "no-action",
+        )
     else:
         c.error(path, "missing required element Action or NotAction")
         ok = False
@@ -344,12 +358,18 @@ def _validate_document(
             ok = False
     version = doc.get("Version")
     if "Version" not in doc:
-        c.warn("", 'no Version: policy variables are not interpreted; use "2012-10-17"', "no-version")
+        c.warn(
+            "", 'no Version: policy variables are not interpreted; use "2012-10-17"', "no-version"
+        )
     elif version not in VERSIONS:
         c.error("Version", f'Version must be "2012-10-17" or "2008-10-17", got {version!r}')
         ok = False
     elif version == "2008-10-17":
-        c.warn("Version", 'Version "2008-10-17": policy variables are read as literal text', "old-version")
+        c.warn(
+            "Version",
+            'Version "2008-10-17": policy variables are read as literal text',
+            "old-version",
+        )
     if "Id" in doc and not isinstance(doc["Id"], str):
         c.error("Id", f"Id must be a string, got {_type_name(doc['Id'])}")
         ok = False
@@ -365,7 +385,9 @@ def _validate_document(
         if not raw_list:
             c.warn("Statement", "the policy has no statements: it allows nothing", "empty")
     else:
-        c.error("Statement", f"Statement must be an object or a list, got {_type_name(raw_statements)}")
+        c.error(
+            "Statement", f"Statement must be an object or a list, got {_type_name(raw_statements)}"
+        )
         return None
     statements: list[Statement] = []
     seen_sids: dict[str, str] = {}
@@ -399,23 +421,32 @@ def _validate_document(
     )
 
 
-def _check_kms_charset(text: str, c: _Collector) -> None:
-    for offset, ch in enumerate(text):
-        if not _kms_char_ok(ch):
-            line = text.count("\n", 0, offset) + 1
-            col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-            c.issues.append(
-                Issue(
-                    "error",
-                    "",
-                    f"character U+{ord(ch):04X} is not allowed in a key policy (printable ASCII, "
-                    "Latin-1 Supplement, tab, LF and CR only)",
-                    line,
-                    col,
-                    c.source,
-                )
-            )
-            return
+def _check_kms_charset(text: str, c: _Collector, positions: bool) -> None:
+    m = _KMS_BAD_CHAR.search(text)
+    if m is None:
+        return
+    offset = m.start()
+    line = col = None
+    if positions:
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    c.issues.append(
+        Issue(
+            "error",
+            "",
+            f"character U+{ord(m.group()):04X} is not allowed in a key policy (printable "
+            "ASCII, Latin-1 Supplement, tab, LF and CR only)",
+            line,
+            col,
+            c.source,
+        )
+    )
+
+
+def _fail(
+    message: str, label: str | None, line: int | None = None, col: int | None = None
+) -> PolicyError:
+    return PolicyError([Issue("error", "", message, line, col, label)], label)
 
 
 def parse_policy(
@@ -423,47 +454,52 @@ def parse_policy(
     *,
     name: str | None = None,
     kind: PolicyKind = "key",
+    compact: str | None = None,
 ) -> Policy:
-    """Parse a policy from a dict, JSON text, bytes or a file path; raise PolicyError if invalid."""
-    text: str | None = None
+    """Parse a policy from a dict, JSON text, bytes or a file path; raise PolicyError if invalid.
+
+    ``compact``: for a dict, its compact JSON text (``json.dumps(doc, ensure_ascii=False,
+    separators=(",", ":"))``) when the caller already has it; it saves one serialization.
+    Issues carry line and column only for text input.
+    """
     label = name
     if isinstance(source, Path):
         label = label or str(source)
         try:
-            data = source.read_bytes()
+            source = source.read_bytes()
         except OSError as exc:
-            raise PolicyError([Issue("error", "", f"cannot read file: {exc.strerror or exc}", source=label)], label) from None
-        source = data
+            raise _fail(f"cannot read file: {exc.strerror or exc}", label) from None
     if isinstance(source, bytes):
         try:
             source = source.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise PolicyError([Issue("error", "", f"not UTF-8 text: {exc.reason} at byte {exc.start}", source=label)], label) from None
+            raise _fail(f"not UTF-8 text: {exc.reason} at byte {exc.start}", label) from None
     c = _Collector(label, None)
+    doc: Any
     if isinstance(source, str):
         text = source
         c.text = text
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise PolicyError(
-                [Issue("error", "", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, label)], label
-            ) from None
+            raise _fail(f"invalid JSON: {exc.msg}", label, exc.lineno, exc.colno) from None
         except RecursionError:
-            raise PolicyError([Issue("error", "", "invalid JSON: nested too deeply", source=label)], label) from None
+            raise _fail("invalid JSON: nested too deeply", label) from None
         size = len(text.encode("utf-8"))
+        if kind == "key":
+            _check_kms_charset(text, c, positions=True)
     else:
         doc = source
-        try:
-            text_form = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise PolicyError([Issue("error", "", f"not a JSON document: {exc}", source=label)], label) from None
-        size = len(text_form.encode("utf-8"))
+        if compact is None:
+            try:
+                compact = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise _fail(f"not a JSON document: {exc}", label) from None
+        size = len(compact) if compact.isascii() else len(compact.encode("utf-8"))
         if kind == "key":
-            _check_kms_charset(text_form, c)
-    if kind == "key" and text is not None:
-        _check_kms_charset(text, c)
+            _check_kms_charset(compact, c, positions=False)
     policy = _validate_document(doc, kind, label or "policy", c, size)
     if policy is None or any(i.severity == "error" for i in c.issues):
         raise PolicyError(c.issues, label)
+    policy.text = c.text
     return policy

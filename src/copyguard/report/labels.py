@@ -11,10 +11,9 @@ LABELS: dict[str, Text] = {
     "verdict.fail": tr("FAIL", "FAIL（失败）"),
     "verdict.unknown": tr("UNKNOWN", "UNKNOWN（无法确定）"),
     "counts": tr(
-        "{errors} error(s), {warnings} warning(s), {notes} note(s)",
-        "{errors} 个错误，{warnings} 个警告，{notes} 个提示",
+        "{errors}, {warnings}, {notes}", "{errors} 个错误，{warnings} 个警告，{notes} 个提示"
     ),
-    "copies_checked": tr("{n} copy path(s) checked", "已检查 {n} 条复制路径"),
+    "copies_checked": tr("{n} checked", "已检查 {n} 条复制路径"),
     "source": tr("Input", "输入"),
     "verdict.pass.hint": tr(
         "Every check that ran passed.",
@@ -67,6 +66,7 @@ LABELS: dict[str, Text] = {
     "fix.principal": tr("Principal", "主体"),
     "fix.diff": tr("Change (unified diff)", "变更（统一 diff 格式）"),
     "fix.commands": tr("Commands", "命令"),
+    "fix.steps": tr("Steps", "步骤"),
     "fix.apply.policy": tr(
         "How to apply: `{command}` prints the AWS CLI command "
         "(or use --as terraform / --as cloudformation).",
@@ -109,6 +109,41 @@ def label(key: str, lang: str, **values: object) -> str:
     """The label ``key`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
     text = LABELS[key].get(lang)
     return text.format(**values) if values else text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def count_text(counts: dict[str, int], lang: str) -> str:
+    """ "2 errors, 1 warning, 0 notes" / "2 个错误，1 个警告，0 个提示"."""
+    if lang == "zh":
+        return label("counts", lang, **counts)
+    return label(
+        "counts",
+        lang,
+        errors=_plural(counts["errors"], "error"),
+        warnings=_plural(counts["warnings"], "warning"),
+        notes=_plural(counts["notes"], "note"),
+    )
+
+
+def copies_text(n: int, lang: str) -> str:
+    return label("copies_checked", lang, n=n if lang == "zh" else _plural(n, "copy path"))
+
+
+def colon(lang: str) -> str:
+    """The separator after a label: ": " or "："."""
+    return "：" if lang == "zh" else ": "
+
+
+def heading(key: str, lang: str) -> str:
+    """A label used as a heading over a list: "Notes:" / "说明："."""
+    return label(key, lang) + ("：" if lang == "zh" else ":")
+
+
+def parens(text: str, lang: str) -> str:
+    return f"（{text}）" if lang == "zh" else f"({text})"
 
 
 def severity_label(severity: str, lang: str) -> str:

@@ -152,6 +152,10 @@ class Scenario:
     raw: Any = None
     # quick-form facts: what the caller told us, and what it could not
     quick: bool = False
+    # live reads that failed: field path -> (what could not be read, the permission it needs)
+    read_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # IAM principals known to exist (True) or not (False), from live reads
+    principals: dict[str, bool] = field(default_factory=dict)
 
     def key(self, arn: Maybe[str | None]) -> Key | None:
         if not isinstance(arn, str):

@@ -10,7 +10,12 @@ import re
 from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
-from copyguard.evaluate.patterns import arn_pattern_regex, arn_segments_regex, arn_value, is_arn_value
+from copyguard.evaluate.patterns import (
+    arn_pattern_regex,
+    arn_segments_regex,
+    arn_value,
+    is_arn_value,
+)
 
 VARIABLES = True
 

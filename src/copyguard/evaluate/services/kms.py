@@ -1,25 +1,40 @@
 """AWS KMS authorization: how a key policy, IAM policies, SCPs and RCPs combine.
 
-Rules (AWS KMS Developer Guide: key-policy-overview, key-policy-default,
-key-policy-modifying-external-accounts, policy-evaluation):
+Rules, with their sources:
 
-1. An explicit Deny in any applicable policy wins.
-2. SCPs apply to IAM principals of member accounts, not to service-linked roles or service
-   principals; every SCP given must allow. RCPs apply to the key (customer managed keys in
-   member accounts); every RCP given must allow. RCPs do not restrict service-linked roles
-   or AWS service principals, and never restrict kms:RetireGrant.
-3. The key policy must allow: a key never trusts its own account implicitly.
-4. A key-policy statement that names the principal itself (its ARN, its role for a session,
+1. An explicit Deny in any applicable policy wins (KMS Developer Guide, "policy-evaluation").
+2. SCPs apply to the IAM principals of member accounts: "SCPs do not affect any
+   service-linked role", and a service principal belongs to no member account (AWS
+   Organizations User Guide, "Service control policies"). Every SCP given must allow.
+3. RCPs apply to customer managed keys, whoever calls, service principals included (the KMS
+   "Resource control policies" page shows an RCP written to restrict service principals),
+   except that "RCPs do not impact the effective permissions of any service-linked role",
+   "RCPs do not impact the kms:RetireGrant permission", and "Resource control policies in
+   your organization do not apply to AWS managed keys". Customers can only write Deny
+   statements in RCPs; AWS attaches ``RCPFullAWSAccess`` (Allow ``*``) to the root, every OU
+   and every account, and it "cannot be detached" (Organizations, "RCP examples"), so an RCP
+   never denies implicitly: only its explicit Deny statements count.
+4. The key policy must allow: "Unlike other resource policies, a key policy gives the account
+   nothing unless a statement does so explicitly" (KMS "key-policy-default").
+5. A key-policy statement that names the principal itself (its ARN, its role for a session,
    or "*") allows a principal of the key's account on its own. A statement that names only
-   the account (its root ARN or bare ID) delegates: that account's IAM policies must allow too.
-5. A principal in another account always needs both: the key policy allows it (itself or its
-   account) and its own account's IAM policies allow it. An account's root user needs no IAM
-   policy in its own account.
+   the account (its root ARN or bare ID) delegates: that account's IAM policies must allow
+   too (KMS "key-policy-default", "Allows access to the AWS account and enables IAM
+   policies").
+6. A principal in another account always needs both: the key policy allows it (itself or its
+   account) and its own account's IAM policies allow it (KMS
+   "key-policy-modifying-external-accounts"). The root user of an account has every
+   permission in its own account, so it needs no IAM policy.
+7. "Cross-account permission works only for cryptographic operations, CreateGrant,
+   DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant"
+   (KMS "key-policy-modifying-external-accounts"): any other action by a principal of another
+   account is denied whatever the policies say.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from copyguard.evaluate.decision import Decision, DecisionValue
 from copyguard.evaluate.engine import (
@@ -37,20 +52,66 @@ from copyguard.evaluate.request import (
 )
 from copyguard.policy import Policy
 
+KeyManager = Literal["CUSTOMER", "AWS"]
 
-def _label(outcome: PolicyOutcome, kind: str) -> list[tuple[str, str, str | None]]:
+# The KMS actions a principal of another account can be allowed (KMS Developer Guide,
+# "Allowing users in other accounts to use a KMS key"; the same list as
+# knowledge/data/kms.yaml, whose "cross_account: true" rows it mirrors: the batch path must
+# not load the knowledge data).
+CROSS_ACCOUNT_ACTIONS = frozenset(
+    "kms:" + name.lower()
+    for name in (
+        "CreateGrant",
+        "Decapsulate",
+        "Decrypt",
+        "DeriveSharedSecret",
+        "DescribeKey",
+        "Encapsulate",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "RetireGrant",
+        "RevokeGrant",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+    )
+)
+
+Label = tuple[str, str, str | None]
+
+
+def _label(outcome: PolicyOutcome, kind: str) -> list[Label]:
     stmts = outcome.deny if kind == "deny" else outcome.allow_direct + outcome.allow_account
     return [(outcome.name, cs.statement.path, cs.statement.sid) for cs in stmts]
+
+
+def _label_direct(kp: PolicyOutcome) -> list[Label]:
+    return [(kp.name, cs.statement.path, cs.statement.sid) for cs in kp.allow_direct]
 
 
 def scps_apply(principal: PrincipalInfo) -> bool:
     return not principal.is_service and not principal.is_service_linked_role
 
 
-def rcps_apply(principal: PrincipalInfo, action: str) -> bool:
-    if principal.is_service or principal.is_service_linked_role:
+def rcps_apply(principal: PrincipalInfo, action: str, key_manager: str | None = None) -> bool:
+    if principal.is_service_linked_role:
+        return False
+    if key_manager is not None and key_manager.upper() == "AWS":
         return False
     return action.lower() != "kms:retiregrant"
+
+
+def cross_account_allowed(action: str) -> bool:
+    return action.lower() in CROSS_ACCOUNT_ACTIONS
 
 
 def evaluate_kms(
@@ -59,17 +120,20 @@ def evaluate_kms(
     identity_policies: Sequence[Policy] = (),
     scps: Sequence[Policy] = (),
     rcps: Sequence[Policy] = (),
+    *,
+    key_manager: KeyManager | None = None,
 ) -> Decision:
+    """The decision AWS KMS makes, and why. ``key_manager="AWS"`` marks an AWS managed key
+    (RCPs do not apply to it); None or ``"CUSTOMER"``: a customer managed key."""
     principal = parse_principal(request.principal)
     ctx = build_context(request, principal)
     action, resource = request.action, request.resource
     key_account = account_of_arn(resource)
 
     kp = evaluate_policy(key_policy, principal, action, resource, ctx)
-    needs_identity = not principal.is_service and principal.kind != "root"
     ids = [evaluate_policy(p, principal, action, resource, ctx) for p in identity_policies]
     scp_on = bool(scps) and scps_apply(principal)
-    rcp_on = bool(rcps) and rcps_apply(principal, action)
+    rcp_on = bool(rcps) and rcps_apply(principal, action, key_manager)
     scp_out = [evaluate_policy(p, principal, action, resource, ctx) for p in scps] if scp_on else []
     rcp_out = [evaluate_policy(p, principal, action, resource, ctx) for p in rcps] if rcp_on else []
 
@@ -85,59 +149,73 @@ def evaluate_kms(
                 results += explain_policy(p, principal, action, resource, ctx)
         return results
 
-    def done(value: DecisionValue, summary: str, deciding: list[tuple[str, str, str | None]],
-             notes: list[str] | None = None) -> Decision:
-        return Decision(value, request, summary, deciding, notes or [], explainer)
-
     notes: list[str] = []
     if scps and not scp_on:
         notes.append("SCPs do not apply to service-linked roles or service principals")
     if rcps and not rcp_on:
-        notes.append("RCPs do not apply to this principal or action")
+        if principal.is_service_linked_role:
+            notes.append("RCPs do not apply to service-linked roles")
+        elif key_manager is not None and key_manager.upper() == "AWS":
+            notes.append("RCPs do not apply to AWS managed keys")
+        else:
+            notes.append("RCPs do not apply to kms:RetireGrant")
+
+    def done(value: DecisionValue, summary: str, deciding: list[Label]) -> Decision:
+        return Decision(value, request, summary, deciding, notes, explainer)
 
     denies = [o for o in [kp, *ids, *scp_out, *rcp_out] if o.deny]
     if denies:
         deciding = [x for o in denies for x in _label(o, "deny")]
-        return done("explicit_deny", f"explicitly denied by {deciding[0][0]} {deciding[0][1]}", deciding, notes)
+        return done(
+            "explicit_deny", f"explicitly denied by {deciding[0][0]} {deciding[0][1]}", deciding
+        )
     for o in scp_out:
         if not o.allows:
-            return done("implicit_deny", f"the SCP {o.name} does not allow {action}", [], notes)
-    for o in rcp_out:
-        if not o.allows:
-            return done("implicit_deny", f"the RCP {o.name} does not allow {action}", [], notes)
+            return done("implicit_deny", f"the SCP {o.name} does not allow {action}", [])
+    # RCPs: only their Deny statements count (RCPFullAWSAccess allows everything else)
+
+    same_account = principal.account is not None and principal.account == key_account
+    if not principal.is_service and not same_account and not cross_account_allowed(action):
+        return done(
+            "implicit_deny",
+            f"{action} cannot be used on a KMS key of another account: cross-account "
+            "permission works only for cryptographic operations, CreateGrant, DescribeKey, "
+            "GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant",
+            [],
+        )
     if not kp.allows:
-        return done("implicit_deny", f"the key policy does not allow {principal.arn} {action}", [], notes)
+        return done("implicit_deny", f"the key policy does not allow {principal.arn} {action}", [])
 
     identity_allows = any(o.allows for o in ids)
-    same_account = principal.account is not None and principal.account == key_account
     key_stmts = _label(kp, "allow")
     id_stmts = [x for o in ids for x in _label(o, "allow")]
     if principal.is_service:
-        return done("allowed", "the key policy allows the service principal", key_stmts, notes)
+        return done("allowed", "the key policy allows the service principal", key_stmts)
     if same_account and kp.allow_direct:
-        return done("allowed", "the key policy allows the principal directly", _label_direct(kp), notes)
-    if not needs_identity:
-        return done("allowed", "the key policy allows the account, and this is its root user", key_stmts, notes)
+        return done("allowed", "the key policy allows the principal directly", _label_direct(kp))
+    if principal.kind == "root":
+        return done(
+            "allowed",
+            "the key policy allows the account, and this is its root user (who needs no IAM "
+            "policy in its own account)",
+            key_stmts,
+        )
     if identity_allows:
         how = "delegates to the account" if not kp.allow_direct else "allows the principal"
         where = "" if same_account else " (cross-account: both are required)"
-        return done("allowed", f"the key policy {how} and an IAM policy allows{where}", key_stmts + id_stmts, notes)
+        return done(
+            "allowed", f"the key policy {how} and an IAM policy allows{where}", key_stmts + id_stmts
+        )
     if same_account:
         return done(
             "implicit_deny",
             "the key policy allows only through the account's IAM policies, and none allows "
             f"{action}",
             key_stmts,
-            notes,
         )
     return done(
         "implicit_deny",
         "cross-account: the key policy allows, but no IAM policy of the caller's account allows "
         f"{action}",
         key_stmts,
-        notes,
     )
-
-
-def _label_direct(kp: PolicyOutcome) -> list[tuple[str, str, str | None]]:
-    return [(kp.name, cs.statement.path, cs.statement.sid) for cs in kp.allow_direct]

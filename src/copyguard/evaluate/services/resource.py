@@ -27,7 +27,11 @@ def evaluate_resource_policy(
     principal = parse_principal(request.principal)
     ctx = build_context(request, principal)
     action, resource = request.action, request.resource
-    rp = evaluate_policy(resource_policy, principal, action, resource, ctx) if resource_policy else None
+    rp = (
+        evaluate_policy(resource_policy, principal, action, resource, ctx)
+        if resource_policy
+        else None
+    )
     ids = [evaluate_policy(p, principal, action, resource, ctx) for p in identity_policies]
 
     def explainer() -> list[StatementResult]:
@@ -41,8 +45,14 @@ def evaluate_resource_policy(
     denies = [o for o in [rp, *ids] if o is not None and o.deny]
     if denies:
         d = denies[0].deny[0].statement
-        return Decision("explicit_deny", request, f"explicitly denied by {denies[0].name} {d.path}",
-                        [(denies[0].name, d.path, d.sid)], [], explainer)
+        return Decision(
+            "explicit_deny",
+            request,
+            f"explicitly denied by {denies[0].name} {d.path}",
+            [(denies[0].name, d.path, d.sid)],
+            [],
+            explainer,
+        )
     resource_allows = rp is not None and rp.allows
     identity_allows = (not identity_known) or any(o.allows for o in ids)
     same = principal.account is not None and principal.account == account_of_arn(resource)
@@ -51,8 +61,18 @@ def evaluate_resource_policy(
     else:
         ok = resource_allows and identity_allows
     if ok:
-        deciding = [(rp.name, cs.statement.path, cs.statement.sid)
-                    for cs in (rp.allow_direct + rp.allow_account)] if rp else []
+        deciding = (
+            [
+                (rp.name, cs.statement.path, cs.statement.sid)
+                for cs in (rp.allow_direct + rp.allow_account)
+            ]
+            if rp
+            else []
+        )
         return Decision("allowed", request, "allowed", deciding, [], explainer)
-    why = "the resource policy does not allow it" if not resource_allows else "no IAM policy allows it"
+    why = (
+        "the resource policy does not allow it"
+        if not resource_allows
+        else "no IAM policy allows it"
+    )
     return Decision("implicit_deny", request, why, [], [], explainer)

@@ -1,0 +1,47 @@
+"""Renderers: a :class:`~copyguard.checks.model.Report` (or a rule) as text, JSON, SARIF or
+Markdown. Pure functions: they return strings (without a trailing newline) and print nothing.
+"""
+
+from __future__ import annotations
+
+from copyguard.checks.model import Report
+from copyguard.report.common import dumps
+from copyguard.report.rules_doc import render_rule, render_rules_index, rules_document
+
+FORMATS = ("text", "json", "sarif", "markdown")
+
+__all__ = ["FORMATS", "render", "render_rule", "render_rules_index", "rules_document"]
+
+
+def render(
+    report: Report,
+    fmt: str,
+    lang: str,
+    *,
+    color: bool = False,
+    tool_version: str,
+    fix_command: str | None = None,
+) -> str:
+    """``report`` in ``fmt`` (text, json, sarif, markdown) and ``lang`` (en, zh).
+
+    ``color`` adds ANSI colour to the text format only (same content). ``fix_command`` is
+    the exact ``copyguard fix ... --as cli`` line the text and Markdown reports suggest for
+    applying a policy fix; without it they show a generic one.
+    """
+    if fmt == "json":
+        from copyguard.report.common import check_lang
+
+        return dumps(report.to_dict(check_lang(lang), tool_version))
+    if fmt == "text":
+        from copyguard.report.text import render_text
+
+        return render_text(report, lang, color=color, fix_command=fix_command)
+    if fmt == "sarif":
+        from copyguard.report.sarif import render_sarif
+
+        return render_sarif(report, lang, tool_version=tool_version)
+    if fmt == "markdown":
+        from copyguard.report.markdown import render_markdown
+
+        return render_markdown(report, lang, fix_command=fix_command)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -1,0 +1,245 @@
+"""The terminal report: the verdict first, then each copy's findings, then the fixes.
+
+The same content with or without colour; ``rich`` is imported only when colour is on.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from copyguard.checks.model import Finding, Fix, Report
+from copyguard.report.common import (
+    action_rows,
+    check_lang,
+    counts,
+    decision_text,
+    group_by_copy,
+    location,
+    other_evidence,
+    sorted_findings,
+    sorted_fixes,
+    statement_lines,
+    table,
+    verdict_word,
+    wrap,
+)
+from copyguard.report.labels import (
+    applicability_label,
+    colon,
+    copies_text,
+    count_text,
+    heading,
+    label,
+    parens,
+    severity_label,
+)
+
+Segment = tuple[str, str]  # (text, rich style; "" for none)
+
+WIDTH = 100
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "unknown": "bold yellow"}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
+_DECISION_STYLE = {"allowed": "green", "implicit_deny": "yellow", "explicit_deny": "bold red"}
+_APPLICABILITY_STYLE = {"safe": "green", "unsafe": "bold red", "display-only": "yellow"}
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), ("@@", "cyan"))
+
+
+class _Out:
+    """Lines of styled segments: rendered plain, or through rich with ANSI colour."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[Segment]] = []
+
+    def line(self, *segments: str | Segment) -> None:
+        self.lines.append([s if isinstance(s, tuple) else (s, "") for s in segments])
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append([])
+
+    def para(self, text: str, indent: int, style: str = "", hang: int = 0) -> None:
+        """``text`` wrapped at ``indent``; continuation lines indented ``hang`` more."""
+        for i, ln in enumerate(wrap(text, WIDTH - indent - hang)):
+            self.line(" " * (indent + (hang if i else 0)), (ln, style))
+
+    def item(self, bullet: str, text: str, indent: int) -> None:
+        self.para(f"{bullet} {text}", indent, hang=len(bullet) + 1)
+
+    def plain(self) -> str:
+        return "\n".join("".join(t for t, _ in ln) for ln in self.lines).rstrip("\n")
+
+    def colored(self) -> str:
+        from rich.console import Console
+        from rich.text import Text as RichText
+
+        buf = io.StringIO()
+        console = Console(
+            file=buf,
+            force_terminal=True,
+            color_system="standard",
+            width=10_000,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            soft_wrap=True,
+            legacy_windows=False,
+        )
+        for ln in self.lines:
+            text = RichText()
+            for segment, style in ln:
+                text.append(segment, style=style or None)
+            console.print(text)
+        return buf.getvalue().rstrip("\n")
+
+
+def render_text(
+    report: Report, lang: str, *, color: bool = False, fix_command: str | None = None
+) -> str:
+    check_lang(lang)
+    out = _Out()
+    findings = sorted_findings(report)
+    verdict = report.verdict
+    out.line(
+        (label("verdict", lang) + colon(lang), "bold"),
+        (verdict_word(verdict, lang), _VERDICT_STYLE[verdict]),
+        "  " + count_text(counts(findings), lang),
+        *(["  · " + copies_text(len(report.copies), lang)] if report.copies else []),
+    )
+    out.para(label(f"verdict.{verdict}.hint", lang), 0)
+    if report.source:
+        out.line(label("source", lang) + colon(lang) + report.source)
+
+    if not findings:
+        out.blank()
+        out.line(label("findings.none", lang))
+    for copy, group in group_by_copy(findings, report.copies):
+        out.blank()
+        title = label("copy.none", lang) if copy is None else f"{label('copy', lang)} {copy}"
+        if not group:
+            out.line((title, "bold"), "  " + parens(label("copy.ok", lang), lang))
+            continue
+        out.line((title, "bold"))
+        for f in group:
+            _finding(out, f, lang)
+
+    if report.not_run:
+        out.blank()
+        out.line((label("not_run", lang), "bold"))
+        out.para(label("not_run.hint", lang), 2)
+        for nr in sorted(report.not_run, key=lambda x: x.code):
+            out.item("-", nr.code + colon(lang) + nr.reason.get(lang), 2)
+
+    if report.assumptions:
+        out.blank()
+        out.line((label("assumptions", lang), "bold"))
+        for a in report.assumptions:
+            out.item("-", a.get(lang), 2)
+
+    fixes = sorted_fixes(report)
+    if fixes:
+        out.blank()
+        out.line((label("fixes", lang), "bold"))
+        for i, fix in enumerate(fixes, 1):
+            _fix(out, i, fix, lang, fix_command)
+
+    return out.colored() if color else out.plain()
+
+
+def _finding(out: _Out, f: Finding, lang: str) -> None:
+    c = colon(lang)
+    out.blank()
+    out.line(
+        "  ",
+        (f.code, "bold"),
+        " ",
+        (f"[{severity_label(f.severity, lang)}]", _SEVERITY_STYLE.get(f.severity, "")),
+        " ",
+        (f.title.get(lang), "bold"),
+    )
+    out.para(f.message.get(lang), 4)
+    loc = location(f)
+    if loc:
+        out.line("    " + label("location", lang) + c, (loc, "underline"))
+    if f.path:
+        out.line("    " + label("path", lang) + c + f.path)
+    if f.resource:
+        out.line("    " + label("resource", lang) + c + f.resource)
+    rows = action_rows(f.evidence)
+    if rows:
+        out.blank()
+        header = (label("action", lang), label("decision", lang))
+        shown = [(a, decision_text(d, lang)) for a, d in rows]
+        lines = table(shown, header)
+        out.line("    ", (lines[0], "bold"))
+        out.line("    " + lines[1])
+        for (_, decision), (_, word), ln in zip(rows, shown, lines[2:]):
+            out.line(
+                "    " + ln[: len(ln) - len(word)],
+                (word, _DECISION_STYLE.get(decision, "")),
+            )
+    statements = statement_lines(f.evidence, lang)
+    if statements:
+        out.line("    " + heading("statements", lang))
+        for s in statements:
+            out.item("-", s, 6)
+    extra = other_evidence(f.evidence)
+    if extra:
+        out.line("    " + heading("evidence", lang))
+        for key, value in extra:
+            out.item("-", key + c + value, 6)
+    if f.notes:
+        out.line("    " + heading("notes", lang))
+        for note in f.notes:
+            out.item("-", note.get(lang), 6)
+    if f.steps:
+        out.line("    " + heading("steps", lang))
+        for i, step in enumerate(f.steps, 1):
+            out.item(f"{i}.", step.get(lang), 6)
+    if f.fix:
+        applicability = applicability_label(f.fix.applicability, lang)
+        out.para(label("fix.ref", lang, kind=f.fix.kind, applicability=applicability), 4)
+
+
+def _fix(out: _Out, index: int, fix: Fix, lang: str, fix_command: str | None) -> None:
+    c = colon(lang)
+    out.blank()
+    head: list[Any] = [f"  {index}. ", (fix.kind, "bold")]
+    if fix.resource:
+        head.append("  " + fix.resource)
+    open_, close = parens("|", lang).split("|")
+    head += [
+        "  " + open_,
+        (
+            applicability_label(fix.applicability, lang),
+            _APPLICABILITY_STYLE.get(fix.applicability, ""),
+        ),
+        close,
+    ]
+    out.line(*head)
+    out.para(fix.description.get(lang), 5)
+    if fix.codes:
+        out.line("     " + label("fix.resolves", lang) + c + ", ".join(sorted(set(fix.codes))))
+    if fix.principal:
+        out.line("     " + label("fix.principal", lang) + c + fix.principal)
+    if fix.applicability == "unsafe":
+        out.para(label("fix.unsafe", lang), 5, "yellow")
+    elif fix.applicability == "display-only" and (fix.steps or fix.commands):
+        out.para(label("fix.display-only", lang), 5)
+    if fix.steps:
+        out.line("     " + heading("fix.steps", lang))
+        for i, step in enumerate(fix.steps, 1):
+            out.item(f"{i}.", step.get(lang), 7)
+    if fix.commands:
+        out.line("     " + heading("fix.commands", lang))
+        for cmd in fix.commands:
+            for ln in cmd.splitlines() or [""]:
+                out.line("       ", (ln, "cyan"))
+    if fix.diff:
+        out.line("     " + heading("fix.diff", lang))
+        for ln in fix.diff.rstrip("\n").splitlines():
+            style = next((st for prefix, st in _DIFF_STYLE if ln.startswith(prefix)), "")
+            out.line("       ", (ln, style))
+    if fix.kind in ("key-policy", "vault-access-policy") and (fix.diff or fix.policy):
+        command = fix_command or label("fix.apply.default", lang)
+        out.para(label("fix.apply.policy", lang, command=command), 5)

@@ -1,0 +1,586 @@
+"""Live AWS: read accounts through boto3 and build the scenario model (spec section 3).
+
+This is the only module that talks to AWS. It takes injected boto3 sessions (one per role:
+source, destination, management), reads each resource once (a cache keyed by account, API and
+arguments), in parallel within a small pool, with botocore's standard retries. A read that is
+denied or fails leaves the field unknown and records which permission it needed; the checks
+then report CG902 and the verdict becomes ``unknown``, never ``pass``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from copyguard.checks.facts import slr_arn, type_facts
+from copyguard.policy import PolicyError, parse_policy
+from copyguard.scenario import (
+    UNKNOWN,
+    Copy,
+    Key,
+    Lifecycle,
+    Organization,
+    Scenario,
+    Vault,
+    VaultLock,
+)
+
+ROLES = ("source", "destination", "management")
+MAX_WORKERS = 8
+
+
+class LiveError(Exception):
+    """A live operation could not even start (no credentials, unknown job...)."""
+
+
+@dataclass(slots=True)
+class Failure:
+    """A read that did not succeed."""
+
+    permission: str
+    code: str
+    message: str
+
+    @property
+    def denied(self) -> bool:
+        return self.code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                             "AuthorizationError", "UnrecognizedClientException")
+
+
+_MISS = object()
+
+
+class Reader:
+    """Cached, counted, thread-safe reads: each (role, service, region, op, args) once."""
+
+    def __init__(self, sessions: dict[str, Any], region: str | None = None,
+                 endpoint_url: str | None = None, max_attempts: int = 5) -> None:
+        from botocore.config import Config
+
+        self.sessions = sessions
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
+                             user_agent_extra="copyguard/0.1.0", connect_timeout=5, read_timeout=30)
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.calls: Counter[tuple[str, str, str]] = Counter()
+        self.on_call: Callable[[str, str, str], None] | None = None
+
+    def has(self, role: str) -> bool:
+        return self.sessions.get(role) is not None
+
+    def client(self, role: str, service: str, region: str | None = None) -> Any:
+        key = (role, service, region or self.region)
+        with self._guard:
+            if key not in self._clients:
+                session = self.sessions[role]
+                kwargs: dict[str, Any] = {"config": self.config}
+                if region or self.region:
+                    kwargs["region_name"] = region or self.region
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                self._clients[key] = session.client(service, **kwargs)
+            return self._clients[key]
+
+    def call(self, role: str, service: str, op: str, region: str | None = None, **kwargs: Any) -> Any:
+        """The API's response, or a Failure. Never raises for AWS errors."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        cache_key = (role, service, region or self.region, op, json.dumps(kwargs, sort_keys=True, default=str))
+        with self._guard:
+            lock = self._locks.setdefault(cache_key, threading.Lock())
+        with lock:
+            hit = self._cache.get(cache_key, _MISS)
+            if hit is not _MISS:
+                return hit
+            client = self.client(role, service, region)
+            api_name = client.meta.method_to_api_mapping.get(op, op)
+            permission = f"{_iam_prefix(service)}:{api_name}"
+            self.calls[(role, service, op)] += 1
+            if self.on_call:
+                self.on_call(role, service, op)
+            try:
+                result: Any = getattr(client, op)(**kwargs)
+            except ClientError as exc:
+                err = exc.response.get("Error", {})
+                result = Failure(permission, str(err.get("Code", "ClientError")), str(err.get("Message", exc)))
+            except BotoCoreError as exc:
+                result = Failure(permission, type(exc).__name__, str(exc))
+            self._cache[cache_key] = result
+            return result
+
+    def paginate(self, role: str, service: str, op: str, key: str, **kwargs: Any) -> list[Any] | Failure:
+        """All pages of a list API (each page is one counted call)."""
+        items: list[Any] = []
+        token_in = "NextToken"
+        token: str | None = None
+        while True:
+            args = dict(kwargs)
+            if token:
+                args[token_in] = token
+            page = self.call(role, service, op, **args)
+            if isinstance(page, Failure):
+                return page
+            items += page.get(key, [])
+            token = page.get("NextToken")
+            if not token:
+                return items
+
+
+def _iam_prefix(service: str) -> str:
+    return {"organizations": "organizations"}.get(service, service)
+
+
+def arn_region(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[3] else None
+
+
+def arn_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def vault_name(arn: str) -> str:
+    return arn.split(":backup-vault:", 1)[-1]
+
+
+@dataclass(slots=True)
+class LiveScan:
+    """What a live diagnosis read, as a scenario plus the raw facts behind it."""
+
+    scenario: Scenario
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    key_policy_text: dict[str, str] = field(default_factory=dict)  # key ARN -> exact text read
+    reader: Reader | None = None
+
+
+class LiveBuilder:
+    """Builds the scenario from live reads."""
+
+    def __init__(self, reader: Reader, accounts: dict[str, str | None]) -> None:
+        self.reader = reader
+        self.accounts = accounts  # role -> account ID (from STS, when known)
+        self.sc = Scenario(source="live")
+        self.key_policy_text: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Copy, str | None]] = []
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def role_for_account(self, account: str | None) -> str | None:
+        for role in ("source", "destination", "management"):
+            if account and self.accounts.get(role) == account and self.reader.has(role):
+                return role
+        return None
+
+    def fail(self, path: str, what: str, failure: Failure) -> None:
+        with self._lock:
+            detail = f"{what} ({failure.code}: {failure.message})"
+            self.sc.read_failures.setdefault(path, (detail, failure.permission))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read_key(self, arn: str, path: str) -> None:
+        with self._lock:
+            if arn in self.sc.keys:
+                return
+            key = Key(arn=arn, path=path)
+            self.sc.keys[arn] = key
+        role = self.role_for_account(arn_account(arn))
+        region = arn_region(arn)
+        if role is None:
+            self.fail(f"{path}.policy", f"the key policy of {arn} (no session for account {arn_account(arn)})",
+                      Failure("kms:GetKeyPolicy", "NoSession", "give a profile or role for that account"))
+            return
+        meta = self.reader.call(role, "kms", "describe_key", region=region, KeyId=arn)
+        if isinstance(meta, Failure):
+            self.fail(f"{path}.state", f"the state of {arn}", meta)
+        else:
+            md = meta.get("KeyMetadata", {})
+            key.manager = md.get("KeyManager", UNKNOWN)
+            key.state = md.get("KeyState", UNKNOWN)
+            if md.get("Arn") and md["Arn"] != arn:
+                with self._lock:
+                    self.sc.keys[md["Arn"]] = key
+        aliases = self.reader.call(role, "kms", "list_aliases", region=region, KeyId=arn)
+        if isinstance(aliases, Failure):
+            self.fail(f"{path}.aliases", f"the aliases of {arn}", aliases)
+        else:
+            key.aliases = tuple(a["AliasName"] for a in aliases.get("Aliases", []))
+        if key.manager == "AWS":
+            return  # AWS's own policy: never the user's to change, and not needed
+        pol = self.reader.call(role, "kms", "get_key_policy", region=region, KeyId=arn, PolicyName="default")
+        key.policy_path = f"{path}.policy"
+        if isinstance(pol, Failure):
+            self.fail(f"{path}.policy", f"the key policy of {arn}", pol)
+            return
+        text = pol.get("Policy", "")
+        self.key_policy_text[arn] = text
+        try:
+            key.policy = parse_policy(text, name=f"key policy of {arn}", kind="key")
+        except PolicyError as exc:
+            key.policy_issues = exc.issues
+
+    def read_vault(self, arn: str, role: str, path: str, with_policy: bool) -> Vault:
+        with self._lock:
+            if arn in self.sc.vaults:
+                return self.sc.vaults[arn]
+            vault = Vault(arn=arn, path=path)
+            self.sc.vaults[arn] = vault
+        region = arn_region(arn)
+        desc = self.reader.call(role, "backup", "describe_backup_vault", region=region,
+                                BackupVaultName=vault_name(arn))
+        if isinstance(desc, Failure):
+            self.fail(f"{path}.key", f"the backup vault {arn}", desc)
+        else:
+            vault.key = desc.get("EncryptionKeyArn") or None
+            vault.vault_type = desc.get("VaultType", "BACKUP_VAULT")
+            if desc.get("Locked") or desc.get("MinRetentionDays") is not None or desc.get("MaxRetentionDays") is not None:
+                vault.lock = VaultLock(desc.get("MinRetentionDays"), desc.get("MaxRetentionDays"))
+            else:
+                vault.lock = None
+        if with_policy:
+            pol = self.reader.call(role, "backup", "get_backup_vault_access_policy", region=region,
+                                   BackupVaultName=vault_name(arn))
+            if isinstance(pol, Failure):
+                if pol.code == "ResourceNotFoundException" and not isinstance(desc, Failure):
+                    vault.access_policy = None  # the vault exists and has no policy
+                else:
+                    self.fail(f"{path}.access_policy", f"the access policy of {arn}", pol)
+            else:
+                text = pol.get("Policy") or ""
+                if not text.strip() or text.strip() == "{}":
+                    vault.access_policy = None
+                else:
+                    try:
+                        vault.access_policy = parse_policy(text, name=f"access policy of {arn}", kind="resource")
+                    except PolicyError as exc:
+                        vault.access_policy_issues = exc.issues
+        return vault
+
+    def resource_key(self, copy: Copy, recovery_point: str | None, source_vault: str | None) -> None:
+        """The resource's own key (types not fully managed): native reads first."""
+        rtype = copy.resource_type if isinstance(copy.resource_type, str) else ""
+        region = arn_region(recovery_point or "") or arn_region(source_vault or "")
+        path = f"{copy.path}.resource_key"
+        if recovery_point and ":snapshot/snap-" in recovery_point and rtype in ("EBS", "EC2", "Storage Gateway"):
+            snap = recovery_point.rsplit("/", 1)[-1]
+            out = self.reader.call("source", "ec2", "describe_snapshots", region=region, SnapshotIds=[snap])
+            if isinstance(out, Failure):
+                self.fail(path, f"the snapshot {snap}", out)
+                return
+            snaps = out.get("Snapshots", [])
+            if snaps:
+                s = snaps[0]
+                copy.resource_key = s.get("KmsKeyId") if s.get("Encrypted") else None
+                return
+        if recovery_point and ":snapshot:" in recovery_point and recovery_point.startswith("arn:aws:rds:"):
+            out = self.reader.call("source", "rds", "describe_db_snapshots", region=region,
+                                   DBSnapshotIdentifier=recovery_point)
+            if not isinstance(out, Failure) and out.get("DBSnapshots"):
+                s = out["DBSnapshots"][0]
+                copy.resource_key = s.get("KmsKeyId") if s.get("Encrypted") else None
+                return
+            if isinstance(out, Failure) and out.denied:
+                self.fail(path, f"the DB snapshot {recovery_point}", out)
+                return
+        if recovery_point and ":cluster-snapshot:" in recovery_point:
+            out = self.reader.call("source", "rds", "describe_db_cluster_snapshots", region=region,
+                                   DBClusterSnapshotIdentifier=recovery_point)
+            if not isinstance(out, Failure) and out.get("DBClusterSnapshots"):
+                s = out["DBClusterSnapshots"][0]
+                copy.resource_key = s.get("KmsKeyId") if s.get("StorageEncrypted") else None
+                return
+        if recovery_point and source_vault:
+            rp = self.reader.call("source", "backup", "describe_recovery_point", region=region,
+                                  BackupVaultName=vault_name(source_vault), RecoveryPointArn=recovery_point)
+            if isinstance(rp, Failure):
+                self.fail(path, f"the recovery point {recovery_point}", rp)
+                return
+            if rp.get("IsEncrypted") is False:
+                copy.resource_key = None
+            elif rp.get("EncryptionKeyArn"):
+                copy.resource_key = rp["EncryptionKeyArn"]
+
+    def organization(self) -> None:
+        ids: dict[str, Any] = {}
+        mgmt_account: Any = UNKNOWN
+        for role in ("source", "destination"):
+            if not self.reader.has(role):
+                continue
+            out = self.reader.call(role, "organizations", "describe_organization")
+            if isinstance(out, Failure):
+                if out.code == "AWSOrganizationsNotInUseException":
+                    ids[role] = None
+                else:
+                    self.fail("organization", f"the organization of the {role} account", out)
+            else:
+                org = out.get("Organization", {})
+                ids[role] = org.get("Id")
+                mgmt_account = org.get("MasterAccountId", mgmt_account)
+        model = Organization()
+        src, dst = self.accounts.get("source"), self.accounts.get("destination")
+        if "source" in ids and "destination" in ids:
+            a, b = ids["source"], ids["destination"]
+            if a is None and b is None:
+                model.id = None
+                model.accounts = ()
+            elif a == b:
+                model.id = a
+                model.accounts = tuple(x for x in (src, dst) if x)
+            else:
+                model.id = a or b
+                model.accounts = tuple(x for x, oid in ((src, a), (dst, b)) if x and oid == model.id)
+        model.management_account = mgmt_account
+        role = "management" if self.reader.has("management") else "source"
+        settings = self.reader.call(role, "backup", "describe_global_settings")
+        if isinstance(settings, Failure):
+            self.fail("organization.cross_account_backup_enabled",
+                      f"the organization's AWS Backup global settings (from the {role} account)", settings)
+        else:
+            value = settings.get("GlobalSettings", {}).get("isCrossAccountBackupEnabled")
+            if value is not None:
+                model.cross_account_backup_enabled = str(value).lower() == "true"
+        self.sc.organization = model
+
+    def slr_exists(self) -> None:
+        dst = self.accounts.get("destination")
+        if not dst or not self.reader.has("destination"):
+            return
+        out = self.reader.call("destination", "iam", "get_role", RoleName="AWSServiceRoleForBackup")
+        if isinstance(out, Failure):
+            if out.code == "NoSuchEntity":
+                self.sc.principals[slr_arn(dst)] = False
+            return
+        self.sc.principals[slr_arn(dst)] = True
+
+    # -- copies --------------------------------------------------------------------------------
+
+    def add_copy(self, name: str, resource_type: str | None, resource_arn: str | None,
+                 source_vault: str | None, destination_vault: str | None, recovery_point: str | None,
+                 lifecycle: dict[str, Any] | None, role_arn: str | None, status: str | None,
+                 lifecycle_known: bool = True) -> Copy:
+        path = f"copies[{len(self.sc.copies)}]"
+        copy = Copy(name=name, path=path)
+        self.sc.copies.append(copy)
+        if resource_type:
+            copy.resource_type = resource_type
+        if resource_arn:
+            copy.resource_arn = resource_arn
+        if source_vault:
+            copy.source_vault = source_vault
+        if destination_vault:
+            copy.destination_vault = destination_vault
+        if role_arn:
+            copy.iam_role_arn = role_arn
+        copy.status_message = status
+        if lifecycle_known:
+            days = (lifecycle or {}).get("DeleteAfterDays")
+            cold = (lifecycle or {}).get("MoveToColdStorageAfterDays")
+            copy.lifecycle = Lifecycle(days, cold) if lifecycle else None
+        self._pending.append((copy, recovery_point))
+        return copy
+
+    def resolve(self, progress: Callable[[int, int], None] | None = None) -> Scenario:
+        """Read everything the copies need, in parallel, each resource once."""
+        pending = self._pending
+        tasks: list[Callable[[], None]] = []
+        for copy, rp in pending:
+            tasks.append(lambda c=copy, r=rp: self._copy_reads(c, r))
+        tasks.append(self.organization)
+        tasks.append(self.slr_exists)
+        self._run(tasks, progress)
+        # keys found by the first wave
+        key_tasks: list[Callable[[], None]] = []
+        seen: set[str] = set()
+        for copy, _ in pending:
+            for arn in self._keys_of(copy):
+                if arn not in seen:
+                    seen.add(arn)
+                    key_tasks.append(lambda a=arn: self.read_key(a, f"keys[{a}]"))
+        self._run(key_tasks, progress)
+        return self.sc
+
+    def _keys_of(self, copy: Copy) -> Iterable[str]:
+        if isinstance(copy.resource_key, str):
+            yield copy.resource_key
+        for vault_arn in (copy.source_vault, copy.destination_vault):
+            vault = self.sc.vault(vault_arn)
+            if vault is not None and isinstance(vault.key, str):
+                yield vault.key
+
+    def _copy_reads(self, copy: Copy, recovery_point: str | None) -> None:
+        facts = type_facts(copy.resource_type) if isinstance(copy.resource_type, str) else None
+        if isinstance(copy.source_vault, str) and self.reader.has("source"):
+            self.read_vault(copy.source_vault, "source", f"vaults[{copy.source_vault}]", with_policy=False)
+        if isinstance(copy.destination_vault, str):
+            role = self.role_for_account(arn_account(copy.destination_vault))
+            if role:
+                self.read_vault(copy.destination_vault, role, f"vaults[{copy.destination_vault}]",
+                                with_policy=True)
+            else:
+                self.fail(f"{copy.path}.destination_vault", f"the destination vault {copy.destination_vault}",
+                          Failure("backup:DescribeBackupVault", "NoSession",
+                                  "give --destination-profile or --destination-role-arn"))
+        if facts is None or facts.fully_managed is not True:
+            if self.reader.has("source"):
+                self.resource_key(copy, recovery_point,
+                                  copy.source_vault if isinstance(copy.source_vault, str) else None)
+
+    def _run(self, tasks: list[Callable[[], None]], progress: Callable[[int, int], None] | None) -> None:
+        if not tasks:
+            return
+        done = 0
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(tasks))) as pool:
+            futures = [pool.submit(t) for t in tasks]
+            for fut in futures:
+                fut.result()
+                done += 1
+                if progress:
+                    progress(done, len(tasks))
+
+
+def caller_accounts(reader: Reader) -> dict[str, str | None]:
+    """Each role's account, from STS (one call per role)."""
+    out: dict[str, str | None] = {}
+    for role in ROLES:
+        if not reader.has(role):
+            out[role] = None
+            continue
+        ident = reader.call(role, "sts", "get_caller_identity")
+        out[role] = None if isinstance(ident, Failure) else ident.get("Account")
+        if isinstance(ident, Failure):
+            raise LiveError(f"the {role} credentials do not work: {ident.code}: {ident.message}")
+    return out
+
+
+def scan_job(reader: Reader, job_id: str, progress: Callable[[int, int], None] | None = None) -> LiveScan:
+    accounts = caller_accounts(reader)
+    job = reader.call("source", "backup", "describe_copy_job", CopyJobId=job_id)
+    if isinstance(job, Failure):
+        if job.code in ("ResourceNotFoundException", "InvalidParameterValueException"):
+            raise LiveError(f"copy job {job_id} not found in the source account ({job.message})")
+        raise LiveError(f"cannot read copy job {job_id}: {job.code}: {job.message} (needs {job.permission})")
+    return _scan_jobs(reader, accounts, [job["CopyJob"]], progress)
+
+
+def scan_failed_since(reader: Reader, since: timedelta,
+                      progress: Callable[[int, int], None] | None = None) -> LiveScan:
+    accounts = caller_accounts(reader)
+    after = datetime.now(UTC) - since
+    jobs = reader.paginate("source", "backup", "list_copy_jobs", "CopyJobs", ByState="FAILED", ByCreatedAfter=after)
+    if isinstance(jobs, Failure):
+        raise LiveError(f"cannot list copy jobs: {jobs.code}: {jobs.message} (needs {jobs.permission})")
+    return _scan_jobs(reader, accounts, jobs, progress)
+
+
+def _scan_jobs(reader: Reader, accounts: dict[str, str | None], jobs: list[dict[str, Any]],
+               progress: Callable[[int, int], None] | None) -> LiveScan:
+    b = LiveBuilder(reader, accounts)
+    for job in jobs:
+        lifecycle = job.get("DestinationRecoveryPointLifecycle")
+        b.add_copy(
+            name=job.get("CopyJobId", "copy"),
+            resource_type=job.get("ResourceType"),
+            resource_arn=job.get("ResourceArn"),
+            source_vault=job.get("SourceBackupVaultArn"),
+            destination_vault=job.get("DestinationBackupVaultArn"),
+            recovery_point=job.get("SourceRecoveryPointArn"),
+            lifecycle=lifecycle,
+            role_arn=job.get("IamRoleArn"),
+            status=job.get("StatusMessage"),
+            lifecycle_known="DestinationRecoveryPointLifecycle" in job,
+        )
+    sc = b.resolve(progress)
+    return LiveScan(sc, jobs, b.key_policy_text, reader)
+
+
+def scan_plans(reader: Reader, plan_ids: list[str] | None,
+               progress: Callable[[int, int], None] | None = None) -> LiveScan:
+    """Preflight every copy action of the plans (all plans when plan_ids is None)."""
+    accounts = caller_accounts(reader)
+    if plan_ids is None:
+        plans = reader.paginate("source", "backup", "list_backup_plans", "BackupPlansList")
+        if isinstance(plans, Failure):
+            raise LiveError(f"cannot list backup plans: {plans.code}: {plans.message} (needs {plans.permission})")
+        plan_ids = [p["BackupPlanId"] for p in plans]
+    b = LiveBuilder(reader, accounts)
+    region = reader.region
+    src = accounts.get("source") or ""
+    for plan_id in plan_ids:
+        plan = reader.call("source", "backup", "get_backup_plan", BackupPlanId=plan_id)
+        if isinstance(plan, Failure):
+            if plan.code == "ResourceNotFoundException":
+                raise LiveError(f"backup plan {plan_id} not found in the source account")
+            b.fail(f"plans.{plan_id}", f"the backup plan {plan_id}", plan)
+            continue
+        for rule in plan.get("BackupPlan", {}).get("Rules", []):
+            actions = rule.get("CopyActions") or []
+            if not actions:
+                continue
+            target = rule.get("TargetBackupVaultName")
+            source_vault = f"arn:aws:backup:{region}:{src}:backup-vault:{target}" if target else None
+            resources = _plan_resources(reader, source_vault)
+            for action in actions:
+                dest = action.get("DestinationBackupVaultArn")
+                lifecycle = action.get("Lifecycle")
+                label = f"{plan.get('BackupPlan', {}).get('BackupPlanName', plan_id)}/{rule.get('RuleName')}"
+                if not resources:
+                    b.add_copy(f"{label} -> {dest}", None, None, source_vault, dest, None, lifecycle, None, None)
+                for rtype, rarn, rp in resources:
+                    b.add_copy(f"{label} -> {dest} [{rarn}]", rtype, rarn, source_vault, dest, rp, lifecycle,
+                               None, None)
+    sc = b.resolve(progress)
+    return LiveScan(sc, [], b.key_policy_text, reader)
+
+
+def _plan_resources(reader: Reader, source_vault: str | None) -> list[tuple[str, str, str]]:
+    """(type, resource ARN, latest recovery point) for what the rule's vault holds."""
+    if not source_vault:
+        return []
+    rps = reader.paginate("source", "backup", "list_recovery_points_by_backup_vault", "RecoveryPoints",
+                          BackupVaultName=vault_name(source_vault))
+    if isinstance(rps, Failure):
+        return []
+    latest: dict[str, dict[str, Any]] = {}
+    for rp in rps:
+        arn = rp.get("ResourceArn")
+        if not arn:
+            continue
+        prev = latest.get(arn)
+        if prev is None or str(rp.get("CreationDate", "")) > str(prev.get("CreationDate", "")):
+            latest[arn] = rp
+    return [(rp.get("ResourceType", ""), arn, rp.get("RecoveryPointArn", "")) for arn, rp in sorted(latest.items())]
+
+
+def sessions_from(profiles: dict[str, str | None], role_arns: dict[str, str | None],
+                  region: str | None, default_role: str = "source") -> dict[str, Any]:
+    """boto3 sessions per role: a profile, an assumed role, or the default chain (source)."""
+    import boto3
+
+    sessions: dict[str, Any] = {}
+    for role in ROLES:
+        profile, role_arn = profiles.get(role), role_arns.get(role)
+        session: Any = None
+        if profile:
+            session = boto3.Session(profile_name=profile, region_name=region)
+        elif role == default_role or role_arn:
+            session = boto3.Session(region_name=region)
+        if session is not None and role_arn:
+            creds = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"copyguard-{role}")["Credentials"]
+            session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                                    aws_secret_access_key=creds["SecretAccessKey"],
+                                    aws_session_token=creds["SessionToken"], region_name=region)
+        if session is not None:
+            sessions[role] = session
+    return sessions
