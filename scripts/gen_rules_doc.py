@@ -1,7 +1,7 @@
 """Write docs/rules.md from the finding catalogue (src/copyguard/checks/docs/rules.yaml).
 
-    python scripts/gen_rules_doc.py          # rewrite docs/rules.md
-    python scripts/gen_rules_doc.py --check  # exit 1 if docs/rules.md is out of date
+python scripts/gen_rules_doc.py          # rewrite docs/rules.md
+python scripts/gen_rules_doc.py --check  # exit 1 if docs/rules.md is out of date
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from copyguard.checks import Options, Report, run_checks
+from copyguard.checks.facts import PLACEHOLDER_REGION, placeholder_key_arn
 from copyguard.fixes import build_fixes
 from copyguard.policy import Policy, parse_policy
-from copyguard.scenario import UNKNOWN, Copy, Key, Organization, Scenario, load_scenario
+from copyguard.scenario import UNKNOWN, Copy, Key, Scenario, load_scenario
 
 __all__ = ["Options", "Report", "check_file", "check_key_policy", "check_scenario", "quick_scenario"]
 
@@ -47,8 +48,10 @@ def quick_scenario(
     """The seed article's situation in one call: one key, one copy to the destination."""
     if not isinstance(key_policy, Policy):
         key_policy = parse_policy(key_policy, name=policy_source or "key policy", kind="key")
-    region = region or (key_arn.split(":")[3] if key_arn else "us-east-1")
-    arn = key_arn or f"arn:aws:kms:{region}:{source_account}:key/00000000-0000-0000-0000-000000000000"
+    region = region or (key_arn.split(":")[3] if key_arn else PLACEHOLDER_REGION)
+    # without --key-arn the key is named by a placeholder (its Region is then unknown too):
+    # reports show key/KEY_ID and `fix --as cli` prints KEY_ARN with a note to replace it
+    arn = key_arn or placeholder_key_arn(source_account, region)
     key = Key(arn=arn, path="key", manager=key_manager.upper() if key_manager else UNKNOWN,
               state=key_state or UNKNOWN, policy=key_policy, policy_path="key_policy")
     copy = Copy(
@@ -59,11 +62,8 @@ def quick_scenario(
         source_vault=f"arn:aws:backup:{region}:{source_account}:backup-vault:source",
         destination_vault=f"arn:aws:backup:{region}:{destination_account}:backup-vault:destination",
     )
-    sc = Scenario(keys={arn: key}, copies=[copy], source=policy_source, quick=True)
-    if resource_type is None:
-        # without a type, the key given is the source key whatever the type would say
-        sc.organization = Organization()
-    return sc
+    # whatever the type, the key given is the source key (CheckContext.source_key, quick form)
+    return Scenario(keys={arn: key}, copies=[copy], source=policy_source, quick=True)
 
 
 def check_key_policy(key_policy: Policy | dict[str, Any] | str, source_account: str, destination_account: str,

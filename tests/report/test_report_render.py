@@ -51,15 +51,11 @@ def test_json_has_the_spec_fields_in_order() -> None:
     key_fix = next(x for x in out["fixes"] if x["kind"] == "key-policy")
     for key in ("kind", "resource", "policy", "diff"):
         assert key in key_fix
-    assert key_fix["policy"]["Statement"][-1]["Principal"] == {
-        "AWS": f"arn:aws:iam::{DST}:root"
-    }
+    assert key_fix["policy"]["Statement"][-1]["Principal"] == {"AWS": f"arn:aws:iam::{DST}:root"}
 
 
 def test_json_is_the_models_dict() -> None:
-    assert json.loads(_render(full_report(), "json", "zh")) == full_report().to_dict(
-        "zh", VERSION
-    )
+    assert json.loads(_render(full_report(), "json", "zh")) == full_report().to_dict("zh", VERSION)
 
 
 @pytest.mark.parametrize(
@@ -80,9 +76,7 @@ def test_verdicts(make: Callable[[], Report], verdict: str) -> None:
 def test_text_shows_everything_about_a_finding() -> None:
     out = _render(full_report(), "text")
     first = out.splitlines()[0]
-    assert first == (
-        "Verdict: FAIL  1 error, 1 warning, 1 note  · 3 copy paths checked"
-    )
+    assert first == ("Verdict: FAIL  1 error, 1 warning, 1 note  · 3 copy paths checked")
     f = cg101()
     for piece in (
         "CG101",
@@ -97,7 +91,7 @@ def test_text_shows_everything_about_a_finding() -> None:
         "Checks not run",
         "CG201: no destination vault was given",
         "Copy efs-to-central  (no findings)",
-        "+      \"Sid\": \"Allow attachment of persistent resources\",",
+        '+      "Sid": "Allow attachment of persistent resources",',
         "copyguard fix <same input as this check> --as cli",
         "aws backup update-global-settings --global-settings isCrossAccountBackupEnabled=true",
     ):
@@ -270,3 +264,23 @@ def test_evidence_shapes_are_tolerated() -> None:
     text = _render(Report(findings=[f]), "text")
     assert "kms:DescribeKey: Statement[1] allows the account" in text
     assert re.search(r"^    kms:DescribeKey\s+allowed$", text, re.MULTILINE)
+
+
+def test_statement_evidence_with_actions_per_statement() -> None:
+    statements = [
+        {
+            "statement": "Statement[1]",
+            "sid": "Allow use of the key",
+            "effect": "Allow",
+            "applies_to": ["kms:DescribeKey"],
+            "reasons": {"Principal does not match": ["kms:CreateGrant"]},
+        },
+        {"statement": "Statement[2]", "effect": "Allow", "applies_to": [], "reasons": {}},
+    ]
+    f = cg101(evidence={"actions": {"kms:DescribeKey": "allowed"}, "statements": statements})
+    en = " ".join(_render(Report(findings=[f]), "text").split())
+    assert 'Statement[1] (Sid "Allow use of the key"): Allow, applies to kms:DescribeKey' in en
+    assert "(Principal does not match [kms:CreateGrant])" in en
+    assert "Statement[2]: Allow, applies to none of them" in en
+    zh = _render(Report(findings=[f]), "text", "zh")
+    assert "Statement[2]：Allow，对这些操作均不适用" in zh

@@ -7,7 +7,14 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from copyguard.checks.facts import GRANT_ACTIONS, REQUIRED_ACTIONS, TypeFacts, slr_arn, type_facts
+from copyguard.checks.facts import (
+    GRANT_ACTIONS,
+    REQUIRED_ACTIONS,
+    TypeFacts,
+    is_placeholder_key,
+    slr_arn,
+    type_facts,
+)
 from copyguard.checks.model import Text, tr
 from copyguard.evaluate import Decision, Request, evaluate_kms
 from copyguard.policy import Policy, parse_policy
@@ -76,6 +83,16 @@ def referenced_keys(policy: Policy) -> dict[str, list[str]]:
     return out
 
 
+def _absent_for(action: str, key: str) -> bool:
+    """True when a request for ``action`` can never carry condition key ``key`` (for example
+    ``kms:GrantIsForAWSResource`` on ``kms:Decrypt``): no alternative is needed, it is absent."""
+    try:
+        from copyguard.knowledge import action_supports_condition_key
+    except ImportError:  # pragma: no cover - the knowledge layer ships with the package
+        return False
+    return action_supports_condition_key(action, key) is False
+
+
 def _sample(pattern: str) -> str:
     return pattern.replace("*", "x").replace("?", "x")
 
@@ -95,7 +112,7 @@ def source_key_arn(scenario: Scenario, copy: Copy, facts: TypeFacts) -> tuple[An
 def build_alternatives(
     policy: Policy,
     copy_region: str | None,
-    key_region: str,
+    key_region: str | None,
     destination: str,
     caller: str,
     facts: TypeFacts | None,
@@ -105,6 +122,7 @@ def build_alternatives(
     overrides: dict[str, str | list[str]],
 ) -> list[Alternative]:
     refs = referenced_keys(policy)
+    names = {c.key.lower(): c.key for st in reversed(policy.statements) for c in st.conditions}
     base: dict[str, str | list[str]] = {
         "kms:CallerAccount": destination,
         "aws:PrincipalAccount": destination,
@@ -140,34 +158,15 @@ def build_alternatives(
         choices.append(opts)
 
     if "kms:viaservice" in refs:
-        regions = sorted({r for r in (key_region, copy_region) if r})
-        via = facts.via_service if facts else None
-        if facts is None or not facts.known or via is None:
-            services = ["ec2", "rds", "fsx", "backup"]
-            opts = [("kms:ViaService", f"{s}.{r}.amazonaws.com", tr(
-                f"the copy's calls come through {s}.{r}.amazonaws.com (the resource type is not known)",
-                f"复制调用经由 {s}.{r}.amazonaws.com(资源类型未知)")) for s in services for r in regions]
-            opts.append(("kms:ViaService", None, tr(
-                "the copy's calls carry no kms:ViaService", "复制调用不带 kms:ViaService")))
-            choices.append(opts)
-        elif facts.fully_managed is not False and via in ("backup", None):
-            opts = [("kms:ViaService", f"backup.{r}.amazonaws.com", tr(
-                f"AWS Backup calls the key through backup.{r}.amazonaws.com (UNCONFIRMED by AWS)",
-                f"AWS Backup 经由 backup.{r}.amazonaws.com 调用密钥(AWS 未确认)")) for r in regions]
-            opts.append(("kms:ViaService", None, tr(
-                "AWS Backup's calls on the vault key carry no kms:ViaService (UNCONFIRMED by AWS)",
-                "AWS Backup 对保管库密钥的调用不带 kms:ViaService(AWS 未确认)")))
-            choices.append(opts)
-        elif len(regions) == 1:
-            base["kms:ViaService"] = f"{via}.{regions[0]}.amazonaws.com"
-        else:
-            choices.append([("kms:ViaService", f"{via}.{r}.amazonaws.com", tr(
-                f"the copy's calls on the source key come through {via}.{r}.amazonaws.com",
-                f"对源密钥的调用经由 {via}.{r}.amazonaws.com")) for r in regions])
+        choices.append(_via_service_choices(refs["kms:viaservice"], facts, key_region, copy_region, base))
+        if not choices[-1]:
+            choices.pop()
 
     for key, values in sorted(refs.items()):
         if key in {k.lower() for k in base} or key in {c[0][0].lower() for c in choices if c}:
             continue
+        if _absent_for(action, key):
+            continue  # KMS never puts this key in a request for this action
         if key in ("aws:sourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"):
             continue  # absent: the call comes from AWS, not from the customer's network
         if key.startswith("aws:principaltag/"):
@@ -180,10 +179,11 @@ def build_alternatives(
                                                   "KMS 认为该调用由角色本身发出")),
             ])
             continue
-        opts = [(key, None, tr(f"the copy's requests carry no {key}", f"复制请求不带 {key}"))]
+        name = names.get(key, key)
+        opts = [(name, None, tr(f"the copy's requests carry no {name}", f"复制请求不带 {name}"))]
         for v in sorted(set(values))[:2]:
-            opts.append((key, _sample(v), tr(f"the copy's requests carry {key} = {_sample(v)}",
-                                             f"复制请求带有 {key} = {_sample(v)}")))
+            opts.append((name, _sample(v), tr(f"the copy's requests carry {name} = {_sample(v)}",
+                                              f"复制请求带有 {name} = {_sample(v)}")))
         choices.append(opts)
 
     for k, v in overrides.items():  # the user's word wins, and removes the alternative
@@ -203,6 +203,66 @@ def build_alternatives(
     return alternatives or [Alternative(dict(base), [])]
 
 
+def _regions_named(values: list[str]) -> list[str]:
+    """The Regions named by kms:ViaService values such as ``ec2.eu-west-1.amazonaws.com``."""
+    out = []
+    for v in values:
+        parts = v.lower().split(".")
+        if len(parts) == 4 and parts[2:] == ["amazonaws", "com"] and "*" not in parts[1] and "?" not in parts[1]:
+            out.append(parts[1])
+    return sorted(set(out))
+
+
+def _via_service_choices(
+    values: list[str],
+    facts: TypeFacts | None,
+    key_region: str | None,
+    copy_region: str | None,
+    base: dict[str, str | list[str]],
+) -> list[tuple[str, Any, Text | None]]:
+    """The kms:ViaService values the copy's requests may carry (pinned into ``base`` when
+    there is only one). Without a known Region (the quick form without --key-arn) every
+    Region the policy names is tried, plus one it does not name, each stated as an assumption."""
+    regions = sorted({r for r in (key_region, copy_region) if r})
+    region_known = bool(regions)
+    if not region_known:
+        named = _regions_named(values)
+        regions = [*named, next(r for r in ("us-east-1", "eu-west-1") if r not in named)]
+
+    def note(en: str, zh: str, region: str) -> Text:
+        if region_known:
+            return tr(en, zh)
+        return tr(f"{en}, assuming the key is in {region} (its Region is not given: pass --key-arn)",
+                  f"{zh},假设密钥位于 {region}(未提供其区域:可用 --key-arn 指定)")
+
+    via = facts.via_service if facts else None
+    opts: list[tuple[str, Any, Text | None]] = []
+    if facts is None or not facts.known or via is None:
+        for svc in ("ec2", "rds", "fsx", "backup"):
+            for r in regions:
+                opts.append(("kms:ViaService", f"{svc}.{r}.amazonaws.com", note(
+                    f"the copy's calls come through {svc}.{r}.amazonaws.com (the resource type is not known)",
+                    f"复制调用经由 {svc}.{r}.amazonaws.com(资源类型未知)", r)))
+        opts.append(("kms:ViaService", None, tr(
+            "the copy's calls carry no kms:ViaService", "复制调用不带 kms:ViaService")))
+    elif facts.fully_managed is not False and via in ("backup", None):
+        for r in regions:
+            opts.append(("kms:ViaService", f"backup.{r}.amazonaws.com", note(
+                f"AWS Backup calls the key through backup.{r}.amazonaws.com (UNCONFIRMED by AWS)",
+                f"AWS Backup 经由 backup.{r}.amazonaws.com 调用密钥(AWS 未确认)", r)))
+        opts.append(("kms:ViaService", None, tr(
+            "AWS Backup's calls on the vault key carry no kms:ViaService (UNCONFIRMED by AWS)",
+            "AWS Backup 对保管库密钥的调用不带 kms:ViaService(AWS 未确认)")))
+    elif len(regions) == 1 and region_known:
+        base["kms:ViaService"] = f"{via}.{regions[0]}.amazonaws.com"
+    else:
+        for r in regions:
+            opts.append(("kms:ViaService", f"{via}.{r}.amazonaws.com", note(
+                f"the copy's calls on the source key come through {via}.{r}.amazonaws.com",
+                f"对源密钥的调用经由 {via}.{r}.amazonaws.com", r)))
+    return opts
+
+
 def analyse_source_key(
     scenario: Scenario,
     copy: Copy,
@@ -220,10 +280,13 @@ def analyse_source_key(
     org = scenario.organization
     org_id = getattr(org, "id", UNKNOWN) if org is not UNKNOWN else UNKNOWN
     paths = getattr(org, "paths", {}).get(destination) if org is not UNKNOWN else None
-    key_region = key_arn.split(":")[3] if key_arn.count(":") >= 5 else "us-east-1"
+    key_region: str | None = key_arn.split(":")[3] if key_arn.count(":") >= 5 else None
+    copy_region = copy.destination_region
+    if is_placeholder_key(key_arn):  # the quick form without --key-arn: the Region is unknown
+        key_region = copy_region = None
     view = SourceKeyView(key_arn, key, caller)
     for action in actions:
-        alts = build_alternatives(policy, copy.destination_region, key_region, destination, caller,
+        alts = build_alternatives(policy, copy_region, key_region, destination, caller,
                                   facts, org_id, paths, action, overrides)
         decisions = [(a, evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity))
                      for a in alts]

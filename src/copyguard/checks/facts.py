@@ -57,6 +57,21 @@ _VIA = {
 }
 
 
+# The quick form without --key-arn: the key's ID (and its Region) is not known. Checks and
+# the evaluator still need an ARN in the source account; renderers print KEY_ARN instead.
+PLACEHOLDER_KEY_ID = "KEY_ID"
+PLACEHOLDER_KEY_ARN = "KEY_ARN"
+PLACEHOLDER_REGION = "REGION"
+
+
+def placeholder_key_arn(account: str, region: str = PLACEHOLDER_REGION) -> str:
+    return f"arn:aws:kms:{region}:{account}:key/{PLACEHOLDER_KEY_ID}"
+
+
+def is_placeholder_key(arn: object) -> bool:
+    return isinstance(arn, str) and arn.endswith(f":key/{PLACEHOLDER_KEY_ID}")
+
+
 def slr_arn(account: str) -> str:
     return SLR_TEMPLATE.format(account=account)
 

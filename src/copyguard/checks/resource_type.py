@@ -44,7 +44,8 @@ def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
     if not src_region or not dst_region or src_region == dst_region:
         return
     single = facts.single_cross_region_account
-    if single is False:
+    observed = _observed_not_supported(copy.status_message)
+    if single is False or observed:
         yield Finding(
             code="CG402", severity="error",
             title=tr("One copy cannot be both cross-Region and cross-account for this type",
@@ -55,11 +56,27 @@ def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
                        f"{facts.name} resources. Feature is not supported for provided resource type.\"",
                        f"{facts.name} 不支持一次将 {src_region} 的资源复制到另一个账户的 {dst_region}。请先跨区域复制,再跨账户复制(或相反)。"),
             copy=copy.name, resource=None, path=f"{copy.path}.destination_vault",
-            evidence={"source_region": src_region, "destination_region": dst_region, "resource_type": facts.name},
-            fix=FixRef("playbook", None, "display-only"), notes=notes,
+            evidence={"source_region": src_region, "destination_region": dst_region, "resource_type": facts.name,
+                      **({"observed": observed} if observed else {})},
+            fix=FixRef("playbook", None, "display-only"),
+            notes=notes + ([tr("The copy job's own status message says so (status_message).",
+                               "复制作业自身的状态消息证实了这一点(status_message)。")] if observed else []),
         )
     elif single != True:  # noqa: E712
         yield unknown(ctx, tr(f"Whether one copy of {facts.name} can be both cross-Region ({src_region} -> "
                               f"{dst_region}) and cross-account is not confirmed ({single}).",
                               f"无法确认 {facts.name} 能否在一次复制中同时跨区域({src_region} -> {dst_region})和跨账户({single})。"),
                       "CG402", f"{copy.path}.destination_vault", notes=notes)
+
+
+def _observed_not_supported(message: str | None) -> str | None:
+    """The copy job's status message when it is AWS's "Feature is not supported for provided
+    resource type" answer: the observed signal wins over the (dated) support table."""
+    if not message:
+        return None
+    from copyguard.knowledge import match_error
+
+    for m in match_error(message):
+        if "CG402" in m.codes:
+            return message
+    return None

@@ -15,7 +15,7 @@ from copyguard.checks.destination import (
 from copyguard.checks.model import Finding, NotRun, Report, tr
 from copyguard.checks.organization import check_organization
 from copyguard.checks.resource_type import check_resource_type
-from copyguard.checks.source_key import check_source_key
+from copyguard.checks.source_key import check_source_key, quick_gaps
 from copyguard.scenario import Scenario
 
 CHECKS: tuple[Check, ...] = (
@@ -99,6 +99,14 @@ def run_checks(scenario: Scenario, options: Options | None = None,
             except Exception as exc:  # contain it: report, never pass silently
                 found = _crash(check, ctx, exc)
             report.findings += found
+        if options.quick:
+            try:
+                gaps = quick_gaps(ctx)
+            except Exception:  # listing gaps is best effort; the checks above already ran
+                gaps = []
+            known = {n.code for n in report.not_run}
+            report.not_run += [g for g in gaps if g.code not in known]
+    report.not_run.sort(key=lambda n: n.code)
     _dedupe(report)
     _resolve_locations(report, scenario)
     report.sort()

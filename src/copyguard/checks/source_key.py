@@ -8,7 +8,7 @@ from typing import Any
 from copyguard.checks.analysis import ActionResult, SourceKeyView, allow_all_identity
 from copyguard.checks.base import CheckContext, unknown
 from copyguard.checks.facts import EXTRA_CROSS_ACCOUNT_ACTIONS, REQUIRED_ACTIONS
-from copyguard.checks.model import Finding, FixRef, tr
+from copyguard.checks.model import Finding, FixRef, NotRun, tr
 from copyguard.evaluate import Request, evaluate_kms, explain_policy, parse_principal
 from copyguard.evaluate.request import build_context
 from copyguard.policy import Policy, Statement
@@ -28,9 +28,13 @@ def key_is_aws_managed(key: Key | None, arn: Any) -> Any:
 
 
 def _statement_evidence(policy: Policy, view: SourceKeyView, actions: Iterable[str]) -> list[dict[str, Any]]:
-    """The statements involved, with why each did or did not apply (first alternative of each
-    action); statements whose Action never matches are left out."""
-    out: dict[str, dict[str, Any]] = {}
+    """The statements involved, compactly: one entry per statement whose Action covers one of
+    ``actions`` (first alternative of each action), with whether it applies and each distinct
+    reason once; a reason that holds for only some of the actions names them."""
+    considered: dict[str, list[str]] = {}
+    applies: dict[str, list[str]] = {}
+    reasons: dict[str, dict[str, list[str]]] = {}
+    meta: dict[str, dict[str, Any]] = {}
     principal = parse_principal(view.caller)
     for action in actions:
         alt, _ = view.results[action].decisions[0]
@@ -39,13 +43,26 @@ def _statement_evidence(policy: Policy, view: SourceKeyView, actions: Iterable[s
             st = r.statement
             if not r.applies and any(x.startswith(("Action does not", "NotAction does not")) for x in r.reasons):
                 continue
-            entry = out.setdefault(st.path, {"statement": st.path, **({"sid": st.sid} if st.sid else {}),
-                                             "effect": st.effect, "applies_to": [], "reasons": {}})
+            meta.setdefault(st.path, {"statement": st.path, **({"sid": st.sid} if st.sid else {}),
+                                      "effect": st.effect})
+            considered.setdefault(st.path, []).append(action)
             if r.applies:
-                entry["applies_to"].append(action)
+                applies.setdefault(st.path, []).append(action)
             for reason in r.reasons:
-                entry["reasons"].setdefault(reason, []).append(action)
-    return list(out.values())
+                reasons.setdefault(st.path, {}).setdefault(reason, []).append(action)
+    out: list[dict[str, Any]] = []
+    for path, entry in meta.items():
+        every = considered[path]
+        hit = applies.get(path, [])
+        entry["applies"] = bool(hit)
+        if hit and len(hit) < len(every):
+            entry["applies_to"] = hit
+        entry["reasons"] = [
+            reason if len(acts) == len(every) else f"{reason} [{', '.join(acts)}]"
+            for reason, acts in reasons.get(path, {}).items()
+        ]
+        out.append(entry)
+    return out
 
 
 def _actions_table(view: SourceKeyView) -> dict[str, str]:
@@ -117,11 +134,14 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
                               "state and policy are unknown.",
                               f"场景中未描述源密钥 {arn}(keys[]),其状态和策略未知。"), "CG101", where, arn)
         return
-    if managed is UNKNOWN and facts is not None and facts.fully_managed is False:
+    quick = ctx.options.quick  # the quick form lists what it was not given (quick_gaps), no CG902
+    if managed is UNKNOWN and facts is not None and facts.fully_managed is False and not quick:
         yield unknown(ctx, tr(f"Whether {arn} is customer managed or AWS managed is unknown.",
                               f"无法确定 {arn} 是客户托管密钥还是 AWS 托管密钥。"), "CG102", f"{key.path}.manager", arn)
     if key.state is UNKNOWN:
-        yield unknown(ctx, tr(f"The state of {arn} is unknown.", f"{arn} 的状态未知。"), "CG103", f"{key.path}.state", arn)
+        if not quick:
+            yield unknown(ctx, tr(f"The state of {arn} is unknown.", f"{arn} 的状态未知。"), "CG103",
+                          f"{key.path}.state", arn)
     elif key.state != "Enabled":
         yield Finding(
             code="CG103", severity="error",
@@ -151,6 +171,28 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
     if view is None:
         return
     yield from _judge_view(ctx, view, key, key.policy)
+
+
+def quick_gaps(ctx: CheckContext) -> list[NotRun]:
+    """The quick form judges what it is given: the source-key codes it could not decide for
+    lack of a flag are listed as not run (never turned into CG902)."""
+    _arn, _role, key = ctx.source_key()
+    facts = ctx.facts
+    gaps: list[NotRun] = []
+    managed = key_is_aws_managed(key, key.arn if key else None)
+    if facts is None:
+        gaps.append(NotRun("CG102", tr(
+            "needs --resource-type (and --key-manager): an AWS managed key can be shared only "
+            "for resource types fully managed by AWS Backup",
+            "需要 --resource-type(以及 --key-manager):只有 AWS Backup 全面管理的资源类型才能共享 AWS 托管密钥")))
+    elif managed is UNKNOWN and facts.fully_managed is False:
+        gaps.append(NotRun("CG102", tr(
+            "needs --key-manager (CUSTOMER or AWS): an AWS managed key can never be shared",
+            "需要 --key-manager(CUSTOMER 或 AWS):AWS 托管密钥永远无法共享")))
+    if key is not None and key.state is UNKNOWN and managed is not True:
+        gaps.append(NotRun("CG103", tr("needs --key-state (Enabled, Disabled, PendingDeletion...)",
+                                       "需要 --key-state(Enabled、Disabled、PendingDeletion……)")))
+    return gaps
 
 
 def _judge_view(ctx: CheckContext, view: SourceKeyView, key: Key, policy: Policy) -> Iterable[Finding]:

@@ -39,7 +39,8 @@ def explain_message(message: str, lang: str) -> dict[str, Any]:
     matched: list[dict[str, Any]] = []
     for m in matches:
         pattern = _get(m, "pattern", m)
-        for c in _get(pattern, "codes", ()) or ():
+        # the match's codes are the entry's, reordered when the message says which applies
+        for c in _get(m, "codes", None) or _get(pattern, "codes", ()) or ():
             if c not in codes:
                 codes.append(c)
         steps = [_text(s, lang) for s in (_get(pattern, "next_steps", ()) or ())]
@@ -53,6 +54,8 @@ def explain_message(message: str, lang: str) -> dict[str, Any]:
         if values:
             entry["values"] = dict(values)
         matched.append(entry)
+    rank = {c: i for i, c in enumerate(codes)}
+    causes.sort(key=lambda c: min((rank.get(x, len(rank)) for x in c["codes"]), default=len(rank)))
     out: dict[str, Any] = {"message": message, "codes": codes, "causes": causes, "matched": matched}
     if not matches:
         out["note"] = ("copyguard does not know this message. Run `copyguard check` on the set-up "

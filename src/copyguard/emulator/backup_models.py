@@ -9,7 +9,8 @@ from typing import Any
 
 
 def now() -> float:
-    return time.time()
+    """Epoch seconds at millisecond precision, as AWS reports them."""
+    return round(time.time(), 3)
 
 
 @dataclass

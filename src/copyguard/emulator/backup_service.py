@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from copyguard.emulator import constants as c
@@ -93,16 +93,20 @@ def _required(body: dict[str, Any], name: str) -> Any:
 
 
 def _parse_time(value: str | None, name: str) -> float | None:
+    """A query-string timestamp (ISO 8601 or epoch seconds), at millisecond precision."""
     if value is None:
         return None
     try:
-        return float(value)
+        return round(float(value), 3)
     except ValueError:
         pass
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise _invalid(f"Invalid timestamp for {name}: {value}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return round(parsed.timestamp(), 3)
 
 
 def _int(value: Any, name: str) -> int | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from copyguard.evaluate.operators import FAMILIES, POSITIVE_OF
@@ -140,19 +141,26 @@ class CompiledCondition:
 
 
 def compile_condition(condition: Condition, variables: bool) -> CompiledCondition:
-    spec = parse_operator(condition.operator)
+    parts = _compile_parts(condition.operator, condition.key, condition.values, variables)
+    return CompiledCondition(condition, *parts)
+
+
+@lru_cache(maxsize=16384)
+def _compile_parts(operator: str, key_name: str, values: tuple[str, ...], variables: bool) -> Any:
+    """Everything of a compiled condition but the Condition itself (shared between policies)."""
+    spec = parse_operator(operator)
     if spec is None:  # the parser rejects these; keep the evaluator total anyway
-        raise ValueError(f"unknown condition operator {condition.operator!r}")
-    key = condition.key.lower()
+        raise ValueError(f"unknown condition operator {operator!r}")
+    key = key_name.lower()
     if spec.family == "Null":
-        wants = tuple(v.lower() == "true" for v in condition.values)
-        return CompiledCondition(condition, spec, key, "Null", None, (), (), None, wants)
+        wants = tuple(v.lower() == "true" for v in values)
+        return (spec, key, "Null", None, (), (), None, wants)
     positive = POSITIVE_OF.get(spec.base, spec.base)
     family = FAMILIES[spec.family]
     use_variables = variables and family.VARIABLES
     static: list[Any] = []
     templates: list[Template] = []
-    for value in condition.values:
+    for value in values:
         tpl = parse_template(value) if use_variables else None
         if tpl is None:
             static.append(family.prepare(positive, value, None))
@@ -169,6 +177,4 @@ def compile_condition(condition: Condition, variables: bool) -> CompiledConditio
             def fast(value: str) -> int:
                 return outcome(match, positive, prepared, value)
 
-    return CompiledCondition(
-        condition, spec, key, positive, family, tuple(static), tuple(templates), fast
-    )
+    return (spec, key, positive, family, tuple(static), tuple(templates), fast, ())

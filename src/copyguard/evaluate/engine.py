@@ -34,7 +34,7 @@ from copyguard.policy import Policy, Principals, Statement
 PrincipalMatch = Literal["direct", "account", "none"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CompiledPrincipals:
     wildcard: bool
     accounts: frozenset[str]
@@ -84,6 +84,7 @@ class CompiledPrincipals:
         return not all(listed) if deny else not any(listed)
 
 
+@lru_cache(maxsize=8192)
 def compile_principals(principals: Principals) -> CompiledPrincipals:
     accounts: set[str] = set()
     arns: set[str] = set()
@@ -133,26 +134,118 @@ def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], re.Patte
     return frozenset(literals), rx
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class CompiledResources:
+    all: bool  # a "*" among the patterns
+    literals: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+    templates: tuple[Template, ...]
+
+    def hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:
+        """True / False, or None when a pattern's policy variable has no value."""
+        if self.all or resource in self.literals:
+            return True
+        for rx in self.patterns:
+            if rx.match(resource):
+                return True
+        unresolved = False
+        for tpl in self.templates:
+            segments = tpl.resolve(ctx)
+            if segments is None:
+                unresolved = True
+                continue
+            rx2 = resource_segments_regex(segments)
+            if rx2 is not None and rx2.match(resource):
+                return True
+        return None if unresolved else False
+
+
+@lru_cache(maxsize=8192)
+def compile_resources(resources: tuple[str, ...], variables: bool) -> CompiledResources:
+    literals: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    templates: list[Template] = []
+    every = False
+    for r in resources:
+        tpl = parse_template(r) if variables else None
+        if tpl is not None:
+            templates.append(tpl)
+        elif r == "*":
+            every = True
+        elif "*" not in r and "?" not in r:
+            literals.add(r)
+        else:
+            rx = resource_regex(r)
+            if rx is not None:
+                patterns.append(rx)
+    return CompiledResources(every, frozenset(literals), tuple(patterns), tuple(templates))
+
+
+_NO_RESOURCES = CompiledResources(False, frozenset(), (), ())
+_UNSET: Any = object()
+
+
 class CompiledStatement:
-    statement: Statement
-    allow: bool
-    principals: CompiledPrincipals | None
-    action_literals: frozenset[str] | None  # None: no Action element (never applies)
-    action_rx: re.Pattern[str] | None
-    resource_all: bool  # a "*" among the patterns
-    resource_literals: frozenset[str]
-    resource_patterns: tuple[re.Pattern[str], ...]
-    resource_templates: tuple[Template, ...]
-    has_resources: bool
-    conditions: tuple[CompiledCondition, ...]
+    """A statement ready for matching. Only the action matcher is built up front; the
+    principal, resource and condition matchers are built when a request first needs them
+    (most statements of a policy are ruled out by the action alone)."""
+
+    __slots__ = (
+        "_conditions",
+        "_principals",
+        "_resources",
+        "_variables",
+        "action_literals",
+        "action_rx",
+        "allow",
+        "statement",
+    )
+
+    def __init__(self, statement: Statement, variables: bool) -> None:
+        self.statement = statement
+        self.allow = statement.effect == "Allow"
+        self._variables = variables
+        self.action_literals: frozenset[str] | None  # None: no Action element (never applies)
+        self.action_rx: re.Pattern[str] | None
+        if statement.actions is not None:
+            self.action_literals, self.action_rx = _actions_matcher(statement.actions)
+        else:
+            self.action_literals, self.action_rx = None, None
+        self._principals: Any = _UNSET
+        self._resources: CompiledResources | None = None
+        self._conditions: tuple[CompiledCondition, ...] | None = None
+
+    @property
+    def principals(self) -> CompiledPrincipals | None:
+        if self._principals is _UNSET:
+            p = self.statement.principal
+            self._principals = compile_principals(p) if p is not None else None
+        return self._principals  # type: ignore[no-any-return]
+
+    @property
+    def resources(self) -> CompiledResources:
+        if self._resources is None:
+            rs = self.statement.resources
+            self._resources = (
+                compile_resources(rs, self._variables) if rs is not None else _NO_RESOURCES
+            )
+        return self._resources
+
+    @property
+    def conditions(self) -> tuple[CompiledCondition, ...]:
+        if self._conditions is None:
+            self._conditions = tuple(
+                compile_condition(c, self._variables) for c in self.statement.conditions
+            )
+        return self._conditions
 
     def principal_match(self, p: PrincipalInfo) -> PrincipalMatch:
-        if self.principals is None:
+        principals = self.principals
+        if principals is None:
             return "direct"  # identity policies and SCPs: the principal is implied
         if self.statement.principal_negated:
-            return "direct" if self.principals.not_principal_applies(p, not self.allow) else "none"
-        return self.principals.match(p)
+            return "direct" if principals.not_principal_applies(p, not self.allow) else "none"
+        return principals.match(p)
 
     def action_match(self, action: str) -> bool:
         literals = self.action_literals
@@ -166,72 +259,30 @@ class CompiledStatement:
 
     def resource_hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:
         """True / False, or None when a pattern's policy variable has no value."""
-        if self.resource_all or resource in self.resource_literals:
-            return True
-        for rx in self.resource_patterns:
-            if rx.match(resource):
-                return True
-        unresolved = False
-        for tpl in self.resource_templates:
-            segments = tpl.resolve(ctx)
-            if segments is None:
-                unresolved = True
-                continue
-            rx2 = resource_segments_regex(segments)
-            if rx2 is not None and rx2.match(resource):
-                return True
-        return None if unresolved else False
+        return self.resources.hit(resource, ctx)
 
     def resource_match(self, resource: str, ctx: dict[str, ContextValue]) -> bool:
-        if not self.has_resources:
+        if self.statement.resources is None:
             return False
-        hit = self.resource_hit(resource, ctx)
+        hit = self.resources.hit(resource, ctx)
         if self.statement.resources_negated:
             # an unresolvable variable in NotResource makes the statement inapplicable
             return hit is False
         return hit is True
 
+    def conditions_hold(self, ctx: dict[str, ContextValue]) -> bool:
+        return all(c.test(ctx) for c in self.conditions)
+
 
 def compile_statement(st: Statement, variables: bool) -> CompiledStatement:
-    literals: set[str] = set()
-    patterns: list[re.Pattern[str]] = []
-    templates: list[Template] = []
-    resource_all = False
-    for r in st.resources or ():
-        tpl = parse_template(r) if variables else None
-        if tpl is not None:
-            templates.append(tpl)
-        elif r == "*":
-            resource_all = True
-        elif "*" not in r and "?" not in r:
-            literals.add(r)
-        else:
-            rx = resource_regex(r)
-            if rx is not None:
-                patterns.append(rx)
-    if st.actions is not None:
-        action_literals, action_rx = _actions_matcher(st.actions)
-    else:
-        action_literals, action_rx = None, None
-    return CompiledStatement(
-        statement=st,
-        allow=st.effect == "Allow",
-        principals=compile_principals(st.principal) if st.principal is not None else None,
-        action_literals=action_literals,
-        action_rx=action_rx,
-        resource_all=resource_all,
-        resource_literals=frozenset(literals),
-        resource_patterns=tuple(patterns),
-        resource_templates=tuple(templates),
-        has_resources=st.resources is not None,
-        conditions=tuple(compile_condition(c, variables) for c in st.conditions),
-    )
+    return CompiledStatement(st, variables)
 
 
 def compiled(policy: Policy) -> tuple[CompiledStatement, ...]:
     cached = policy.compiled
     if cached is None:
-        cached = tuple(compile_statement(s, policy.variables_enabled) for s in policy.statements)
+        variables = policy.variables_enabled
+        cached = tuple([CompiledStatement(s, variables) for s in policy.statements])
         policy.compiled = cached
     return cached  # type: ignore[no-any-return]
 
@@ -297,7 +348,7 @@ def evaluate_policy(
             continue
         if not cs.resource_match(resource, ctx):
             continue
-        if not all(c.test(ctx) for c in cs.conditions):
+        if cs.statement.conditions and not cs.conditions_hold(ctx):
             continue
         if not cs.allow:
             out.deny.append(cs)

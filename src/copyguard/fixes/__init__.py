@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from copyguard.checks.base import CheckContext, Options
 from copyguard.checks.model import Finding, Fix, Report, tr
-from copyguard.fixes.key_policy import FixVerificationError, fix_source_key, render_diff
+from copyguard.checks.analysis import analyse_source_key
+from copyguard.fixes.key_policy import FixVerificationError, describe_allow, fix_source_key, render_diff
 from copyguard.fixes.playbooks import playbook
 from copyguard.fixes.render import AS_CHOICES, render_fixes
 from copyguard.fixes.vault_policy import fix_vault_policy
@@ -34,6 +35,8 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         current = key.policy or parse_policy(original, name="key policy", kind="key")
         safe_docs: list[Fix] = []
         unsafe: list[Fix] = []
+        changes: list[str] = []
+        destinations: list[str] = []
         try:
             for name in copy_names:
                 copy = by_copy[name]
@@ -42,29 +45,33 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 if not dest:
                     continue
                 found = fix_source_key(scenario, copy, key.arn, current, ctx.facts, dest,
-                                       ctx.fix_principal(), options.context)
+                                       ctx.fix_principal(), options.context, changes)
                 for fx in found:
                     (safe_docs if fx.applicability == "safe" else unsafe).append(fx)
                 safe = [fx for fx in found if fx.applicability == "safe"]
                 if safe and safe[-1].policy is not None:
                     current = parse_policy(safe[-1].policy, name=current.name, kind="key")
+                    if dest not in destinations:
+                        destinations.append(dest)
+            if len(safe_docs) > 1:
+                _verify_merged(scenario, options, key.arn, current, copy_names)
         except FixVerificationError as exc:
             report.findings.append(_unproven(key_arn, str(exc)))
             continue
         if safe_docs:
             last = safe_docs[-1]
+            principals = sorted({f.principal for f in safe_docs if f.principal})
+            verification = dict(last.verification)
+            if len(safe_docs) > 1:
+                verification["copies_verified"] = len(copy_names)
             merged = Fix(kind="key-policy", resource=key.arn, applicability="safe",
-                         description=tr(" ".join(f.description.en for f in safe_docs),
-                                        "".join(f.description.zh for f in safe_docs)),
+                         description=describe_allow(changes, destinations),
                          policy=last.policy, original=original,
                          diff=render_diff(original, last.policy or {}, "key policy"),
-                         principal=last.principal,
-                         codes=sorted({f.code for f in report.findings
-                                       if f.resource == key.arn and f.code in ("CG101", "CG105")}),
-                         verification=last.verification, region=last.region, account=last.account)
+                         principal=", ".join(principals) or None,
+                         codes=sorted({c for f in safe_docs for c in f.codes}),
+                         verification=verification, region=last.region, account=last.account)
             fixes.append(merged)
-        for fx in unsafe:
-            fx.codes = ["CG104"]
         fixes += unsafe
     # vault access policies
     done_vaults: set[str] = set()
@@ -97,6 +104,23 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         if pb:
             fixes.append(pb)
     return fixes
+
+
+def _verify_merged(scenario: Scenario, options: Options, key_arn: str, policy: Policy,
+                   copy_names: list[str]) -> None:
+    """The merged fix of a key shared by several copies: every copy's required requests are
+    allowed (or still blocked only by an explicit Deny, which only the unsafe fix touches)."""
+    by_copy = {c.name: c for c in scenario.copies}
+    for name in copy_names:
+        copy = by_copy[name]
+        ctx = CheckContext(scenario, copy, options)
+        if not ctx.destination:
+            continue
+        view = analyse_source_key(scenario, copy, key_arn, None, policy, ctx.facts, ctx.destination,
+                                  options.context)
+        pending = sorted(a for a, r in view.results.items() if r.decision == "implicit_deny")
+        if pending:
+            raise FixVerificationError(f"the merged fix does not allow copy {name!r} {', '.join(pending)}")
 
 
 def _unproven(resource: str, why: str) -> Finding:

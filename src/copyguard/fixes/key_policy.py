@@ -26,7 +26,7 @@ from copyguard.checks.facts import (
     USE_ACTIONS,
     TypeFacts,
 )
-from copyguard.checks.model import Fix, tr
+from copyguard.checks.model import Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
 from copyguard.evaluate.patterns import glob_match
 from copyguard.policy import Policy, PolicyError, parse_policy
@@ -254,13 +254,17 @@ def fix_source_key(
     destination: str,
     principal: str,
     overrides: dict[str, str | list[str]],
+    changes_out: list[str] | None = None,
 ) -> list[Fix]:
-    """The safe fix (and, when a Deny blocks the copy, the separate unsafe one)."""
+    """The safe fix (and, when a Deny blocks the copy, the separate unsafe one). The safe
+    fix's changes, in words, are appended to ``changes_out`` (to merge fixes of one key)."""
     view = analyse_source_key(scenario, copy, key_arn, None, policy, facts, destination, overrides)
     if all(r.decision == "allowed" for r in view.results.values()):
         return []
     doc = policy.document
     plan = plan_allow(doc, view, principal, destination)
+    if changes_out is not None:
+        changes_out += plan.changes
     fixes: list[Fix] = []
     explicit = any(r.decision == "explicit_deny" for r in view.results.values())
 
@@ -288,9 +292,7 @@ def fix_source_key(
         verification = prove(plan.document, allow_unsafe=not explicit)
         fixes.append(Fix(
             kind="key-policy", resource=key_arn, applicability="safe",
-            description=tr("Allow the destination the actions a cross-account copy needs: "
-                           + "; ".join(plan.changes) + ".",
-                           "允许目标账户执行跨账户复制所需的操作:" + ";".join(plan.changes) + "。"),
+            description=describe_allow(plan.changes, [destination]),
             policy=plan.document, original=doc, diff=render_diff(doc, plan.document, "key policy"),
             principal=principal, codes=["CG101", "CG105"], verification=verification,
             region=key_arn.split(":")[3], account=key_arn.split(":")[4],
@@ -309,6 +311,16 @@ def fix_source_key(
                 region=key_arn.split(":")[3], account=key_arn.split(":")[4],
             ))
     return fixes
+
+
+def describe_allow(changes: Sequence[str], destinations: Sequence[str]) -> Text:
+    """The safe key-policy fix in words, for one or several destination accounts."""
+    if len(destinations) > 1:
+        who, who_zh = f"the destinations {', '.join(destinations)}", f"目标账户 {'、'.join(destinations)}"
+    else:
+        who, who_zh = "the destination", "目标账户"
+    return tr(f"Allow {who} the actions a cross-account copy needs: " + "; ".join(changes) + ".",
+              f"允许{who_zh}执行跨账户复制所需的操作:" + ";".join(changes) + "。")
 
 
 def _verify_outside(before: Policy, after: Policy, key_arn: str, destination: str) -> None:

@@ -6,6 +6,7 @@ import json
 import shlex
 from typing import Any
 
+from copyguard.checks.facts import PLACEHOLDER_KEY_ARN, is_placeholder_key
 from copyguard.checks.model import Fix
 
 AS_CHOICES = ("json", "diff", "cli", "terraform", "cloudformation")
@@ -44,13 +45,28 @@ def _playbook_lines(fix: Fix, lang: str) -> list[str]:
     return lines
 
 
+def _placeholder_note(fix: Fix, lang: str) -> str:
+    """A comment telling the user to put the real key ARN in place of KEY_ARN."""
+    if lang == "zh":
+        return (f"# 请将 {PLACEHOLDER_KEY_ARN} 替换为源密钥的 ARN(arn:aws:kms:区域:{fix.account}:key/...);"
+                "快速模式未提供 --key-arn,也请在密钥所在区域运行(必要时加 --region)\n")
+    return (f"# replace {PLACEHOLDER_KEY_ARN} with the source key's ARN (arn:aws:kms:REGION:{fix.account}:key/...):"
+            " the quick form was not given --key-arn; run it in the key's Region (add --region if needed)\n")
+
+
+def _key_id(fix: Fix) -> str:
+    return PLACEHOLDER_KEY_ARN if is_placeholder_key(fix.resource) else (fix.resource or "")
+
+
 def _cli(fix: Fix, lang: str) -> str:
     head = f"# [{fix.applicability}] {fix.description.get(lang)}\n"
     if fix.kind == "key-policy" and fix.policy is not None:
         policy = json.dumps(fix.policy, separators=(",", ":"), ensure_ascii=False)
-        region = f" --region {fix.region}" if fix.region else ""
-        return (head + f"# run in account {fix.account} (the key's account)\n"
-                f"aws kms put-key-policy --key-id {shlex.quote(fix.resource or '')} --policy-name default"
+        placeholder = is_placeholder_key(fix.resource)
+        region = f" --region {fix.region}" if fix.region and not placeholder else ""
+        note = _placeholder_note(fix, lang) if placeholder else ""
+        return (head + f"# run in account {fix.account} (the key's account)\n" + note +
+                f"aws kms put-key-policy --key-id {shlex.quote(_key_id(fix))} --policy-name default"
                 f"{region} --policy {shlex.quote(policy)}\n")
     if fix.kind == "vault-access-policy" and fix.policy is not None:
         policy = json.dumps(fix.policy, separators=(",", ":"), ensure_ascii=False)
@@ -70,8 +86,9 @@ def _hcl_heredoc(doc: dict[str, Any]) -> str:
 def _terraform(fix: Fix, lang: str) -> str:
     head = f"# [{fix.applicability}] {fix.description.get(lang)}\n"
     if fix.kind == "key-policy" and fix.policy is not None:
-        return (head + f'resource "aws_kms_key_policy" "{_name(fix)}" {{\n'
-                f'  key_id = "{fix.resource}"\n'
+        note = _placeholder_note(fix, lang) if is_placeholder_key(fix.resource) else ""
+        return (head + note + f'resource "aws_kms_key_policy" "{_name(fix)}" {{\n'
+                f'  key_id = "{_key_id(fix)}"\n'
                 f"  policy = {_hcl_heredoc(fix.policy)}\n}}\n")
     if fix.kind == "vault-access-policy" and fix.policy is not None:
         name = (fix.resource or "").split(":backup-vault:", 1)[-1]
@@ -89,7 +106,9 @@ def _cloudformation(fix: Fix, lang: str) -> str:
         body = {"Resources": {_name(fix).replace("_", "").title(): {
             "Type": "AWS::KMS::Key",
             "Properties": {"KeyPolicy": fix.policy}}}}
-        return head + f"# the KeyPolicy of {fix.resource}\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+        note = _placeholder_note(fix, lang) if is_placeholder_key(fix.resource) else ""
+        return (head + note + f"# the KeyPolicy of {_key_id(fix)}\n"
+                + yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
     if fix.kind == "vault-access-policy" and fix.policy is not None:
         name = (fix.resource or "").split(":backup-vault:", 1)[-1]
         body = {"Resources": {_name(fix).replace("_", "").title(): {

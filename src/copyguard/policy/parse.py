@@ -23,18 +23,20 @@ from copyguard.policy.model import (
 
 KEY_POLICY_MAX_BYTES = 32768
 VERSIONS = ("2012-10-17", "2008-10-17")
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-}
-_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]*)$")
+_STATEMENT_KEYS = frozenset(
+    {
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    }
+)
+_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
 
@@ -220,9 +222,188 @@ def _parse_conditions(value: Any, path: str, c: _Collector) -> tuple[Condition, 
     return tuple(out) if ok else None
 
 
+def _is_rcp_full_access(raw: dict[str, Any]) -> bool:
+    """AWS's RCPFullAWSAccess statement: "The effect of Allow is only supported for the
+    RCPFullAWSAccess policy" (Organizations User Guide, "RCP syntax")."""
+
+    def star(value: Any) -> bool:
+        return value == "*" or value == ["*"]
+
+    principal = raw.get("Principal")
+    return (
+        (star(principal) or (isinstance(principal, dict) and principal == {"AWS": "*"}))
+        and star(raw.get("Action"))
+        and star(raw.get("Resource", "*"))
+        and not raw.get("Condition")
+    )
+
+
+# ---------------------------------------------------------------- fast path
+#
+# Most documents are well formed. _fast_statement builds the Statement for a statement with
+# nothing to report (no error, no warning) in one pass; anything unusual returns None and the
+# detailed path below re-reads the statement and reports every issue with its path.
+
+_PRINCIPAL_TYPE_SET = frozenset(PRINCIPAL_TYPES)
+_NEEDS_PRINCIPAL = frozenset({"key", "resource", "rcp"})
+_NO_PRINCIPAL = frozenset({"identity", "scp"})
+
+
+def _fast_strings(value: Any) -> tuple[str, ...] | None:
+    if type(value) is str:
+        return (value,)
+    if type(value) is list and value:
+        for item in value:
+            if type(item) is not str:
+                return None
+        return tuple(value)
+    return None
+
+
+def _fast_principal(value: Any) -> Principals | None:
+    if value == "*":
+        return Principals(True, ())
+    if type(value) is not dict or not value:
+        return None
+    entries: list[tuple[str, str]] = []
+    wildcard = False
+    for ptype, raw in value.items():
+        if ptype not in _PRINCIPAL_TYPE_SET:
+            return None
+        items = _fast_strings(raw)
+        if items is None:
+            return None
+        for item in items:
+            if ptype == "AWS":
+                if item == "*":
+                    wildcard = True
+                    continue
+                if "*" in item or "?" in item:
+                    return None
+                if not (item.startswith("arn:") or _ACCOUNT_RE.match(item)):
+                    return None
+            elif ptype == "Service" and (not item or "*" in item):
+                return None
+            entries.append((ptype, item))
+    return Principals(wildcard, tuple(entries))
+
+
+def _fast_conditions(value: Any, path: str) -> tuple[Condition, ...] | None:
+    if type(value) is not dict:
+        return None
+    out: list[Condition] = []
+    for op, block in value.items():
+        spec = parse_operator(op)
+        if spec is None or type(block) is not dict or not block:
+            return None
+        null = spec.family == "Null"
+        for key, raw in block.items():
+            if not key:
+                return None
+            values: tuple[str, ...]
+            if type(raw) is str:
+                values = (raw,)
+            elif type(raw) is list:
+                if not raw:
+                    return None
+                converted: list[str] = []
+                for item in raw:
+                    if type(item) is str:
+                        converted.append(item)
+                    else:
+                        v = _condition_value(item)
+                        if v is None:
+                            return None
+                        converted.append(v)
+                values = tuple(converted)
+            else:
+                v = _condition_value(raw)
+                if v is None:
+                    return None
+                values = (v,)
+            if null:
+                for v in values:
+                    if v.lower() not in ("true", "false"):
+                        return None
+            out.append(Condition(op, key, values, f"{path}.Condition.{op}.{key}"))
+    return tuple(out)
+
+
+def _fast_statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement | None:
+    if type(raw) is not dict or not _STATEMENT_KEYS.issuperset(raw):
+        return None
+    effect = raw.get("Effect")
+    if effect != "Allow" and effect != "Deny":
+        return None
+    sid = raw.get("Sid")
+    if sid is not None and (type(sid) is not str or not _SID_RE.match(sid)):
+        return None
+    principal: Principals | None = None
+    negated_p = "NotPrincipal" in raw
+    if "Principal" in raw or negated_p:
+        if kind in _NO_PRINCIPAL or ("Principal" in raw and negated_p):
+            return None
+        principal = _fast_principal(raw["NotPrincipal" if negated_p else "Principal"])
+        if principal is None:
+            return None
+        if kind == "rcp" and (negated_p or principal.entries or not principal.wildcard):
+            return None
+    elif kind in _NEEDS_PRINCIPAL:
+        return None
+    negated_a = "NotAction" in raw
+    if negated_a == ("Action" in raw):
+        return None  # both, or neither
+    actions = _fast_strings(raw["NotAction" if negated_a else "Action"])
+    if actions is None:
+        return None
+    for a in actions:
+        if not _ACTION_RE.match(a):
+            return None
+    negated_r = "NotResource" in raw
+    resources: tuple[str, ...] | None
+    if negated_r or "Resource" in raw:
+        if negated_r and "Resource" in raw:
+            return None
+        resources = _fast_strings(raw["NotResource" if negated_r else "Resource"])
+        if resources is None:
+            return None
+    elif kind in ("scp", "rcp"):
+        resources = ("*",)
+    else:
+        return None
+    conditions: tuple[Condition, ...] = ()
+    if "Condition" in raw:
+        parsed = _fast_conditions(raw["Condition"], path)
+        if parsed is None:
+            return None
+        conditions = parsed
+    if kind == "rcp" and effect == "Allow" and not _is_rcp_full_access(raw):
+        return None
+    return Statement(
+        index,
+        path,
+        sid,
+        effect,
+        principal,
+        negated_p,
+        actions,
+        negated_a,
+        resources,
+        negated_r,
+        conditions,
+        raw,
+    )
+
+
+# ------------------------------------------------------------ detailed path
+
+
 def _parse_statement(
     raw: Any, index: int, path: str, kind: PolicyKind, c: _Collector
 ) -> Statement | None:
+    fast = _fast_statement(raw, index, path, kind)
+    if fast is not None:
+        return fast
     if not isinstance(raw, dict):
         c.error(path, f"a statement must be an object, got {_type_name(raw)}")
         return None
@@ -254,8 +435,12 @@ def _parse_statement(
     elif "Principal" in raw or "NotPrincipal" in raw:
         elem = "Principal" if "Principal" in raw else "NotPrincipal"
         negated_p = elem == "NotPrincipal"
-        if kind == "identity":
-            c.error(f"{path}.{elem}", f"an identity policy cannot contain {elem}")
+        if kind in ("identity", "scp"):
+            what = "an identity policy" if kind == "identity" else "a service control policy"
+            c.error(f"{path}.{elem}", f"{what} cannot contain {elem}")
+            ok = False
+        elif kind == "rcp" and negated_p:
+            c.error(f"{path}.{elem}", "a resource control policy cannot contain NotPrincipal")
             ok = False
         else:
             principal = _parse_principal(raw[elem], f"{path}.{elem}", c)
@@ -326,6 +511,13 @@ def _parse_statement(
             ok = False
         else:
             conditions = parsed
+    if ok and kind == "rcp" and effect == "Allow" and not _is_rcp_full_access(raw):
+        c.error(
+            f"{path}.Effect",
+            'a resource control policy accepts "Allow" only as RCPFullAWSAccess (Principal "*", '
+            'Action "*", Resource "*", no Condition); write restrictions as Deny statements',
+        )
+        ok = False
     if not ok:
         return None
     assert effect in ("Allow", "Deny")
@@ -455,12 +647,16 @@ def parse_policy(
     name: str | None = None,
     kind: PolicyKind = "key",
     compact: str | None = None,
+    raw: str | None = None,
 ) -> Policy:
     """Parse a policy from a dict, JSON text, bytes or a file path; raise PolicyError if invalid.
 
-    ``compact``: for a dict, its compact JSON text (``json.dumps(doc, ensure_ascii=False,
-    separators=(",", ":"))``) when the caller already has it; it saves one serialization.
-    Issues carry line and column only for text input.
+    For a dict, the size limit and the character set are checked on its compact JSON text.
+    ``compact``: that text (``json.dumps(doc, ensure_ascii=False, separators=(",", ":"))``)
+    when the caller already has it. ``raw``: the dict's JSON text as it appeared in the input
+    (a batch line); when it is ASCII without ``\\u`` escapes and within the limit, the
+    compact text (never longer, and with the same characters) needs no checks, and is not
+    built. Issues carry line and column only for text input.
     """
     label = name
     if isinstance(source, Path):
@@ -488,6 +684,16 @@ def parse_policy(
         size = len(text.encode("utf-8"))
         if kind == "key":
             _check_kms_charset(text, c, positions=True)
+    elif (
+        compact is None
+        and raw is not None
+        and len(raw) <= KEY_POLICY_MAX_BYTES
+        and raw.isascii()
+        and "\\u" not in raw
+        and "\x7f" not in raw
+    ):
+        doc = source
+        size = len(raw)  # the document as written in the input
     else:
         doc = source
         if compact is None:

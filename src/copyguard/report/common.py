@@ -90,6 +90,13 @@ def action_rows(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _actions(actions: list[Any], lang: str) -> str:
+    """A short list of actions; past three, a count."""
+    if len(actions) <= 3:
+        return ", ".join(str(a) for a in actions)
+    return f"{len(actions)} actions" if lang == "en" else f"{len(actions)} 个操作"
+
+
 def _statement_line(item: Any, lang: str) -> str:
     if not isinstance(item, dict):
         return str(item)
@@ -108,20 +115,34 @@ def _statement_line(item: Any, lang: str) -> str:
         parts.append(("via " if lang == "en" else "经由 ") + str(item["via"]))
     if item.get("action"):
         parts.append(str(item["action"]))
+    applies_to = item.get("applies_to")
+    if isinstance(applies_to, list):
+        if applies_to:
+            parts.append(
+                ("applies to " if lang == "en" else "适用于 ") + _actions(applies_to, lang)
+            )
+        else:
+            parts.append("applies to none of them" if lang == "en" else "对这些操作均不适用")
     sep = ", " if lang == "en" else "，"
     line = where
     if parts:
         line += (": " if lang == "en" else "：") + sep.join(parts)
     reasons = item.get("reasons")
-    if isinstance(reasons, list) and reasons:
+    if isinstance(reasons, dict) and reasons:
+        line += (
+            " ("
+            + "; ".join(
+                f"{r} [{_actions(a, lang)}]" if isinstance(a, list) and a else str(r)
+                for r, a in reasons.items()
+            )
+            + ")"
+        )
+    elif isinstance(reasons, list) and reasons:
         line += " (" + "; ".join(str(r) for r in reasons) + ")"
     elif isinstance(reasons, str) and reasons:
         line += f" ({reasons})"
-    rest = {
-        k: v
-        for k, v in item.items()
-        if k not in ("policy", "statement", "sid", "effect", "applies", "via", "action", "reasons")
-    }
+    known = ("policy", "statement", "sid", "effect", "applies", "via", "action", "reasons")
+    rest = {k: v for k, v in item.items() if k not in (*known, "applies_to")}
     if rest:
         line += " " + compact(rest)
     return line or compact(item)
