@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import json
+import os
 import re
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 import click
@@ -38,11 +41,14 @@ class PolicyCache:
     JSON when that is not known). A document AWS would reject is cached as its error.
     """
 
-    def __init__(self, limit: int = 20000) -> None:
+    def __init__(self, key_limit: int = 512, other_limit: int = 4096) -> None:
         from copyguard.policy import PolicyError, parse_policy
 
-        self.limit = limit
-        self.entries: dict[tuple[str, str, str], Any] = {}
+        # Key policies are often all different (one per request): a small window keeps the
+        # repeats without holding every document of the batch in memory. IAM policies, SCPs
+        # and RCPs repeat far more.
+        self.limits = {"key": key_limit, "other": other_limit}
+        self.entries: dict[str, dict[tuple[str, str, str], Any]] = {"key": {}, "other": {}}
         self._parse = parse_policy
         self._error = PolicyError
 
@@ -59,24 +65,34 @@ class PolicyCache:
             except (TypeError, ValueError, RecursionError) as exc:
                 raise ValueError(f"{name}: not a JSON document: {exc}") from None
         key = (kind, name, raw)
-        hit = self.entries.get(key)
+        group = "key" if kind == "key" else "other"
+        entries = self.entries[group]
+        hit = entries.get(key)
         if hit is None:
             try:
                 hit = self._parse(doc, name=name, kind=kind, compact=compact, raw=raw)  # type: ignore[arg-type]
             except self._error as exc:
                 hit = exc
-            if len(self.entries) >= self.limit:
-                self.entries.clear()
-            self.entries[key] = hit
+            if len(entries) >= self.limits[group]:
+                del entries[next(iter(entries))]  # the oldest
+            entries[key] = hit
         if isinstance(hit, self._error):
             raise hit
         return hit
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_scan_value = json.JSONDecoder().scan_once
-_scan_string = json.decoder.scanstring
+_scan_value: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scan_string: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
 _WS = re.compile(r"[ \t\n\r]*")
+_BLANK = frozenset(" \t\n\r")
+
+
+def _skip(line: str, i: int) -> int:
+    """The index of the first non-blank character at or after ``i``."""
+    return _WS.match(line, i).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
+
+
 _LIST_FIELDS = frozenset(f for f, _ in _POLICY_LISTS)
 
 
@@ -87,31 +103,43 @@ def split_line(line: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     ``raw["identity_policies"]`` (and ``scps``, ``rcps``) the list of each document's text;
     they key the policy cache without serializing the documents again. None when the line is
     not a JSON object this splitter understands (``json.loads`` then decides and reports).
+    Values are decoded by the C scanner of :mod:`json`; only the top level is walked here.
     """
-    ws = _WS.match
     end = len(line)
-    i = ws(line, 0).end()
-    if line[i : i + 1] != "{":
-        return None
-    i = ws(line, i + 1).end()
     data: dict[str, Any] = {}
     raw: dict[str, Any] = {}
+    i = 0
+    if line[:1] != "{":
+        i = _skip(line, 0)
+        if line[i : i + 1] != "{":
+            return None
+    i += 1
     try:
-        if line[i : i + 1] == "}":
+        c = line[i : i + 1]
+        if c in _BLANK:
+            i = _skip(line, i)
+            c = line[i : i + 1]
+        if c == "}":
             i += 1
         else:
             while True:
-                if line[i : i + 1] != '"':
+                if c != '"':
                     return None
                 key, i = _scan_string(line, i + 1)
-                i = ws(line, i).end()
-                if line[i : i + 1] != ":":
-                    return None
-                i = ws(line, i + 1).end()
+                c = line[i : i + 1]
+                if c != ":":
+                    i = _skip(line, i)
+                    if line[i : i + 1] != ":":
+                        return None
+                i += 1
+                if line[i : i + 1] in _BLANK:
+                    i = _skip(line, i)
                 if key in _LIST_FIELDS and line[i : i + 1] == "[":
                     items: list[Any] = []
                     texts: list[str] = []
-                    j = ws(line, i + 1).end()
+                    j = i + 1
+                    if line[j : j + 1] in _BLANK:
+                        j = _skip(line, j)
                     if line[j : j + 1] == "]":
                         i = j + 1
                     else:
@@ -119,14 +147,18 @@ def split_line(line: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
                             value, k = _scan_value(line, j)
                             items.append(value)
                             texts.append(line[j:k])
-                            j = ws(line, k).end()
-                            c = line[j : j + 1]
+                            c = line[k : k + 1]
+                            if c in _BLANK:
+                                k = _skip(line, k)
+                                c = line[k : k + 1]
                             if c == ",":
-                                j = ws(line, j + 1).end()
+                                j = k + 1
+                                if line[j : j + 1] in _BLANK:
+                                    j = _skip(line, j)
                                 continue
                             if c != "]":
                                 return None
-                            i = j + 1
+                            i = k + 1
                             break
                     data[key] = items
                     raw[key] = texts
@@ -136,10 +168,16 @@ def split_line(line: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
                     if key == "key_policy":
                         raw[key] = line[i:k]
                     i = k
-                i = ws(line, i).end()
                 c = line[i : i + 1]
+                if c in _BLANK:
+                    i = _skip(line, i)
+                    c = line[i : i + 1]
                 if c == ",":
-                    i = ws(line, i + 1).end()
+                    i += 1
+                    c = line[i : i + 1]
+                    if c in _BLANK:
+                        i = _skip(line, i)
+                        c = line[i : i + 1]
                     continue
                 if c != "}":
                     return None
@@ -147,7 +185,7 @@ def split_line(line: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
                 break
     except (ValueError, StopIteration, RecursionError):
         return None
-    if ws(line, i).end() != end:
+    if i != end and _skip(line, i) != end:
         return None
     return data, raw
 
@@ -245,10 +283,36 @@ def evaluate_line(
     return result
 
 
+PARALLEL_MIN_LINES = 2000  # below this, forking costs more than it saves
+BLOCK_LINES = 50000  # lines read (and evaluated) at a time
+_MAX_WORKERS = 8
+
+
+def batch_workers(lines: int) -> int:
+    """How many processes a batch of ``lines`` lines uses (``COPYGUARD_BATCH_WORKERS``
+    overrides; 1 means serial). Only POSIX ``fork`` is used, never threads."""
+    setting = os.environ.get("COPYGUARD_BATCH_WORKERS", "").strip()
+    if setting.isdigit():
+        wanted = max(1, int(setting))
+    else:
+        if lines < PARALLEL_MIN_LINES:
+            return 1
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+        wanted = min(cpus, _MAX_WORKERS, max(1, lines // (PARALLEL_MIN_LINES // 2)))
+    if wanted > 1 and not hasattr(os, "fork"):
+        return 1
+    return max(1, min(wanted, lines))
+
+
 def run_batch(stream: IO[str], out: IO[str], explain: bool, lint: bool = False) -> int:
     """Evaluate every line; one output line per non-blank input line, same order.
 
-    Exit code 2 when any line could not be evaluated, else 0.
+    Exit code 2 when any line could not be evaluated, else 0. A large batch is split into
+    contiguous chunks evaluated by forked worker processes; their output is written back in
+    order, so the result is the same as a serial run.
     """
     # The batch allocates many small, acyclic objects and keeps the policy cache alive: the
     # cyclic garbage collector would scan that cache again and again (half the run time on a
@@ -256,10 +320,70 @@ def run_batch(stream: IO[str], out: IO[str], explain: bool, lint: bool = False) 
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_batch(stream, out, explain, lint)
+        errors = 0
+        first = 1
+        while True:  # blocks of lines: memory stays bounded whatever the input's size
+            lines = list(itertools.islice(stream, BLOCK_LINES))
+            if not lines:
+                break
+            if first == 1 and lines[0].startswith("\ufeff"):  # a BOM (stdin is not utf-8-sig)
+                lines[0] = lines[0][1:]
+            workers = batch_workers(len(lines))
+            if workers > 1:
+                errors += _run_parallel(lines, first, out, explain, lint, workers)
+            else:
+                errors += _run_lines(lines, first, out, explain, lint)
+            out.flush()
+            first += len(lines)
+        return EXIT_INPUT if errors else EXIT_PASS
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _run_parallel(
+    lines: list[str], first: int, out: IO[str], explain: bool, lint: bool, workers: int
+) -> int:
+    """Like :func:`_run_lines`, with the lines split between ``workers`` processes."""
+    import contextlib
+    import shutil
+    import tempfile
+
+    size = -(-len(lines) // workers)
+    chunks = [(start, lines[start : start + size]) for start in range(0, len(lines), size)]
+    out.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with contextlib.ExitStack() as spools:
+        children: list[tuple[int, int, list[str], IO[str]]] = []
+        for start, chunk in chunks[1:]:
+            spool: IO[str] = spools.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = -1
+            if pid == 0:  # the worker: evaluate its chunk into the spool file, then leave
+                code = 3
+                try:
+                    errors = _run_lines(chunk, first + start, spool, explain, lint)
+                    spool.flush()
+                    code = 2 if errors else 0
+                finally:
+                    os._exit(code)
+            children.append((pid, start, chunk, spool))
+        errors = _run_lines(chunks[0][1], first, out, explain, lint)
+        for pid, start, chunk, spool in children:
+            status = -1
+            if pid > 0:
+                _, wait_status = os.waitpid(pid, 0)
+                status = os.waitstatus_to_exitcode(wait_status)
+            if status in (0, 2):
+                spool.seek(0)
+                shutil.copyfileobj(spool, out)
+                errors += status == 2
+            else:  # the worker failed (or could not start): do its chunk here
+                errors += _run_lines(chunk, first + start, out, explain, lint)
+    return errors
 
 
 def _decode(line: str, lineno: int) -> tuple[Any, dict[str, Any] | None, str | None]:
@@ -275,11 +399,12 @@ def _decode(line: str, lineno: int) -> tuple[Any, dict[str, Any] | None, str | N
         return None, None, f"line {lineno}: invalid JSON: nested too deeply"
 
 
-def _run_batch(stream: IO[str], out: IO[str], explain: bool, lint: bool) -> int:
+def _run_lines(lines: list[str], first: int, out: IO[str], explain: bool, lint: bool) -> int:
+    """Evaluate ``lines`` (``first`` is the line number of the first); the error count."""
     errors = 0
     write = out.write
     cache = PolicyCache()
-    for lineno, line in enumerate(stream, 1):
+    for lineno, line in enumerate(lines, first):
         if not line.strip():
             continue
         data, raw, problem = _decode(line, lineno)
@@ -309,8 +434,7 @@ def _run_batch(stream: IO[str], out: IO[str], explain: bool, lint: bool) -> int:
             result["summary"] = decision.summary
             result["explanation"] = decision.explain()
         write(_safe_dumps(result, lineno) + "\n")
-    out.flush()
-    return EXIT_INPUT if errors else EXIT_PASS
+    return errors
 
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9 _.:/@+=,-]*\Z")
@@ -506,7 +630,7 @@ def simulate(
     decision = evaluate_kms(request, kp, ids, scp_list, rcp_list, key_manager=manager)  # type: ignore[arg-type]
     warnings = _lint_key_policy(kp) if lint is not False else []
     if fmt == "json":
-        out = {
+        out: dict[str, Any] = {
             "request": {
                 "principal": principal,
                 "action": action,

@@ -2,6 +2,7 @@
 
 from copyguard.evaluate.decision import Decision, DecisionValue
 from copyguard.evaluate.engine import StatementResult, compiled, evaluate_policy, explain_policy
+from copyguard.evaluate.lint import lint_policy
 from copyguard.evaluate.request import PrincipalInfo, Request, parse_principal
 from copyguard.evaluate.services.kms import evaluate_kms
 from copyguard.evaluate.services.resource import evaluate_resource_policy
@@ -17,5 +18,6 @@ __all__ = [
     "evaluate_policy",
     "evaluate_resource_policy",
     "explain_policy",
+    "lint_policy",
     "parse_principal",
 ]

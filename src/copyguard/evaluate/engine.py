@@ -12,10 +12,12 @@ Principals (IAM User Guide, "AWS JSON policy elements: Principal" and "NotPrinci
 * ``"*"`` and ``{"AWS": "*"}`` match every principal, service principals included;
 * ``NotPrincipal`` is evaluated against the principal's whole identity chain (account, role,
   session): "AWS might validate the account first, then the role, and then the assumed-role
-  user", and a Deny "might deny access to the entire account containing the principal" when
-  the account ARN is not listed. So a Deny with ``NotPrincipal`` exempts a principal only
-  when every identity of its chain is listed, and an Allow with ``NotPrincipal`` applies only
-  when none is (both the conservative reading of "might").
+  user". The page's own example lists Bob and Bob's account and says "all principals except
+  the user named Bob in AWS account 444455556666 are explicitly denied": listing an account
+  does not exempt its other principals, and without the account ARN "the policy might deny
+  access to the entire account containing the principal". So a Deny with ``NotPrincipal``
+  exempts a principal only when every identity of its chain is listed, and an Allow with
+  ``NotPrincipal`` applies only when none is (the conservative reading of "might").
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ class CompiledPrincipals:
     others: frozenset[str]
 
     def match(self, p: PrincipalInfo) -> PrincipalMatch:
-        """ "direct" when the principal itself (or everyone) is named, "account" when only its
-        account is named (the account then decides through its IAM policies)."""
+        """``direct`` when the principal itself (or everyone) is named, ``account`` when only
+        its account is named (the account then decides through its IAM policies)."""
         if self.wildcard:
             return "direct"
         if p.kind == "service":
@@ -84,14 +86,18 @@ class CompiledPrincipals:
         return not all(listed) if deny else not any(listed)
 
 
-@lru_cache(maxsize=8192)
 def compile_principals(principals: Principals) -> CompiledPrincipals:
+    return _compile_principals(principals.wildcard, principals.entries)
+
+
+@lru_cache(maxsize=8192)
+def _compile_principals(wildcard: bool, entries: tuple[tuple[str, str], ...]) -> CompiledPrincipals:
     accounts: set[str] = set()
     arns: set[str] = set()
     sessions: set[tuple[str, str]] = set()
     services: set[str] = set()
     others: set[str] = set()
-    for kind, value in principals.entries:
+    for kind, value in entries:
         if kind == "AWS":
             if value.isdigit() and len(value) == 12:
                 accounts.add(value)
@@ -108,7 +114,7 @@ def compile_principals(principals: Principals) -> CompiledPrincipals:
         else:
             others.add(value)
     return CompiledPrincipals(
-        principals.wildcard,
+        wildcard,
         frozenset(accounts),
         frozenset(arns),
         frozenset(sessions),

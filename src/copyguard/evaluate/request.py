@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 ContextValue = str | list[str]
@@ -69,6 +70,7 @@ class PrincipalInfo:
         return ("self",)
 
 
+@lru_cache(maxsize=4096)
 def parse_principal(principal: str) -> PrincipalInfo:
     """Classify a request principal: an ARN, a bare account ID (the root user) or a service."""
     if _ACCOUNT_RE.match(principal):

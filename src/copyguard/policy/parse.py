@@ -37,6 +37,10 @@ _STATEMENT_KEYS = frozenset(
     }
 )
 _ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+# every action of a list at once, joined with newlines
+_ACTIONS_RE = re.compile(
+    r"(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)(?:\n(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+))*\Z"
+)
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
 
@@ -227,10 +231,10 @@ def _is_rcp_full_access(raw: dict[str, Any]) -> bool:
     RCPFullAWSAccess policy" (Organizations User Guide, "RCP syntax")."""
 
     def star(value: Any) -> bool:
-        return value == "*" or value == ["*"]
+        return bool(value == "*" or value == ["*"])
 
     principal = raw.get("Principal")
-    return (
+    return bool(
         (star(principal) or (isinstance(principal, dict) and principal == {"AWS": "*"}))
         and star(raw.get("Action"))
         and star(raw.get("Resource", "*"))
@@ -356,9 +360,9 @@ def _fast_statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statem
     actions = _fast_strings(raw["NotAction" if negated_a else "Action"])
     if actions is None:
         return None
-    for a in actions:
-        if not _ACTION_RE.match(a):
-            return None
+    joined = "\n".join(actions)
+    if joined.count("\n") != len(actions) - 1 or not _ACTIONS_RE.match(joined):
+        return None
     negated_r = "NotResource" in raw
     resources: tuple[str, ...] | None
     if negated_r or "Resource" in raw:
@@ -537,9 +541,51 @@ def _parse_statement(
     )
 
 
+_TOP_LEVEL = frozenset({"Version", "Id", "Statement"})
+
+
+def _fast_document(doc: Any, kind: PolicyKind, name: str, size: int) -> Policy | None:
+    """The Policy of a document with nothing to report, or None (see _fast_statement)."""
+    if type(doc) is not dict or not _TOP_LEVEL.issuperset(doc):
+        return None
+    version = doc.get("Version")
+    if version != "2012-10-17" or ("Id" in doc and type(doc["Id"]) is not str):
+        return None
+    if kind == "key" and size > KEY_POLICY_MAX_BYTES:
+        return None
+    raw_statements = doc.get("Statement")
+    if type(raw_statements) is list:
+        if not raw_statements:
+            return None
+        statements: list[Statement] = []
+        sids: set[str] = set()
+        for i, raw in enumerate(raw_statements):
+            st = _fast_statement(raw, i, f"Statement[{i}]", kind)
+            if st is None:
+                return None
+            sid = st.sid
+            if sid:
+                if sid in sids:
+                    return None
+                sids.add(sid)
+            statements.append(st)
+    elif type(raw_statements) is dict:
+        st = _fast_statement(raw_statements, 0, "Statement", kind)
+        if st is None:
+            return None
+        statements = [st]
+    else:
+        return None
+    return Policy(doc, tuple(statements), version, kind, name, (), size)
+
+
 def _validate_document(
     doc: Any, kind: PolicyKind, name: str, c: _Collector, size: int
 ) -> Policy | None:
+    if not c.issues:
+        fast = _fast_document(doc, kind, name, size)
+        if fast is not None:
+            return fast
     if not isinstance(doc, dict):
         c.error("", f"a policy document must be a JSON object, got {_type_name(doc)}")
         return None
@@ -613,7 +659,27 @@ def _validate_document(
     )
 
 
-def _check_kms_charset(text: str, c: _Collector, positions: bool) -> None:
+def _bad_char_path(doc: Any, path: str = "") -> str | None:
+    """The JSON path of the first string (key or value) holding a disallowed character."""
+    if isinstance(doc, str):
+        return path if _KMS_BAD_CHAR.search(doc) else None
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _KMS_BAD_CHAR.search(key):
+                return sub
+            found = _bad_char_path(value, sub)
+            if found is not None:
+                return found
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            found = _bad_char_path(value, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _check_kms_charset(text: str, c: _Collector, positions: bool, doc: Any) -> None:
     m = _KMS_BAD_CHAR.search(text)
     if m is None:
         return
@@ -625,7 +691,7 @@ def _check_kms_charset(text: str, c: _Collector, positions: bool) -> None:
     c.issues.append(
         Issue(
             "error",
-            "",
+            _bad_char_path(doc) or "",
             f"character U+{ord(m.group()):04X} is not allowed in a key policy (printable "
             "ASCII, Latin-1 Supplement, tab, LF and CR only)",
             line,
@@ -683,7 +749,7 @@ def parse_policy(
             raise _fail("invalid JSON: nested too deeply", label) from None
         size = len(text.encode("utf-8"))
         if kind == "key":
-            _check_kms_charset(text, c, positions=True)
+            _check_kms_charset(text, c, positions=True, doc=doc)
     elif (
         compact is None
         and raw is not None
@@ -703,7 +769,7 @@ def parse_policy(
                 raise _fail(f"not a JSON document: {exc}", label) from None
         size = len(compact) if compact.isascii() else len(compact.encode("utf-8"))
         if kind == "key":
-            _check_kms_charset(compact, c, positions=False)
+            _check_kms_charset(compact, c, positions=False, doc=doc)
     policy = _validate_document(doc, kind, label or "policy", c, size)
     if policy is None or any(i.severity == "error" for i in c.issues):
         raise PolicyError(c.issues, label)
