@@ -7,7 +7,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, World
+from emulator_world import REGION, World
 
 pytestmark = pytest.mark.emulator
 
@@ -25,7 +25,9 @@ def test_vault_crud(world: World) -> None:
     assert described["VaultType"] == "BACKUP_VAULT"
     assert described["NumberOfRecoveryPoints"] == 0
     assert described["Locked"] is False
-    assert "crud-vault" in {v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]}
+    assert "crud-vault" in {
+        v["BackupVaultName"] for v in backup.list_backup_vaults()["BackupVaultList"]
+    }
     assert backup.list_tags(ResourceArn=arn)["Tags"] == {"a": "b"}
     with pytest.raises(backup.exceptions.AlreadyExistsException):
         backup.create_backup_vault(BackupVaultName="crud-vault")
@@ -150,7 +152,9 @@ def test_backup_plan_with_copy_actions(world: World) -> None:
     }
     created = backup.create_backup_plan(BackupPlan=plan)
     plan_id = created["BackupPlanId"]
-    assert created["BackupPlanArn"] == f"arn:aws:backup:{REGION}:{world.source}:backup-plan:{plan_id}"
+    assert (
+        created["BackupPlanArn"] == f"arn:aws:backup:{REGION}:{world.source}:backup-plan:{plan_id}"
+    )
     got = backup.get_backup_plan(BackupPlanId=plan_id)
     rule = got["BackupPlan"]["Rules"][0]
     assert rule["CopyActions"][0]["DestinationBackupVaultArn"] == dest
@@ -170,7 +174,9 @@ def test_backup_plan_with_copy_actions(world: World) -> None:
     )
     sels = backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
     assert [s["SelectionId"] for s in sels] == [selection["SelectionId"]]
-    got_sel = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection["SelectionId"])
+    got_sel = backup.get_backup_selection(
+        BackupPlanId=plan_id, SelectionId=selection["SelectionId"]
+    )
     assert got_sel["BackupSelection"]["IamRoleArn"] == world.role()
     with pytest.raises(backup.exceptions.InvalidRequestException):
         backup.delete_backup_plan(BackupPlanId=plan_id)

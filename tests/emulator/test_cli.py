@@ -30,8 +30,19 @@ class Running:
 def _launch(tmp: Path, *extra: str) -> Running:
     config_dir = tmp / "aws"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copyguard", "emulator", "--port", "0", "--format", "json",
-         "--write-aws-config", str(config_dir), *extra],
+        [
+            sys.executable,
+            "-m",
+            "copyguard",
+            "emulator",
+            "--port",
+            "0",
+            "--format",
+            "json",
+            "--write-aws-config",
+            str(config_dir),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -44,8 +55,14 @@ def _launch(tmp: Path, *extra: str) -> Running:
     summary = json.loads(line)
     env = dict(os.environ)
     env.update(summary["env"])
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+    ):
         env.pop(var, None)
     return Running(proc, summary, env)
 
@@ -154,16 +171,66 @@ def test_aws_cli_smoke(running: Running) -> None:
     settings = aws("backup", "describe-global-settings", "--profile", "management")
     assert settings["GlobalSettings"]["isCrossAccountBackupEnabled"] == "true"
     copy = running.summary["scenario"]["copies"][0]["start_copy_job"]
-    started = aws(
-        "backup", "start-copy-job", "--profile", "source",
-        "--recovery-point-arn", copy["RecoveryPointArn"],
-        "--source-backup-vault-name", copy["SourceBackupVaultName"],
-        "--destination-backup-vault-arn", copy["DestinationBackupVaultArn"],
-        "--iam-role-arn", copy["IamRoleArn"],
-        "--lifecycle", "DeleteAfterDays=1",
+    # share the source key with the destination through the CLI, so only the lock is wrong
+    key = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    policy = json.loads(
+        aws(
+            "kms",
+            "get-key-policy",
+            "--profile",
+            "source",
+            "--key-id",
+            key,
+            "--policy-name",
+            "default",
+        )["Policy"]
     )
-    job = aws("backup", "describe-copy-job", "--profile", "source",
-              "--copy-job-id", started["CopyJobId"])["CopyJob"]
+    policy["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+            "Action": [
+                "kms:DescribeKey",
+                "kms:CreateGrant",
+                "kms:ListGrants",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Decrypt",
+            ],
+            "Resource": "*",
+        }
+    )
+    aws(
+        "kms",
+        "put-key-policy",
+        "--profile",
+        "source",
+        "--key-id",
+        key,
+        "--policy-name",
+        "default",
+        "--policy",
+        json.dumps(policy),
+    )
+    started = aws(
+        "backup",
+        "start-copy-job",
+        "--profile",
+        "source",
+        "--recovery-point-arn",
+        copy["RecoveryPointArn"],
+        "--source-backup-vault-name",
+        copy["SourceBackupVaultName"],
+        "--destination-backup-vault-arn",
+        copy["DestinationBackupVaultArn"],
+        "--iam-role-arn",
+        copy["IamRoleArn"],
+        "--lifecycle",
+        "DeleteAfterDays=1",
+    )
+    job = aws(
+        "backup", "describe-copy-job", "--profile", "source", "--copy-job-id", started["CopyJobId"]
+    )["CopyJob"]
     assert job["State"] == "FAILED"
     assert job["StatusMessage"].startswith("Copy job failed. The retention specified")
     listed = aws("backup", "list-copy-jobs", "--profile", "source", "--by-state", "FAILED")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REGION, World
+from emulator_world import REGION, World
 
 pytestmark = pytest.mark.emulator
 
-MSG_XACCT = "Copy job failed. Cross-account copy feature is not enabled for the current organization."
+MSG_XACCT = (
+    "Copy job failed. Cross-account copy feature is not enabled for the current organization."
+)
 MSG_ACCESS = "Access Denied trying to call AWS Backup service"
 MSG_DEFAULT_VAULT_KEY = (
     "Copy job failed because the destination Backup vault is encrypted with the default Backup "
@@ -176,7 +178,9 @@ def test_copy_role_without_copy_permission(world: World) -> None:
             }
         ],
     }
-    role = iam.create_role(RoleName="narrow-backup-role", AssumeRolePolicyDocument=json.dumps(trust))
+    role = iam.create_role(
+        RoleName="narrow-backup-role", AssumeRolePolicyDocument=json.dumps(trust)
+    )
     iam.put_role_policy(
         RoleName="narrow-backup-role",
         PolicyName="only-describe",
@@ -279,13 +283,16 @@ def test_efs_copy_fully_managed(world: World) -> None:
     # source vault under aws/backup: fully managed types may be copied
     vault_arn = world.vault("source", None)
     vault = vault_arn.rsplit(":", 1)[-1]
-    job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=resource, IamRoleArn=world.role())
+    job = backup.start_backup_job(
+        BackupVaultName=vault, ResourceArn=resource, IamRoleArn=world.role()
+    )
     rp = job["RecoveryPointArn"]
     assert rp.startswith(f"arn:aws:backup:{REGION}:{world.source}:recovery-point:")
     point = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=rp)
-    assert point["EncryptionKeyArn"] == backup.describe_backup_vault(BackupVaultName=vault)[
-        "EncryptionKeyArn"
-    ]
+    assert (
+        point["EncryptionKeyArn"]
+        == backup.describe_backup_vault(BackupVaultName=vault)["EncryptionKeyArn"]
+    )
     assert point["ResourceType"] == "EFS"
     dest_default = world.vault("destination", None)  # aws/backup is fine for EFS
     copied = world.copy(rp, vault, dest_default)
@@ -319,9 +326,7 @@ def test_list_copy_jobs_filters_and_pagination(world: World) -> None:
     assert {j["CopyJobId"] for j in by_dest} == {j["CopyJobId"] for j in jobs}
     resource = jobs[0]["ResourceArn"]
     assert len(backup.list_copy_jobs(ByResourceArn=resource)["CopyJobs"]) == 3
-    assert all(
-        j["State"] == "FAILED" for j in backup.list_copy_jobs(ByState="FAILED")["CopyJobs"]
-    )
+    assert all(j["State"] == "FAILED" for j in backup.list_copy_jobs(ByState="FAILED")["CopyJobs"])
     first = backup.list_copy_jobs(ByDestinationVaultArn=dest, MaxResults=2)
     assert len(first["CopyJobs"]) == 2 and first["NextToken"]
     second = backup.list_copy_jobs(
@@ -337,9 +342,9 @@ def test_list_copy_jobs_filters_and_pagination(world: World) -> None:
     ]
     assert sorted(paginated) == sorted(j["CopyJobId"] for j in jobs)
     created = jobs[0]["CreationDate"]
-    assert backup.list_copy_jobs(ByDestinationVaultArn=dest, ByCreatedBefore=created)[
-        "CopyJobs"
-    ] == []
+    assert (
+        backup.list_copy_jobs(ByDestinationVaultArn=dest, ByCreatedBefore=created)["CopyJobs"] == []
+    )
     # the destination does not list the source's jobs, but can describe one into its vault;
     # the management account lists them with ByAccountId
     dest_backup = world.client("destination", "backup")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import World
+from emulator_world import World
 
 pytestmark = pytest.mark.emulator
 
@@ -47,9 +47,7 @@ def test_put_key_policy_rejects_missing_principals(world: World) -> None:
     )
     try:
         with pytest.raises(ClientError) as info:
-            kms.put_key_policy(
-                KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy)
-            )
+            kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
         assert _error(info) == ("MalformedPolicyDocumentException", INVALID)
     finally:
         world.client("destination", "iam").create_service_linked_role(

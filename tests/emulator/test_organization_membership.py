@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import World, start_world
+from emulator_world import World, start_world
 
 pytestmark = pytest.mark.emulator
 
 MSG_ORG = (
-    "Copy job failed. Both source and destination account must be a member of the same "
-    "organization"
+    "Copy job failed. Both source and destination account must be a member of the same organization"
 )
 
 

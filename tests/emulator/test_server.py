@@ -8,7 +8,7 @@ import urllib.request
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, World
+from emulator_world import REGION, World
 
 pytestmark = pytest.mark.emulator
 
@@ -113,3 +113,47 @@ def test_bad_account_configuration() -> None:
         Emulator(accounts={"source": "123"})
     with pytest.raises(EmulatorError):
         Emulator(accounts={"source": "111122223333", "destination": "111122223333"})
+
+
+def test_fault_injection(world: World) -> None:
+    kms = world.client("source", "kms")
+    key = world.cmk()
+    world.emu.faults.add("kms", "GetKeyPolicy", "AccessDeniedException", "injected", times=1)
+    with pytest.raises(ClientError) as info:
+        kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")
+    assert info.value.response["Error"] == {"Code": "AccessDeniedException", "Message": "injected"}
+    kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")  # fired once only
+
+    # over HTTP, for an emulator in another process; throttling is retried by botocore
+    request = urllib.request.Request(
+        f"{world.emu.endpoint_url}/copyguard/faults",
+        data=json.dumps(
+            {
+                "service": "backup",
+                "operation": "ListBackupVaults",
+                "code": "ThrottlingException",
+                "times": 1,
+                "account": world.destination,
+            }
+        ).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response)["code"] == "ThrottlingException"
+    backup = world.session("destination").client("backup")  # default retries
+    assert "BackupVaultList" in backup.list_backup_vaults()
+    for service, operation, call in (
+        ("iam", "GetRole", lambda: world.client("source", "iam").get_role(RoleName="x")),
+        ("ec2", "DescribeVolumes", lambda: world.client("source", "ec2").describe_volumes()),
+        (
+            "backup",
+            "DescribeCopyJob",
+            lambda: world.client("source", "backup").describe_copy_job(CopyJobId="x"),
+        ),
+    ):
+        world.emu.faults.add(service, operation, "AccessDenied", "nope", status=403, times=1)
+        with pytest.raises(ClientError) as info:
+            call()
+        assert info.value.response["Error"]["Code"] == "AccessDenied"
+    world.emu.faults.clear()
+    assert world.emu.faults.list() == []

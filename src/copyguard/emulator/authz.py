@@ -41,7 +41,7 @@ class Authorizer:
             cached = self._cache.get(cache_key)
         if cached is not None:
             return cached
-        policy = parse_policy(text, name=name, kind=kind)
+        policy = parse_policy(text, name=name, kind=kind)  # type: ignore[arg-type]
         with self._lock:
             if len(self._cache) > 2048:
                 self._cache.clear()

@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from copyguard.emulator import constants as c
@@ -105,7 +105,7 @@ def _parse_time(value: str | None, name: str) -> float | None:
     except ValueError as exc:
         raise _invalid(f"Invalid timestamp for {name}: {value}") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return round(parsed.timestamp(), 3)
 
 
@@ -159,6 +159,44 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 Handler = Callable[..., ApiResponse]
 
+#: method, path (labels in braces), AWS operation name, handler method
+_ROUTES = """
+    GET    backup-vaults                                  ListBackupVaults                   list_backup_vaults
+    PUT    backup-vaults/{name}                           CreateBackupVault                  create_backup_vault
+    GET    backup-vaults/{name}                           DescribeBackupVault                describe_backup_vault
+    DELETE backup-vaults/{name}                           DeleteBackupVault                  delete_backup_vault
+    PUT    backup-vaults/{name}/access-policy             PutBackupVaultAccessPolicy         put_access_policy
+    GET    backup-vaults/{name}/access-policy             GetBackupVaultAccessPolicy         get_access_policy
+    DELETE backup-vaults/{name}/access-policy             DeleteBackupVaultAccessPolicy      delete_access_policy
+    PUT    backup-vaults/{name}/vault-lock                PutBackupVaultLockConfiguration    put_vault_lock
+    DELETE backup-vaults/{name}/vault-lock                DeleteBackupVaultLockConfiguration delete_vault_lock
+    GET    backup-vaults/{name}/recovery-points           ListRecoveryPointsByBackupVault    list_recovery_points
+    GET    backup-vaults/{name}/recovery-points/{arn}     DescribeRecoveryPoint              describe_recovery_point
+    DELETE backup-vaults/{name}/recovery-points/{arn}     DeleteRecoveryPoint                delete_recovery_point
+    GET    resources/{arn}/recovery-points                ListRecoveryPointsByResource       list_recovery_points_by_resource
+    GET    global-settings                                DescribeGlobalSettings             describe_global_settings
+    PUT    global-settings                                UpdateGlobalSettings               update_global_settings
+    GET    account-settings                               DescribeRegionSettings             describe_region_settings
+    PUT    backup/plans                                   CreateBackupPlan                   create_backup_plan
+    GET    backup/plans                                   ListBackupPlans                    list_backup_plans
+    GET    backup/plans/{plan}                            GetBackupPlan                      get_backup_plan
+    POST   backup/plans/{plan}                            UpdateBackupPlan                   update_backup_plan
+    DELETE backup/plans/{plan}                            DeleteBackupPlan                   delete_backup_plan
+    PUT    backup/plans/{plan}/selections                 CreateBackupSelection              create_backup_selection
+    GET    backup/plans/{plan}/selections                 ListBackupSelections               list_backup_selections
+    GET    backup/plans/{plan}/selections/{sel}           GetBackupSelection                 get_backup_selection
+    DELETE backup/plans/{plan}/selections/{sel}           DeleteBackupSelection              delete_backup_selection
+    PUT    backup-jobs                                    StartBackupJob                     start_backup_job
+    GET    backup-jobs                                    ListBackupJobs                     list_backup_jobs
+    GET    backup-jobs/{job}                              DescribeBackupJob                  describe_backup_job
+    PUT    copy-jobs                                      StartCopyJob                       start_copy_job
+    GET    copy-jobs                                      ListCopyJobs                       list_copy_jobs
+    GET    copy-jobs/{job}                                DescribeCopyJob                    describe_copy_job
+    GET    tags/{arn}                                     ListTags                           list_tags
+    POST   tags/{arn}                                     TagResource                        tag_resource
+    POST   untag/{arn}                                    UntagResource                      untag_resource
+"""
+
 
 class BackupService:
     """Routes and handles AWS Backup API requests for every emulated account."""
@@ -166,49 +204,16 @@ class BackupService:
     def __init__(self, state: BackupState, authz: Authorizer) -> None:
         self.state = state
         self.authz = authz
-        r = self._routes = []  # type: list[tuple[str, tuple[str, ...], Handler]]
-        for method, pattern, handler in (
-            ("GET", "backup-vaults", self.list_backup_vaults),
-            ("PUT", "backup-vaults/{name}", self.create_backup_vault),
-            ("GET", "backup-vaults/{name}", self.describe_backup_vault),
-            ("DELETE", "backup-vaults/{name}", self.delete_backup_vault),
-            ("PUT", "backup-vaults/{name}/access-policy", self.put_access_policy),
-            ("GET", "backup-vaults/{name}/access-policy", self.get_access_policy),
-            ("DELETE", "backup-vaults/{name}/access-policy", self.delete_access_policy),
-            ("PUT", "backup-vaults/{name}/vault-lock", self.put_vault_lock),
-            ("DELETE", "backup-vaults/{name}/vault-lock", self.delete_vault_lock),
-            ("GET", "backup-vaults/{name}/recovery-points", self.list_recovery_points),
-            ("GET", "backup-vaults/{name}/recovery-points/{arn}", self.describe_recovery_point),
-            ("DELETE", "backup-vaults/{name}/recovery-points/{arn}", self.delete_recovery_point),
-            ("GET", "resources/{arn}/recovery-points", self.list_recovery_points_by_resource),
-            ("GET", "global-settings", self.describe_global_settings),
-            ("PUT", "global-settings", self.update_global_settings),
-            ("GET", "account-settings", self.describe_region_settings),
-            ("PUT", "backup/plans", self.create_backup_plan),
-            ("GET", "backup/plans", self.list_backup_plans),
-            ("GET", "backup/plans/{plan}", self.get_backup_plan),
-            ("POST", "backup/plans/{plan}", self.update_backup_plan),
-            ("DELETE", "backup/plans/{plan}", self.delete_backup_plan),
-            ("PUT", "backup/plans/{plan}/selections", self.create_backup_selection),
-            ("GET", "backup/plans/{plan}/selections", self.list_backup_selections),
-            ("GET", "backup/plans/{plan}/selections/{sel}", self.get_backup_selection),
-            ("DELETE", "backup/plans/{plan}/selections/{sel}", self.delete_backup_selection),
-            ("PUT", "backup-jobs", self.start_backup_job),
-            ("GET", "backup-jobs", self.list_backup_jobs),
-            ("GET", "backup-jobs/{job}", self.describe_backup_job),
-            ("PUT", "copy-jobs", self.start_copy_job),
-            ("GET", "copy-jobs", self.list_copy_jobs),
-            ("GET", "copy-jobs/{job}", self.describe_copy_job),
-            ("GET", "tags/{arn}", self.list_tags),
-            ("POST", "tags/{arn}", self.tag_resource),
-            ("POST", "untag/{arn}", self.untag_resource),
-        ):
-            r.append((method, tuple(pattern.split("/")), handler))
+        self._routes: list[tuple[str, tuple[str, ...], str, Handler]] = []
+        for line in _ROUTES.strip().splitlines():
+            method, pattern, op, handler = line.split()
+            self._routes.append((method, tuple(pattern.split("/")), op, getattr(self, handler)))
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def handle(self, req: ApiRequest) -> ApiResponse:
-        for method, pattern, handler in self._routes:
+    def route(self, req: ApiRequest) -> tuple[str, Handler, dict[str, str]] | None:
+        """The operation name, handler and path parameters of a request (None: unknown)."""
+        for method, pattern, op, handler in self._routes:
             if method != req.method or len(pattern) != len(req.segments):
                 continue
             params: dict[str, str] = {}
@@ -218,17 +223,24 @@ class BackupService:
                 elif part != seg:
                     break
             else:
-                try:
-                    with self.state.lock:
-                        return handler(req, **params)
-                except BackupError as exc:
-                    return error_response(exc.code, exc.message, exc.status)
-                except ValueError as exc:
-                    return error_response("InvalidParameterValueException", str(exc))
-        return error_response(
-            "UnsupportedOperation",
-            f"The copyguard emulator does not implement {req.method} /{'/'.join(req.segments)}",
-        )
+                return op, handler, params
+        return None
+
+    def handle(self, req: ApiRequest) -> ApiResponse:
+        found = self.route(req)
+        if found is None:
+            return error_response(
+                "UnsupportedOperation",
+                f"The copyguard emulator does not implement {req.method} /{'/'.join(req.segments)}",
+            )
+        _, handler, params = found
+        try:
+            with self.state.lock:
+                return handler(req, **params)
+        except BackupError as exc:
+            return error_response(exc.code, exc.message, exc.status)
+        except ValueError as exc:
+            return error_response("InvalidParameterValueException", str(exc))
 
     # -- shared helpers ----------------------------------------------------------------------
 
@@ -1157,6 +1169,7 @@ class BackupService:
             doc = moto_view.aws_managed_policy_document(c.BACKUP_ROLE_MANAGED_POLICY)
             role_policies = [doc] if doc else []
         # the source key: the snapshot's key, or the source vault's key when fully managed
+        key_ref: str | None
         if info.fully_managed:
             key_ref = source_vault.key_arn
         elif rp.storage != "backup" and rp.native_id:

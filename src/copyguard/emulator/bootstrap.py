@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 from unittest import mock
 
 from moto.iam.models import iam_backends
@@ -33,9 +34,10 @@ def reset_moto() -> None:
 
         backend_lock = threading.RLock()
     with backend_lock:
-        for backend in list(BackendDict._instances):
+        instances: list[Any] = BackendDict._instances  # type: ignore[misc]
+        for backend in list(instances):
             backend.clear()
-        BackendDict._instances.clear()
+        instances.clear()
     reset_model_data()
     organizations_backends.master_accounts.clear()
 

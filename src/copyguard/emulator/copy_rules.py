@@ -154,6 +154,7 @@ def required_source_key_actions(resource_type: str) -> tuple[str, ...]:
 
 def _source_key_allows(inputs: CopyInputs, authz: Authorizer, key: KeyFacts) -> bool:
     slr = c.slr_arn(inputs.destination_account)
+    actions: tuple[str, ...]
     if inputs.type.fully_managed:
         actions = FULLY_MANAGED_SOURCE_KEY_ACTIONS
         identity = [_ALLOW_ALL_KMS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import threading
@@ -147,16 +148,22 @@ class Emulator:
                 KmsFront(authz),
                 self.info,
             )
+            # werkzeug reports a busy port on stderr and exits: turn that into an error
+            err = io.StringIO()
             try:
-                self._server = make_server(
-                    self.host,
-                    self.port,
-                    self.app,
-                    threaded=True,
-                    request_handler=_quiet_handler(),
-                )
-            except OSError as exc:
-                raise EmulatorError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
+                with contextlib.redirect_stderr(err):
+                    self._server = make_server(
+                        self.host,
+                        self.port,
+                        self.app,
+                        threaded=True,
+                        request_handler=_quiet_handler(),
+                    )
+            except (OSError, SystemExit) as exc:
+                detail = err.getvalue().strip().splitlines() or [str(exc)]
+                raise EmulatorError(
+                    f"cannot listen on {self.host}:{self.port}: {detail[0]}"
+                ) from None
             self.port = int(self._server.server_port)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name="copyguard-emulator", daemon=True
@@ -215,6 +222,13 @@ class Emulator:
                 self._thread.join(timeout=0.5)
         finally:
             self.stop()
+
+    @property
+    def faults(self) -> Any:
+        """Fault injection (``copyguard.emulator.faults.Faults``): make chosen calls fail."""
+        if self.app is None:
+            raise EmulatorError("the emulator is not running")
+        return self.app.faults
 
     # -- identities --------------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ def parse_authorization(header: str | None) -> SigV4Scope | None:
 
 def scope_from_query(query: dict[str, list[str]]) -> SigV4Scope | None:
     """Presigned URLs carry the scope in ``X-Amz-Credential``."""
-    cred = (query.get("X-Amz-Credential") or [None])[0]
+    values = query.get("X-Amz-Credential") or []
+    cred = values[0] if values else None
     if not cred:
         return None
     parts = cred.split("/")

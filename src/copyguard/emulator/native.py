@@ -13,7 +13,6 @@ from moto.rds.models import DBSnapshot, rds_backends
 
 from copyguard.emulator import moto_view
 
-
 #: AWS reports AWS Backup's DB snapshots as SnapshotType "awsbackup"; moto's
 #: DescribeDBSnapshots only finds automated/manual ones by identifier, so they are "manual".
 _SNAPSHOT_TYPE = "manual"
@@ -149,7 +148,9 @@ def copy_rds(
     backend = rds_backends[dest_account][dest_region]
     ident = f"awsbackup:copyjob-{uuid.uuid4()}"
     database = _copy.copy(source.database)
-    snapshot = DBSnapshot(backend, database, ident, snapshot_type=_SNAPSHOT_TYPE, kms_key_id=key_arn)
+    snapshot = DBSnapshot(
+        backend, database, ident, snapshot_type=_SNAPSHOT_TYPE, kms_key_id=key_arn
+    )
     snapshot.kms_key_id = key_arn
     snapshot.storage_encrypted = key_arn is not None
     snapshot.encrypted = key_arn is not None
@@ -171,11 +172,11 @@ def efs_exists(account: str, region: str, fs_id: str) -> bool:
 def native_snapshot_key(account: str, region: str, storage: str, native_id: str) -> str | None:
     """The key a native recovery point is encrypted with now (None: unencrypted)."""
     if storage == "ebs-snapshot":
-        snap = ec2_backends[account][region].snapshots.get(native_id)
-        return snap.kms_key_id if snap is not None else None
+        ebs = ec2_backends[account][region].snapshots.get(native_id)
+        return ebs.kms_key_id if ebs is not None else None
     if storage == "rds-snapshot":
-        snap = rds_backends[account][region].database_snapshots.get(native_id)
-        return snap.kms_key_id if snap is not None else None
+        rds = rds_backends[account][region].database_snapshots.get(native_id)
+        return rds.kms_key_id if rds is not None else None
     return None
 
 

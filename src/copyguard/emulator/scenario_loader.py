@@ -193,11 +193,11 @@ def _ensure_key(ref: str, spec: Any | None, result: LoadedScenario) -> str:
             return str(existing.arn)
         if resource.startswith("alias/aws/"):
             return str(moto_view.aws_managed_key(account, region, resource).arn)
-        key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
-        backend.create_alias(key.id, resource)
-        return str(key.arn)
+        created = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
+        backend.create_alias(created.id, resource)
+        return str(created.arn)
     key_id = resource.split("/", 1)[1]
-    key = backend.keys.get(key_id)
+    key: Any = backend.keys.get(key_id)
     if key is None:
         key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
         backend.keys.pop(key.id)
@@ -232,7 +232,7 @@ def _ensure_key(ref: str, spec: Any | None, result: LoadedScenario) -> str:
 
 
 def _ensure_vault(state: Any, account: str, region: str, name: str, key_arn: str | None) -> Vault:
-    vault = state.vault(account, region, name)
+    vault: Vault | None = state.vault(account, region, name)
     if vault is None:
         if key_arn is None:
             key_arn = moto_view.aws_managed_key(account, region, "alias/aws/backup").arn
@@ -282,14 +282,13 @@ def _load_copy(
         )
         _ensure_vault(state, dst_account, dst_region, dst_name, new_key)
     role = cp.iam_role_arn if _known(cp.iam_role_arn) else c.default_backup_role_arn(src_account)
-    lifecycle = None
+    lifecycle: dict[str, Any] | None = None
     if _known(cp.lifecycle) and cp.lifecycle is not None:
-        lifecycle = {}
-        if cp.lifecycle.delete_after_days is not None:
-            lifecycle["DeleteAfterDays"] = cp.lifecycle.delete_after_days
-        if cp.lifecycle.move_to_cold_storage_after_days is not None:
-            lifecycle["MoveToColdStorageAfterDays"] = cp.lifecycle.move_to_cold_storage_after_days
-        lifecycle = lifecycle or None
+        days = {
+            "DeleteAfterDays": cp.lifecycle.delete_after_days,
+            "MoveToColdStorageAfterDays": cp.lifecycle.move_to_cold_storage_after_days,
+        }
+        lifecycle = {k: v for k, v in days.items() if v is not None} or None
     if resource_arn is None:
         resource_arn = _default_resource_arn(rtype, src_account, src_region)
     rp_arn = _make_recovery_point(
@@ -382,14 +381,15 @@ def _make_recovery_point(
         fs_id = resource.split("/", 1)[1]
         efs = efs_backends[account][region]
         if fs_id not in efs.file_systems_by_id:
+            no_value: Any = None
             fs = efs.create_file_system(
                 f"copyguard-{fs_id}",
                 "generalPurpose",
                 True,
-                None,
+                no_value,
                 "bursting",
                 0,
-                None,
+                no_value,
                 False,
                 [],
             )

@@ -11,7 +11,6 @@ moto's server app.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import threading
 import urllib.parse
@@ -21,6 +20,7 @@ from typing import Any
 
 from copyguard.emulator import moto_view
 from copyguard.emulator.backup_service import BackupService, error_response
+from copyguard.emulator.faults import QUERY_SERVICES, Faults, error_in_protocol
 from copyguard.emulator.http import (
     REASONS,
     ApiRequest,
@@ -34,52 +34,25 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 _FIXUP_SERVICES = frozenset({"kms", "ec2", "rds", "elasticfilesystem"})
-_QUERY_SERVICES = frozenset({"iam", "sts", "rds", "sns", "sqs", "cloudformation", "autoscaling"})
 
 
-def _auth_failure(service: str, environ: dict[str, Any]) -> ApiResponse:
+_AUTH_CODES = {"ec2": ("AuthFailure", 401), "s3": ("InvalidAccessKeyId", 403)}
+
+
+def _auth_failure(service: str, json_protocol: bool) -> ApiResponse:
     """AWS's answer to an unknown access key, in the protocol of ``service``."""
-    request_id = str(uuid.uuid4())
-    if environ.get("HTTP_X_AMZ_TARGET"):
-        return ApiResponse(
-            400,
-            json.dumps(
-                {
-                    "__type": "UnrecognizedClientException",
-                    "message": "The security token included in the request is invalid.",
-                }
-            ).encode(),
-            [("Content-Type", "application/x-amz-json-1.1")],
-        )
-    if service == "ec2":
-        body = (
-            "<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
-            "<Code>AuthFailure</Code><Message>AWS was not able to validate the provided "
-            f"access credentials</Message></Error></Errors><RequestID>{request_id}"
-            "</RequestID></Response>"
-        )
-        return ApiResponse(401, body.encode(), [("Content-Type", "text/xml")])
-    if service in _QUERY_SERVICES:
-        body = (
-            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
-            "<Message>The security token included in the request is invalid.</Message>"
-            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return ApiResponse(403, body.encode(), [("Content-Type", "text/xml")])
-    if service == "s3":
-        body = (
-            "<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided "
-            "does not exist in our records.</Message></Error>"
-        )
-        return ApiResponse(403, body.encode(), [("Content-Type", "application/xml")])
-    return ApiResponse(
-        403,
-        json.dumps({"message": "The security token included in the request is invalid."}).encode(),
-        [
-            ("Content-Type", "application/json"),
-            ("x-amzn-ErrorType", "UnrecognizedClientException"),
-        ],
+    if json_protocol:
+        code, status = "UnrecognizedClientException", 400
+    elif service in QUERY_SERVICES:
+        code, status = "InvalidClientTokenId", 403
+    else:
+        code, status = _AUTH_CODES.get(service, ("UnrecognizedClientException", 403))
+    message = (
+        "AWS was not able to validate the provided access credentials"
+        if service == "ec2"
+        else "The security token included in the request is invalid."
     )
+    return error_in_protocol(service, json_protocol, code, message, status)
 
 
 class FrontApp:
@@ -94,6 +67,7 @@ class FrontApp:
         self.backup = backup
         self.kms = kms
         self.info = info
+        self.faults = Faults()
         #: moto's backends are not thread-safe; requests are served one at a time
         self.lock = threading.RLock()
 
@@ -103,6 +77,10 @@ class FrontApp:
         path = environ.get("PATH_INFO", "") or ""
         if path == "/copyguard/health":
             return self._send(ApiResponse.json(self.info()), start_response)
+        if path == "/copyguard/faults":
+            body = self._read_body(environ)
+            method = environ.get("REQUEST_METHOD", "GET").upper()
+            return self._send(self.faults.handle_http(method, body), start_response)
         if path.startswith("/moto-api/reset"):
             return self._send(
                 ApiResponse.json({"message": "reset is disabled in the copyguard emulator"}, 403),
@@ -113,34 +91,33 @@ class FrontApp:
         with self.lock:
             if scope is None:
                 return self._moto(environ, start_response, None, None)
+            service = scope.service.lower()
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            json_protocol = bool(target)
             caller = moto_view.caller_for_access_key(scope.access_key)
             if caller is None:
-                return self._send(_auth_failure(scope.service, environ), start_response)
-            service = scope.service.lower()
-            if service not in ("backup", "kms"):
+                return self._send(_auth_failure(service, json_protocol), start_response)
+            operation: str | None = target.rsplit(".", 1)[-1] if target else None
+            req: ApiRequest | None = None
+            if service in ("backup", "kms"):
+                req = self._api_request(environ, path, query, scope, caller)
+                if service == "backup":
+                    found = self.backup.route(req)
+                    operation = found[0] if found else None
+            elif not json_protocol and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+                # query and ec2 protocols name the operation in the form body
+                form = urllib.parse.parse_qs(self._read_body(environ).decode("utf-8", "replace"))
+                operation = (form.get("Action") or query.get("Action") or [None])[0]
+            fault = self.faults.take(service, operation, caller.account)
+            if fault is not None:
+                return self._send(
+                    error_in_protocol(
+                        service, json_protocol, fault.code, fault.message, fault.status
+                    ),
+                    start_response,
+                )
+            if req is None:
                 return self._moto(environ, start_response, None, caller.account, service)
-            body = self._read_body(environ)
-            headers = {
-                k[5:].replace("_", "-").lower(): str(v)
-                for k, v in environ.items()
-                if k.startswith("HTTP_")
-            }
-            raw_path = (
-                environ.get("RAW_URI") or environ.get("REQUEST_URI") or urllib.parse.quote(path)
-            )
-            if "://" in raw_path:  # absolute-form request target
-                raw_path = "/" + raw_path.split("://", 1)[1].split("/", 1)[-1]
-            req = ApiRequest(
-                method=environ.get("REQUEST_METHOD", "GET").upper(),
-                raw_path=raw_path,
-                query=query,
-                headers=headers,
-                body=body,
-                scope=scope,
-                account=caller.account,
-                caller_arn=caller.arn,
-                caller_session_arn=caller.session_arn,
-            )
             if service == "backup":
                 try:
                     response = self.backup.handle(req)
@@ -150,12 +127,40 @@ class FrontApp:
                         "ServiceUnavailableException", "Internal error in the emulator", 500
                     )
                 return self._send(response, start_response)
-            op = headers.get("x-amz-target", "").rsplit(".", 1)[-1]
-            decision = self.kms.handle(req, op)
+            decision = self.kms.handle(req, operation or "")
             if isinstance(decision, ApiResponse):
                 return self._send(decision, start_response)
             assert isinstance(decision, Forward)
             return self._moto(environ, start_response, decision.account, caller.account, service)
+
+    def _api_request(
+        self,
+        environ: dict[str, Any],
+        path: str,
+        query: dict[str, list[str]],
+        scope: Any,
+        caller: moto_view.Caller,
+    ) -> ApiRequest:
+        body = self._read_body(environ)
+        headers = {
+            k[5:].replace("_", "-").lower(): str(v)
+            for k, v in environ.items()
+            if k.startswith("HTTP_")
+        }
+        raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or urllib.parse.quote(path)
+        if "://" in raw_path:  # absolute-form request target
+            raw_path = "/" + raw_path.split("://", 1)[1].split("/", 1)[-1]
+        return ApiRequest(
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            raw_path=raw_path,
+            query=query,
+            headers=headers,
+            body=body,
+            scope=scope,
+            account=caller.account,
+            caller_arn=caller.arn,
+            caller_session_arn=caller.session_arn,
+        )
 
     # -- helpers ---------------------------------------------------------------------------------
 
