@@ -1,9 +1,9 @@
 """The library front door: everything the command line does, as functions returning values.
 
-    >>> from copyguard import api
-    >>> report = api.check_file("examples/seed-failing.yaml")
-    >>> report.verdict
-    'fail'
+>>> from copyguard import api
+>>> report = api.check_file("examples/seed-failing.yaml")
+>>> report.verdict
+'fail'
 """
 
 from __future__ import annotations
@@ -17,10 +17,19 @@ from copyguard.fixes import build_fixes
 from copyguard.policy import Policy, parse_policy
 from copyguard.scenario import UNKNOWN, Copy, Key, Scenario, load_scenario
 
-__all__ = ["Options", "Report", "check_file", "check_key_policy", "check_scenario", "quick_scenario"]
+__all__ = [
+    "Options",
+    "Report",
+    "check_file",
+    "check_key_policy",
+    "check_scenario",
+    "quick_scenario",
+]
 
 
-def check_scenario(scenario: Scenario, options: Options | None = None, *, with_fixes: bool = True) -> Report:
+def check_scenario(
+    scenario: Scenario, options: Options | None = None, *, with_fixes: bool = True
+) -> Report:
     options = options or Options()
     report = run_checks(scenario, options)
     if with_fixes:
@@ -52,8 +61,14 @@ def quick_scenario(
     # without --key-arn the key is named by a placeholder (its Region is then unknown too):
     # reports show key/KEY_ID and `fix --as cli` prints KEY_ARN with a note to replace it
     arn = key_arn or placeholder_key_arn(source_account, region)
-    key = Key(arn=arn, path="key", manager=key_manager.upper() if key_manager else UNKNOWN,
-              state=key_state or UNKNOWN, policy=key_policy, policy_path="key_policy")
+    key = Key(
+        arn=arn,
+        path="key",
+        manager=key_manager.upper() if key_manager else UNKNOWN,
+        state=key_state or UNKNOWN,
+        policy=key_policy,
+        policy_path="key_policy",
+    )
     copy = Copy(
         name="quick",
         path="copy",
@@ -66,14 +81,18 @@ def quick_scenario(
     return Scenario(keys={arn: key}, copies=[copy], source=policy_source, quick=True)
 
 
-def check_key_policy(key_policy: Policy | dict[str, Any] | str, source_account: str, destination_account: str,
-                     options: Options | None = None, **kwargs: Any) -> Report:
+def check_key_policy(
+    key_policy: Policy | dict[str, Any] | str,
+    source_account: str,
+    destination_account: str,
+    options: Options | None = None,
+    **kwargs: Any,
+) -> Report:
     """The quick form: judge one key policy for one destination account."""
     options = options or Options()
     options.quick = True
     sc = quick_scenario(key_policy, source_account, destination_account, **kwargs)
     return check_scenario(sc, options)
-
 
 
 def scan(

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copyguard.checks.facts import (
+    ACTION_SPECIFIC_KEYS,
     GRANT_ACTIONS,
     REQUIRED_ACTIONS,
     TypeFacts,
     is_placeholder_key,
     slr_arn,
-    type_facts,
 )
 from copyguard.checks.model import Text, tr
 from copyguard.evaluate import Decision, Request, evaluate_kms
@@ -29,7 +29,9 @@ MAX_ALTERNATIVES = 64
 
 def allow_all_identity() -> Policy:
     """Stands for the destination role's own IAM side, which is not the user's to change."""
-    return parse_policy(ALLOW_ALL_IDENTITY, name="destination IAM (assumed to allow)", kind="identity")
+    return parse_policy(
+        ALLOW_ALL_IDENTITY, name="destination IAM (assumed to allow)", kind="identity"
+    )
 
 
 @dataclass(slots=True)
@@ -67,7 +69,11 @@ class SourceKeyView:
 
     @property
     def failing(self) -> dict[str, ActionResult]:
-        return {a: r for a, r in self.results.items() if r.decision in ("implicit_deny", "explicit_deny")}
+        return {
+            a: r
+            for a, r in self.results.items()
+            if r.decision in ("implicit_deny", "explicit_deny")
+        }
 
     @property
     def depends(self) -> dict[str, ActionResult]:
@@ -86,6 +92,11 @@ def referenced_keys(policy: Policy) -> dict[str, list[str]]:
 def _absent_for(action: str, key: str) -> bool:
     """True when a request for ``action`` can never carry condition key ``key`` (for example
     ``kms:GrantIsForAWSResource`` on ``kms:Decrypt``): no alternative is needed, it is absent."""
+    known = ACTION_SPECIFIC_KEYS.get(key.lower())
+    if known is not None:
+        return action.lower() not in known
+    if key.lower().startswith("aws:"):
+        return False  # KMS supports every global key (each present only in some requests)
     try:
         from copyguard.knowledge import action_supports_condition_key
     except ImportError:  # pragma: no cover - the knowledge layer ships with the package
@@ -139,26 +150,55 @@ def build_alternatives(
     elif "aws:principalorgid" in refs:
         vals = sorted(set(refs["aws:principalorgid"]))[:2]
         opts: list[tuple[str, Any, Text | None]] = [
-            ("aws:PrincipalOrgID", v, tr(f"the destination account is in organization {v}",
-                                         f"目标账户属于组织 {v}")) for v in vals]
-        opts.append(("aws:PrincipalOrgID", "o-notthisorg0", tr(
-            "the destination account is in a different organization than the policy names",
-            "目标账户所属组织不是策略中指定的组织")))
+            (
+                "aws:PrincipalOrgID",
+                v,
+                tr(f"the destination account is in organization {v}", f"目标账户属于组织 {v}"),
+            )
+            for v in vals
+        ]
+        opts.append(
+            (
+                "aws:PrincipalOrgID",
+                "o-notthisorg0",
+                tr(
+                    "the destination account is in a different organization than the policy names",
+                    "目标账户所属组织不是策略中指定的组织",
+                ),
+            )
+        )
         choices.append(opts)
     if org_paths:
         base["aws:PrincipalOrgPaths"] = list(org_paths)
     elif "aws:principalorgpaths" in refs:
         vals = sorted(set(refs["aws:principalorgpaths"]))[:2]
-        opts = [("aws:PrincipalOrgPaths", [_sample(v)], tr(
-            f"the destination account's organization path matches {v}",
-            f"目标账户的组织路径匹配 {v}")) for v in vals]
-        opts.append(("aws:PrincipalOrgPaths", ["o-notthisorg0/r-x/"], tr(
-            "the destination account's organization path is outside the one the policy names",
-            "目标账户的组织路径不在策略指定的范围内")))
+        opts = [
+            (
+                "aws:PrincipalOrgPaths",
+                [_sample(v)],
+                tr(
+                    f"the destination account's organization path matches {v}",
+                    f"目标账户的组织路径匹配 {v}",
+                ),
+            )
+            for v in vals
+        ]
+        opts.append(
+            (
+                "aws:PrincipalOrgPaths",
+                ["o-notthisorg0/r-x/"],
+                tr(
+                    "the destination account's organization path is outside the one the policy names",
+                    "目标账户的组织路径不在策略指定的范围内",
+                ),
+            )
+        )
         choices.append(opts)
 
     if "kms:viaservice" in refs:
-        choices.append(_via_service_choices(refs["kms:viaservice"], facts, key_region, copy_region, base))
+        choices.append(
+            _via_service_choices(refs["kms:viaservice"], facts, key_region, copy_region, base)
+        )
         if not choices[-1]:
             choices.pop()
 
@@ -172,22 +212,44 @@ def build_alternatives(
         if key.startswith("aws:principaltag/"):
             continue  # absent: AWSServiceRoleForBackup carries no tags
         if key in ("aws:viaawsservice",):
-            choices.append([
-                ("aws:ViaAWSService", "true", tr("KMS sees the call as made through an AWS service",
-                                                 "KMS 认为该调用经由 AWS 服务发出")),
-                ("aws:ViaAWSService", "false", tr("KMS sees the call as made by the role itself",
-                                                  "KMS 认为该调用由角色本身发出")),
-            ])
+            choices.append(
+                [
+                    (
+                        "aws:ViaAWSService",
+                        "true",
+                        tr(
+                            "KMS sees the call as made through an AWS service",
+                            "KMS 认为该调用经由 AWS 服务发出",
+                        ),
+                    ),
+                    (
+                        "aws:ViaAWSService",
+                        "false",
+                        tr(
+                            "KMS sees the call as made by the role itself",
+                            "KMS 认为该调用由角色本身发出",
+                        ),
+                    ),
+                ]
+            )
             continue
         name = names.get(key, key)
         opts = [(name, None, tr(f"the copy's requests carry no {name}", f"复制请求不带 {name}"))]
         for v in sorted(set(values))[:2]:
-            opts.append((name, _sample(v), tr(f"the copy's requests carry {name} = {_sample(v)}",
-                                              f"复制请求带有 {name} = {_sample(v)}")))
+            opts.append(
+                (
+                    name,
+                    _sample(v),
+                    tr(
+                        f"the copy's requests carry {name} = {_sample(v)}",
+                        f"复制请求带有 {name} = {_sample(v)}",
+                    ),
+                )
+            )
         choices.append(opts)
 
-    for k, v in overrides.items():  # the user's word wins, and removes the alternative
-        base[k] = v
+    for k, pinned in overrides.items():  # the user's word wins, and removes the alternative
+        base[k] = pinned
         choices = [c for c in choices if c and c[0][0].lower() != k.lower()]
 
     alternatives: list[Alternative] = []
@@ -208,7 +270,12 @@ def _regions_named(values: list[str]) -> list[str]:
     out = []
     for v in values:
         parts = v.lower().split(".")
-        if len(parts) == 4 and parts[2:] == ["amazonaws", "com"] and "*" not in parts[1] and "?" not in parts[1]:
+        if (
+            len(parts) == 4
+            and parts[2:] == ["amazonaws", "com"]
+            and "*" not in parts[1]
+            and "?" not in parts[1]
+        ):
             out.append(parts[1])
     return sorted(set(out))
 
@@ -232,34 +299,72 @@ def _via_service_choices(
     def note(en: str, zh: str, region: str) -> Text:
         if region_known:
             return tr(en, zh)
-        return tr(f"{en}, assuming the key is in {region} (its Region is not given: pass --key-arn)",
-                  f"{zh},假设密钥位于 {region}(未提供其区域:可用 --key-arn 指定)")
+        return tr(
+            f"{en}, assuming the key is in {region} (its Region is not given: pass --key-arn)",
+            f"{zh},假设密钥位于 {region}(未提供其区域:可用 --key-arn 指定)",
+        )
 
     via = facts.via_service if facts else None
     opts: list[tuple[str, Any, Text | None]] = []
     if facts is None or not facts.known or via is None:
         for svc in ("ec2", "rds", "fsx", "backup"):
             for r in regions:
-                opts.append(("kms:ViaService", f"{svc}.{r}.amazonaws.com", note(
-                    f"the copy's calls come through {svc}.{r}.amazonaws.com (the resource type is not known)",
-                    f"复制调用经由 {svc}.{r}.amazonaws.com(资源类型未知)", r)))
-        opts.append(("kms:ViaService", None, tr(
-            "the copy's calls carry no kms:ViaService", "复制调用不带 kms:ViaService")))
+                opts.append(
+                    (
+                        "kms:ViaService",
+                        f"{svc}.{r}.amazonaws.com",
+                        note(
+                            f"the copy's calls come through {svc}.{r}.amazonaws.com (the resource type is not known)",
+                            f"复制调用经由 {svc}.{r}.amazonaws.com(资源类型未知)",
+                            r,
+                        ),
+                    )
+                )
+        opts.append(
+            (
+                "kms:ViaService",
+                None,
+                tr("the copy's calls carry no kms:ViaService", "复制调用不带 kms:ViaService"),
+            )
+        )
     elif facts.fully_managed is not False and via in ("backup", None):
         for r in regions:
-            opts.append(("kms:ViaService", f"backup.{r}.amazonaws.com", note(
-                f"AWS Backup calls the key through backup.{r}.amazonaws.com (UNCONFIRMED by AWS)",
-                f"AWS Backup 经由 backup.{r}.amazonaws.com 调用密钥(AWS 未确认)", r)))
-        opts.append(("kms:ViaService", None, tr(
-            "AWS Backup's calls on the vault key carry no kms:ViaService (UNCONFIRMED by AWS)",
-            "AWS Backup 对保管库密钥的调用不带 kms:ViaService(AWS 未确认)")))
+            opts.append(
+                (
+                    "kms:ViaService",
+                    f"backup.{r}.amazonaws.com",
+                    note(
+                        f"AWS Backup calls the key through backup.{r}.amazonaws.com (UNCONFIRMED by AWS)",
+                        f"AWS Backup 经由 backup.{r}.amazonaws.com 调用密钥(AWS 未确认)",
+                        r,
+                    ),
+                )
+            )
+        opts.append(
+            (
+                "kms:ViaService",
+                None,
+                tr(
+                    "AWS Backup's calls on the vault key carry no kms:ViaService (UNCONFIRMED by AWS)",
+                    "AWS Backup 对保管库密钥的调用不带 kms:ViaService(AWS 未确认)",
+                ),
+            )
+        )
     elif len(regions) == 1 and region_known:
         base["kms:ViaService"] = f"{via}.{regions[0]}.amazonaws.com"
     else:
         for r in regions:
-            opts.append(("kms:ViaService", f"{via}.{r}.amazonaws.com", note(
-                f"the copy's calls on the source key come through {via}.{r}.amazonaws.com",
-                f"对源密钥的调用经由 {via}.{r}.amazonaws.com", r)))
+            opts.append(
+                (
+                    "kms:ViaService",
+                    f"{via}.{r}.amazonaws.com",
+                    note(
+                        f"the copy's calls on the source key come through {via}.{r}.amazonaws.com",
+                        f"对源密钥的调用经由 {via}.{r}.amazonaws.com",
+                        r,
+                    ),
+                )
+            )
     return opts
 
 
@@ -286,11 +391,24 @@ def analyse_source_key(
         key_region = copy_region = None
     view = SourceKeyView(key_arn, key, caller)
     for action in actions:
-        alts = build_alternatives(policy, copy_region, key_region, destination, caller,
-                                  facts, org_id, paths, action, overrides)
-        decisions = [(a, evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity))
-                     for a in alts]
+        alts = build_alternatives(
+            policy,
+            copy_region,
+            key_region,
+            destination,
+            caller,
+            facts,
+            org_id,
+            paths,
+            action,
+            overrides,
+        )
+        decisions = [
+            (a, evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity))
+            for a in alts
+        ]
         kinds = {d.decision for _, d in decisions}
+        value: str
         if len(kinds) == 1:
             value = kinds.pop()
         elif "allowed" in kinds:

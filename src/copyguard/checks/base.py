@@ -69,8 +69,16 @@ class CheckContext:
             view = None
             dest = self.destination
             if isinstance(arn, str) and key is not None and isinstance(key.policy, Policy) and dest:
-                view = analyse_source_key(self.scenario, self.copy, key.arn, key, key.policy,
-                                          self.facts, dest, self.options.context)
+                view = analyse_source_key(
+                    self.scenario,
+                    self.copy,
+                    key.arn,
+                    key,
+                    key.policy,
+                    self.facts,
+                    dest,
+                    self.options.context,
+                )
             self._cache["view"] = view
         result: SourceKeyView | None = self._cache["view"]
         return result
@@ -85,8 +93,14 @@ class CheckContext:
         return p
 
 
-def unknown(ctx: CheckContext | None, what: Text, needed_for: str, path: str | None,
-            resource: str | None = None, notes: Iterable[Text] = ()) -> Finding:
+def unknown(
+    ctx: CheckContext | None,
+    what: Text,
+    needed_for: str,
+    path: str | None,
+    resource: str | None = None,
+    notes: Iterable[Text] = (),
+) -> Finding:
     """CG902: something the verdict needs is unknown."""
     return Finding(
         code="CG902",
@@ -98,6 +112,21 @@ def unknown(ctx: CheckContext | None, what: Text, needed_for: str, path: str | N
         path=path,
         evidence={"needed_for": needed_for},
         notes=list(notes),
+    )
+
+
+def source_unknown(ctx: CheckContext, needed_for: str) -> Finding:
+    """CG902: the destination is known but not the source account, so whether the copy is
+    cross-account (and everything that follows from it) cannot be judged."""
+    return unknown(
+        ctx,
+        tr(
+            "The source account is unknown: give the copy's source_vault (or a resource_arn or "
+            "resource_key with an account ID).",
+            "源账户未知:请提供复制的 source_vault(或带账户 ID 的 resource_arn 或 resource_key)。",
+        ),
+        needed_for,
+        f"{ctx.copy.path}.source_vault",
     )
 
 

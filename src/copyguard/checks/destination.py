@@ -5,41 +5,71 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from copyguard.checks.analysis import allow_all_identity
-from copyguard.checks.base import CheckContext, unknown
+from copyguard.checks.base import CheckContext, source_unknown, unknown
 from copyguard.checks.facts import slr_arn
 from copyguard.checks.model import Finding, FixRef, tr
 from copyguard.evaluate import Request, evaluate_kms, evaluate_resource_policy
 from copyguard.policy import Policy
-from copyguard.scenario import UNKNOWN, Organization
+from copyguard.scenario import UNKNOWN, Lifecycle, Organization, VaultLock
 
 COPY_ROLE_PLACEHOLDER = "arn:aws:iam::{account}:role/copyguard-unknown-copy-role"
 
 
 def check_vault_access_policy(ctx: CheckContext) -> Iterable[Finding]:
     copy = ctx.copy
+    if ctx.source is None and ctx.destination is not None:
+        yield source_unknown(ctx, "CG201")
+        return
     if not ctx.cross_account:
         return
     vault = ctx.scenario.vault(copy.destination_vault)
     path = f"{copy.path}.destination_vault"
     if vault is None:
-        yield unknown(ctx, tr(f"The destination vault {copy.destination_vault} is not described (vaults[]), "
-                              "so its access policy is unknown.",
-                              f"未描述目标保管库 {copy.destination_vault}(vaults[]),其访问策略未知。"),
-                      "CG201", path, copy.destination_vault if isinstance(copy.destination_vault, str) else None)
+        yield unknown(
+            ctx,
+            tr(
+                f"The destination vault {copy.destination_vault} is not described (vaults[]), "
+                "so its access policy is unknown.",
+                f"未描述目标保管库 {copy.destination_vault}(vaults[]),其访问策略未知。",
+            ),
+            "CG201",
+            path,
+            copy.destination_vault if isinstance(copy.destination_vault, str) else None,
+        )
         return
     if vault.access_policy is UNKNOWN:
         if not vault.access_policy_issues:
-            yield unknown(ctx, tr(f"The access policy of {vault.arn} is unknown.", f"{vault.arn} 的访问策略未知。"),
-                          "CG201", f"{vault.path}.access_policy", vault.arn)
+            yield unknown(
+                ctx,
+                tr(
+                    f"The access policy of {vault.arn} is unknown.", f"{vault.arn} 的访问策略未知。"
+                ),
+                "CG201",
+                f"{vault.path}.access_policy",
+                vault.arn,
+            )
         return
     src = ctx.source or ""
     if vault.access_policy is None:
-        yield _cg201(ctx, vault.arn, f"{vault.path}.access_policy",
-                     tr(f"{vault.arn} has no access policy, so account {src} cannot copy into it.",
-                        f"{vault.arn} 没有访问策略,因此账户 {src} 无法向其中复制。"), {})
+        yield _cg201(
+            ctx,
+            vault.arn,
+            f"{vault.path}.access_policy",
+            tr(
+                f"{vault.arn} has no access policy, so account {src} cannot copy into it.",
+                f"{vault.arn} 没有访问策略,因此账户 {src} 无法向其中复制。",
+            ),
+            {},
+        )
         return
-    policy: Policy = vault.access_policy
-    role = copy.iam_role_arn if isinstance(copy.iam_role_arn, str) else COPY_ROLE_PLACEHOLDER.format(account=src)
+    policy = vault.access_policy
+    if not isinstance(policy, Policy):
+        return
+    role = (
+        copy.iam_role_arn
+        if isinstance(copy.iam_role_arn, str)
+        else COPY_ROLE_PLACEHOLDER.format(account=src)
+    )
     org = ctx.scenario.organization
     contexts: list[tuple[dict[str, str | list[str]], str]] = []
     base: dict[str, str | list[str]] = {"aws:PrincipalAccount": src, "aws:PrincipalArn": role}
@@ -50,8 +80,12 @@ def check_vault_access_policy(ctx: CheckContext) -> Iterable[Finding]:
     if isinstance(org, Organization) and src in org.paths:
         base["aws:PrincipalOrgPaths"] = org.paths[src]
     contexts.append((base, ""))
-    decisions = [evaluate_resource_policy(Request(role, "backup:CopyIntoBackupVault", vault.arn, c), policy,
-                                          identity_known=False) for c, _ in contexts]
+    decisions = [
+        evaluate_resource_policy(
+            Request(role, "backup:CopyIntoBackupVault", vault.arn, c), policy, identity_known=False
+        )
+        for c, _ in contexts
+    ]
     d = decisions[0]
     if d.allowed:
         return
@@ -61,37 +95,67 @@ def check_vault_access_policy(ctx: CheckContext) -> Iterable[Finding]:
         missing.append("the organization ID")
     if "aws:principalorgpaths" in refs and "aws:PrincipalOrgPaths" not in base:
         missing.append(f"the organization path of account {src}")
-    names_role = any(v.startswith(f"arn:aws:iam::{src}:role/") for st in policy.statements
-                     if st.principal for _k, v in st.principal.entries)
+    names_role = any(
+        v.startswith(f"arn:aws:iam::{src}:role/")
+        for st in policy.statements
+        if st.principal
+        for _k, v in st.principal.entries
+    )
     if not isinstance(copy.iam_role_arn, str) and names_role:
         missing.append("the copy job's IAM role")
     if missing and d.decision == "implicit_deny":
-        yield unknown(ctx, tr(f"Whether {vault.arn}'s access policy allows account {src} depends on "
-                              f"{', '.join(missing)}, which the scenario does not give.",
-                              f"{vault.arn} 的访问策略是否允许账户 {src} 取决于场景未提供的信息:{', '.join(missing)}。"),
-                      "CG201", f"{vault.path}.access_policy", vault.arn)
+        yield unknown(
+            ctx,
+            tr(
+                f"Whether {vault.arn}'s access policy allows account {src} depends on "
+                f"{', '.join(missing)}, which the scenario does not give.",
+                f"{vault.arn} 的访问策略是否允许账户 {src} 取决于场景未提供的信息:{', '.join(missing)}。",
+            ),
+            "CG201",
+            f"{vault.path}.access_policy",
+            vault.arn,
+        )
         return
     statements = [r.to_dict() for r in d.statements()]
-    why = tr("an explicit Deny blocks it" if d.decision == "explicit_deny" else "no statement allows it",
-             "显式拒绝阻止了它" if d.decision == "explicit_deny" else "没有语句允许它")
-    yield _cg201(ctx, vault.arn, f"{vault.path}.access_policy",
-                 tr(f"The access policy of {vault.arn} does not allow backup:CopyIntoBackupVault from "
-                    f"account {src} ({why.en}). The copy fails with \"Access Denied trying to call AWS "
-                    "Backup service\".",
-                    f"{vault.arn} 的访问策略不允许来自账户 {src} 的 backup:CopyIntoBackupVault({why.zh})。"
-                    "复制会失败,报错“Access Denied trying to call AWS Backup service”。"),
-                 {"decision": d.decision, "principal": role, "statements": statements},
-                 "unsafe" if d.decision == "explicit_deny" else "safe")
+    why = tr(
+        "an explicit Deny blocks it" if d.decision == "explicit_deny" else "no statement allows it",
+        "显式拒绝阻止了它" if d.decision == "explicit_deny" else "没有语句允许它",
+    )
+    yield _cg201(
+        ctx,
+        vault.arn,
+        f"{vault.path}.access_policy",
+        tr(
+            f"The access policy of {vault.arn} does not allow backup:CopyIntoBackupVault from "
+            f'account {src} ({why.en}). The copy fails with "Access Denied trying to call AWS '
+            'Backup service".',
+            f"{vault.arn} 的访问策略不允许来自账户 {src} 的 backup:CopyIntoBackupVault({why.zh})。"
+            "复制会失败,报错“Access Denied trying to call AWS Backup service”。",
+        ),
+        {"decision": d.decision, "principal": role, "statements": statements},
+        "unsafe" if d.decision == "explicit_deny" else "safe",
+    )
 
 
-def _cg201(ctx: CheckContext, vault_arn: str, path: str, message: object, evidence: dict[str, object],
-           applicability: str = "safe") -> Finding:
+def _cg201(
+    ctx: CheckContext,
+    vault_arn: str,
+    path: str,
+    message: object,
+    evidence: dict[str, object],
+    applicability: str = "safe",
+) -> Finding:
     return Finding(
-        code="CG201", severity="error",
-        title=tr("The destination vault does not accept copies from the source account",
-                 "目标保管库不接受来自源账户的复制"),
+        code="CG201",
+        severity="error",
+        title=tr(
+            "The destination vault does not accept copies from the source account",
+            "目标保管库不接受来自源账户的复制",
+        ),
         message=message,  # type: ignore[arg-type]
-        copy=ctx.copy.name, resource=vault_arn, path=path,
+        copy=ctx.copy.name,
+        resource=vault_arn,
+        path=path,
         evidence={"action": "backup:CopyIntoBackupVault", **evidence},
         fix=FixRef("vault-access-policy", vault_arn, applicability),  # type: ignore[arg-type]
     )
@@ -120,64 +184,138 @@ def _is_backup_managed_key(ctx: CheckContext, arn: object) -> object:
 def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
     copy = ctx.copy
     vault = ctx.scenario.vault(copy.destination_vault)
+    if ctx.source is None and vault is not None:
+        yield source_unknown(ctx, "CG202")
+        return
     if vault is None or not ctx.cross_account:
         return  # reported by CG201 as unknown
     facts = ctx.facts
     if vault.key is UNKNOWN:
-        yield unknown(ctx, tr(f"The key of destination vault {vault.arn} is unknown.",
-                              f"目标保管库 {vault.arn} 的密钥未知。"), "CG202", f"{vault.path}.key", vault.arn)
+        yield unknown(
+            ctx,
+            tr(
+                f"The key of destination vault {vault.arn} is unknown.",
+                f"目标保管库 {vault.arn} 的密钥未知。",
+            ),
+            "CG202",
+            f"{vault.path}.key",
+            vault.arn,
+        )
         return
     backup_key = _is_backup_managed_key(ctx, vault.key)
     if facts is not None and facts.fully_managed is False:
         if backup_key is True:
             yield Finding(
-                code="CG202", severity="error",
-                title=tr("The destination vault key cannot hold copies of this resource type",
-                         "目标保管库的密钥无法保存此资源类型的副本"),
+                code="CG202",
+                severity="error",
+                title=tr(
+                    "The destination vault key cannot hold copies of this resource type",
+                    "目标保管库的密钥无法保存此资源类型的副本",
+                ),
                 message=tr(
                     f"{vault.arn} is encrypted with the AWS managed key aws/backup, which cannot hold "
                     f"copies of {copy.resource_type} (not fully managed by AWS Backup). The copy fails "
-                    "with \"Copy job failed because the destination Backup vault is encrypted with the "
-                    "default Backup service managed key.\"",
+                    'with "Copy job failed because the destination Backup vault is encrypted with the '
+                    'default Backup service managed key."',
                     f"{vault.arn} 使用 AWS 托管密钥 aws/backup 加密,无法保存 {copy.resource_type}"
                     "(不受 AWS Backup 全面管理)的副本。复制会失败,报错“Copy job failed because the destination "
-                    "Backup vault is encrypted with the default Backup service managed key.”"),
-                copy=copy.name, resource=vault.arn, path=f"{vault.path}.key",
-                evidence={"vault_key": vault.key or "alias/aws/backup", "resource_type": copy.resource_type},
+                    "Backup vault is encrypted with the default Backup service managed key.”",
+                ),
+                copy=copy.name,
+                resource=vault.arn,
+                path=f"{vault.path}.key",
+                evidence={
+                    "vault_key": vault.key or "alias/aws/backup",
+                    "resource_type": copy.resource_type,
+                },
                 fix=FixRef("playbook", vault.arn, "display-only"),
             )
             return
         if backup_key is UNKNOWN:
-            yield unknown(ctx, tr(f"Whether {vault.arn}'s key is the AWS managed aws/backup key is unknown.",
-                                  f"无法确定 {vault.arn} 的密钥是否为 AWS 托管密钥 aws/backup。"),
-                          "CG202", f"{vault.path}.key", vault.arn)
+            yield unknown(
+                ctx,
+                tr(
+                    f"Whether {vault.arn}'s key is the AWS managed aws/backup key is unknown.",
+                    f"无法确定 {vault.arn} 的密钥是否为 AWS 托管密钥 aws/backup。",
+                ),
+                "CG202",
+                f"{vault.path}.key",
+                vault.arn,
+            )
     if not isinstance(vault.key, str):
         return
     key = ctx.scenario.key(vault.key)
     if key is None:
         if backup_key is not True:
-            yield unknown(ctx, tr(f"The destination vault key {vault.key} is not described (keys[]).",
-                                  f"未描述目标保管库密钥 {vault.key}(keys[])。"), "CG203", f"{vault.path}.key", vault.key)
+            yield unknown(
+                ctx,
+                tr(
+                    f"The destination vault key {vault.key} is not described (keys[]).",
+                    f"未描述目标保管库密钥 {vault.key}(keys[])。",
+                ),
+                "CG203",
+                f"{vault.path}.key",
+                vault.key,
+            )
         return
     if key.state is UNKNOWN:
-        yield unknown(ctx, tr(f"The state of destination key {key.arn} is unknown.", f"目标密钥 {key.arn} 的状态未知。"),
-                      "CG203", f"{key.path}.state", key.arn)
+        yield unknown(
+            ctx,
+            tr(
+                f"The state of destination key {key.arn} is unknown.",
+                f"目标密钥 {key.arn} 的状态未知。",
+            ),
+            "CG203",
+            f"{key.path}.state",
+            key.arn,
+        )
     elif key.state != "Enabled":
         yield Finding(
-            code="CG203", severity="error",
+            code="CG203",
+            severity="error",
             title=tr("The destination vault key is not usable", "目标保管库密钥不可用"),
-            message=tr(f"The destination vault key {key.arn} is {key.state}; copies cannot be encrypted with it.",
-                       f"目标保管库密钥 {key.arn} 的状态为 {key.state};无法用它加密副本。"),
-            copy=copy.name, resource=key.arn, path=f"{key.path}.state",
-            evidence={"state": key.state}, fix=FixRef("playbook", key.arn, "display-only"),
+            message=tr(
+                f"The destination vault key {key.arn} is {key.state}; copies cannot be encrypted with it.",
+                f"目标保管库密钥 {key.arn} 的状态为 {key.state};无法用它加密副本。",
+            ),
+            copy=copy.name,
+            resource=key.arn,
+            path=f"{key.path}.state",
+            evidence={"state": key.state},
+            fix=FixRef("playbook", key.arn, "display-only"),
         )
-    if key.manager == "AWS" or not isinstance(key.policy, Policy):
+    if key.manager == "AWS" or backup_key is True or key.policy is None:
+        return
+    if not isinstance(key.policy, Policy):
+        if not key.policy_issues:
+            yield unknown(
+                ctx,
+                tr(
+                    f"The key policy of destination key {key.arn} is unknown, so whether it lets "
+                    "the destination's AWSServiceRoleForBackup use it is unknown.",
+                    f"目标密钥 {key.arn} 的密钥策略未知,无法判断它是否允许目标账户的 "
+                    "AWSServiceRoleForBackup 使用它。",
+                ),
+                "CG203",
+                key.policy_path or f"{key.path}.policy",
+                key.arn,
+            )
         return
     dest = ctx.destination or ""
     slr = slr_arn(dest)
-    base = {"kms:CallerAccount": dest, "aws:PrincipalAccount": dest, "aws:PrincipalArn": slr}
+    base: dict[str, str | list[str]] = {
+        "kms:CallerAccount": dest,
+        "aws:PrincipalAccount": dest,
+        "aws:PrincipalArn": slr,
+    }
     blocked = {}
-    for action in ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:CreateGrant"):
+    for action in (
+        "kms:DescribeKey",
+        "kms:GenerateDataKey",
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:CreateGrant",
+    ):
         c = dict(base)
         if action == "kms:CreateGrant":
             c["kms:GrantIsForAWSResource"] = "true"
@@ -186,13 +324,21 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
             blocked[action] = d.decision
     if blocked:
         yield Finding(
-            code="CG203", severity="error",
-            title=tr("The destination vault key policy blocks AWS Backup", "目标保管库密钥策略阻止了 AWS Backup"),
-            message=tr(f"The key policy of {key.arn} does not let the destination's AWSServiceRoleForBackup "
-                       f"use it: {', '.join(f'{a} {v}' for a, v in sorted(blocked.items()))}.",
-                       f"{key.arn} 的密钥策略不允许目标账户的 AWSServiceRoleForBackup 使用它:"
-                       f"{', '.join(f'{a} {v}' for a, v in sorted(blocked.items()))}。"),
-            copy=copy.name, resource=key.arn, path=key.policy_path,
+            code="CG203",
+            severity="error",
+            title=tr(
+                "The destination vault key policy blocks AWS Backup",
+                "目标保管库密钥策略阻止了 AWS Backup",
+            ),
+            message=tr(
+                f"The key policy of {key.arn} does not let the destination's AWSServiceRoleForBackup "
+                f"use it: {', '.join(f'{a} {v}' for a, v in sorted(blocked.items()))}.",
+                f"{key.arn} 的密钥策略不允许目标账户的 AWSServiceRoleForBackup 使用它:"
+                f"{', '.join(f'{a} {v}' for a, v in sorted(blocked.items()))}。",
+            ),
+            copy=copy.name,
+            resource=key.arn,
+            path=key.policy_path,
             evidence={"actions": blocked, "caller": slr},
             fix=FixRef("playbook", key.arn, "display-only"),
         )
@@ -204,34 +350,61 @@ def check_vault_lock(ctx: CheckContext) -> Iterable[Finding]:
     if vault is None:
         return
     if vault.lock is UNKNOWN:
-        yield unknown(ctx, tr(f"Whether {vault.arn} has a Vault Lock is unknown (lock).",
-                              f"无法确定 {vault.arn} 是否启用了保管库锁(lock)。"), "CG204", f"{vault.path}.lock", vault.arn)
+        yield unknown(
+            ctx,
+            tr(
+                f"Whether {vault.arn} has a Vault Lock is unknown (lock).",
+                f"无法确定 {vault.arn} 是否启用了保管库锁(lock)。",
+            ),
+            "CG204",
+            f"{vault.path}.lock",
+            vault.arn,
+        )
         return
     lock = vault.lock
-    if lock is None or (lock.min_retention_days is None and lock.max_retention_days is None):
+    if not isinstance(lock, VaultLock) or (
+        lock.min_retention_days is None and lock.max_retention_days is None
+    ):
         return
-    if copy.lifecycle is UNKNOWN:
-        yield unknown(ctx, tr(f"{vault.arn} has a Vault Lock but the copy's retention (lifecycle) is unknown.",
-                              f"{vault.arn} 启用了保管库锁,但复制的保留期(lifecycle)未知。"),
-                      "CG204", f"{copy.path}.lifecycle", vault.arn)
+    if not isinstance(copy.lifecycle, Lifecycle) and copy.lifecycle is not None:
+        yield unknown(
+            ctx,
+            tr(
+                f"{vault.arn} has a Vault Lock but the copy's retention (lifecycle) is unknown.",
+                f"{vault.arn} 启用了保管库锁,但复制的保留期(lifecycle)未知。",
+            ),
+            "CG204",
+            f"{copy.path}.lifecycle",
+            vault.arn,
+        )
         return
     days = copy.lifecycle.delete_after_days if copy.lifecycle is not None else None
     lo, hi = lock.min_retention_days, lock.max_retention_days
-    bad = (days is None and hi is not None) or (days is not None and ((lo is not None and days < lo) or (hi is not None and days > hi)))
+    bad = (days is None and hi is not None) or (
+        days is not None and ((lo is not None and days < lo) or (hi is not None and days > hi))
+    )
     if not bad:
         return
     shown = "forever (no delete_after_days)" if days is None else f"{days} days"
     shown_zh = "永久(未设置 delete_after_days)" if days is None else f"{days} 天"
     yield Finding(
-        code="CG204", severity="error",
-        title=tr("The copy's retention is outside the vault lock's range", "复制的保留期超出保管库锁的范围"),
-        message=tr(f"The copy keeps recovery points {shown}, but {vault.arn} is locked to "
-                   f"{lo if lo is not None else 0}..{hi if hi is not None else '∞'} days. The copy fails with "
-                   "\"Copy job failed. The retention specified in the job is not within the range specified "
-                   "for the target Backup Vault.\"",
-                   f"复制的恢复点保留期为{shown_zh},但 {vault.arn} 的保管库锁限定为 "
-                   f"{lo if lo is not None else 0}..{hi if hi is not None else '∞'} 天。复制会失败。"),
-        copy=copy.name, resource=vault.arn, path=f"{copy.path}.lifecycle",
+        code="CG204",
+        severity="error",
+        title=tr(
+            "The copy's retention is outside the vault lock's range",
+            "复制的保留期超出保管库锁的范围",
+        ),
+        message=tr(
+            f"The copy keeps recovery points {shown}, but {vault.arn} is locked to "
+            f"{lo if lo is not None else 0}..{hi if hi is not None else '∞'} days. The copy fails with "
+            '"Copy job failed. The retention specified in the job is not within the range specified '
+            'for the target Backup Vault."',
+            f"复制的恢复点保留期为{shown_zh},但 {vault.arn} 的保管库锁限定为 "
+            f"{lo if lo is not None else 0}..{hi if hi is not None else '∞'} 天。复制会失败。",
+        ),
+        copy=copy.name,
+        resource=vault.arn,
+        path=f"{copy.path}.lifecycle",
         evidence={"delete_after_days": days, "min_retention_days": lo, "max_retention_days": hi},
         fix=FixRef("playbook", vault.arn, "display-only"),
     )
@@ -247,14 +420,19 @@ def check_fix_principal(ctx: CheckContext) -> Iterable[Finding]:
         return
     account = principal.split(":")[4] if principal.count(":") >= 5 else ""
     yield Finding(
-        code="CG205", severity="error",
+        code="CG205",
+        severity="error",
         title=tr("A principal the fix would name does not exist", "修复要引用的主体不存在"),
-        message=tr(f"{principal} does not exist, so KMS would reject a key policy naming it "
-                   "(MalformedPolicyDocumentException: Policy contains a statement with one or more invalid "
-                   "principals). Create it first, or name the account root (--principal root).",
-                   f"{principal} 不存在,因此 KMS 会拒绝引用它的密钥策略(MalformedPolicyDocumentException)。"
-                   "请先创建它,或改为引用账户根用户(--principal root)。"),
-        copy=ctx.copy.name, resource=principal, path=None,
+        message=tr(
+            f"{principal} does not exist, so KMS would reject a key policy naming it "
+            "(MalformedPolicyDocumentException: Policy contains a statement with one or more invalid "
+            "principals). Create it first, or name the account root (--principal root).",
+            f"{principal} 不存在,因此 KMS 会拒绝引用它的密钥策略(MalformedPolicyDocumentException)。"
+            "请先创建它,或改为引用账户根用户(--principal root)。",
+        ),
+        copy=ctx.copy.name,
+        resource=principal,
+        path=None,
         evidence={"principal": principal, "account": account},
         fix=FixRef("playbook", principal, "display-only"),
     )

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-SLR_TEMPLATE = "arn:aws:iam::{account}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
+SLR_TEMPLATE = (
+    "arn:aws:iam::{account}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
+)
 
 # The seed article's list (ListGrant read as ListGrants) plus kms:GenerateDataKey.
 USE_ACTIONS: tuple[str, ...] = (
@@ -24,10 +26,29 @@ GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant", "kms:ListGrants", "kms:Revo
 REQUIRED_ACTIONS: tuple[str, ...] = USE_ACTIONS + GRANT_ACTIONS
 
 # The seed article's statements, as AWS writes them.
-SEED_USE_ACTIONS = ["kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+SEED_USE_ACTIONS = [
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+]
 SEED_GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 SEED_USE_SID = "Allow use of the key"
 SEED_GRANT_SID = "Allow attachment of persistent resources"
+
+# Condition keys KMS puts only in the requests of some actions (the knowledge layer's
+# kms.yaml says the same; a test keeps the two in agreement). A copy's request for any other
+# action never carries them. Consulted before the knowledge layer, to keep the quick form fast.
+ACTION_SPECIFIC_KEYS: dict[str, frozenset[str]] = {
+    "kms:grantisforawsresource": frozenset(
+        {"kms:creategrant", "kms:listgrants", "kms:revokegrant"}
+    ),
+    "kms:grantoperations": frozenset({"kms:creategrant"}),
+    "kms:granteeprincipal": frozenset({"kms:creategrant"}),
+    "kms:retiringprincipal": frozenset({"kms:creategrant"}),
+    "kms:grantconstrainttype": frozenset({"kms:creategrant"}),
+}
 
 # Cross-account-capable KMS actions a copy does not need (CG107 probes these).
 EXTRA_CROSS_ACCOUNT_ACTIONS: tuple[str, ...] = (
@@ -52,8 +73,14 @@ ADMIN_ACTIONS: tuple[str, ...] = (
 # Fallback when a type is not in the knowledge base: the service whose kms:ViaService the
 # copy's calls carry (facts 1.6: the destination SLR policy allows ec2, rds, fsx).
 _VIA = {
-    "ebs": "ec2", "ec2": "ec2", "rds": "rds", "aurora": "rds", "documentdb": "rds",
-    "neptune": "rds", "fsx": "fsx", "storage gateway": "ec2",
+    "ebs": "ec2",
+    "ec2": "ec2",
+    "rds": "rds",
+    "aurora": "rds",
+    "documentdb": "rds",
+    "neptune": "rds",
+    "fsx": "fsx",
+    "storage gateway": "ec2",
 }
 
 
@@ -108,14 +135,25 @@ def type_facts(name: str) -> TypeFacts:
     except ImportError:  # knowledge layer not installed: fall back to what the checks know
         info = None
     if info is None:
-        return TypeFacts(name, False, "unconfirmed", "unconfirmed", "unconfirmed", None,
-                         _VIA.get(name.lower()), "", ())
+        return TypeFacts(
+            name,
+            False,
+            "unconfirmed",
+            "unconfirmed",
+            "unconfirmed",
+            None,
+            _VIA.get(name.lower()),
+            "",
+            (),
+        )
     return TypeFacts(
         name=str(_get(info, "name", default=name)),
         known=True,
         fully_managed=_get(info, "fully_managed", default="unconfirmed"),
         cross_account_copy=_get(info, "cross_account_copy", default="unconfirmed"),
-        single_cross_region_account=_get(info, "cross_region_and_account_single_copy", default="unconfirmed"),
+        single_cross_region_account=_get(
+            info, "cross_region_and_account_single_copy", default="unconfirmed"
+        ),
         aws_managed_alias=_get(info, "aws_managed_key_alias", default=None),
         via_service=_get(info, "via_service", default=_VIA.get(name.lower())),
         note=str(_get(info, "note", default="") or ""),

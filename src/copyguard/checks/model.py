@@ -179,7 +179,9 @@ class Report:
         if self.copies:
             out["copies"] = self.copies
         if self.not_run:
-            out["checks_not_run"] = [{"code": n.code, "reason": n.reason.get(lang)} for n in self.not_run]
+            out["checks_not_run"] = [
+                {"code": n.code, "reason": n.reason.get(lang)} for n in self.not_run
+            ]
         if self.assumptions:
             out["assumptions"] = [a.get(lang) for a in self.assumptions]
         return out

@@ -19,13 +19,48 @@ from copyguard.checks.source_key import check_source_key, quick_gaps
 from copyguard.scenario import Scenario
 
 CHECKS: tuple[Check, ...] = (
-    Check("source-key", ("CG101", "CG102", "CG103", "CG104", "CG105", "CG106", "CG107"), check_source_key, True),
-    Check("vault-access-policy", ("CG201",), check_vault_access_policy, False, "the destination vault and its access policy"),
-    Check("destination-key", ("CG202", "CG203"), check_destination_key, False, "the destination vault's key"),
-    Check("vault-lock", ("CG204",), check_vault_lock, False, "the destination vault lock and the copy's lifecycle"),
+    Check(
+        "source-key",
+        ("CG101", "CG102", "CG103", "CG104", "CG105", "CG106", "CG107"),
+        check_source_key,
+        True,
+    ),
+    Check(
+        "vault-access-policy",
+        ("CG201",),
+        check_vault_access_policy,
+        False,
+        "the destination vault and its access policy",
+    ),
+    Check(
+        "destination-key",
+        ("CG202", "CG203"),
+        check_destination_key,
+        False,
+        "the destination vault's key",
+    ),
+    Check(
+        "vault-lock",
+        ("CG204",),
+        check_vault_lock,
+        False,
+        "the destination vault lock and the copy's lifecycle",
+    ),
     Check("fix-principal", ("CG205",), check_fix_principal, True),
-    Check("organization", ("CG301", "CG302"), check_organization, False, "the organization and its settings"),
-    Check("resource-type", ("CG401", "CG402"), check_resource_type, False, "the resource type and Regions"),
+    Check(
+        "organization",
+        ("CG301", "CG302"),
+        check_organization,
+        False,
+        "the organization and its settings",
+    ),
+    Check(
+        "resource-type",
+        ("CG401", "CG402"),
+        check_resource_type,
+        False,
+        "the resource type and Regions",
+    ),
 )
 
 
@@ -38,14 +73,20 @@ def input_findings(scenario: Scenario) -> list[Finding]:
         for issue in issues:
             if issue.severity != "error":
                 continue
-            out.append(Finding(
-                code="CG901", severity="error",
-                title=tr("A policy document is invalid", "策略文档无效"),
-                message=tr(issue.message, issue.message),
-                resource=resource, path=issue.path,
-                evidence={"issue": issue.to_dict()},
-                file=issue.source, line=issue.line, column=issue.column,
-            ))
+            out.append(
+                Finding(
+                    code="CG901",
+                    severity="error",
+                    title=tr("A policy document is invalid", "策略文档无效"),
+                    message=tr(issue.message, f"策略文档无效({issue.path}):{issue.message}"),
+                    resource=resource,
+                    path=issue.path,
+                    evidence={"issue": issue.to_dict()},
+                    file=issue.source,
+                    line=issue.line,
+                    column=issue.column,
+                )
+            )
     return out
 
 
@@ -53,9 +94,17 @@ def read_failure_findings(scenario: Scenario) -> list[Finding]:
     """CG902 for every live read that failed, naming the permission it needed."""
     out = []
     for path, (what, permission) in sorted(scenario.read_failures.items()):
-        out.append(unknown(None, tr(f"Could not read {what}. copyguard needs {permission}.",
-                                    f"无法读取{what}。copyguard 需要 {permission} 权限。"),
-                           "read", path))
+        out.append(
+            unknown(
+                None,
+                tr(
+                    f"Could not read {what}. copyguard needs {permission}.",
+                    f"无法读取{what}。copyguard 需要 {permission} 权限。",
+                ),
+                "read",
+                path,
+            )
+        )
         out[-1].evidence["permission"] = permission
     return out
 
@@ -65,32 +114,65 @@ def _crash(check: Check, ctx: CheckContext, exc: BaseException) -> list[Finding]
     loc = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
     return [
         Finding(
-            code="CG999", severity="warning",
+            code="CG999",
+            severity="warning",
             title=tr("A check failed internally", "检查内部出错"),
-            message=tr(f"The {check.name} check ({', '.join(check.codes)}) failed: {type(exc).__name__}: {exc}{loc}. "
-                       "Its result is unknown; please report this.",
-                       f"{check.name} 检查({', '.join(check.codes)})失败:{type(exc).__name__}: {exc}{loc}。其结果未知;请报告此问题。"),
-            copy=ctx.copy.name, evidence={"check": check.name, "error": f"{type(exc).__name__}: {exc}"},
+            message=tr(
+                f"The {check.name} check ({', '.join(check.codes)}) failed: {type(exc).__name__}: {exc}{loc}. "
+                "Its result is unknown; please report this.",
+                f"{check.name} 检查({', '.join(check.codes)})失败:{type(exc).__name__}: {exc}{loc}。其结果未知;请报告此问题。",
+            ),
+            copy=ctx.copy.name,
+            evidence={"check": check.name, "error": f"{type(exc).__name__}: {exc}"},
         ),
-        unknown(ctx, tr(f"The {check.name} check could not finish, so its codes "
-                        f"({', '.join(check.codes)}) are undecided.",
-                        f"{check.name} 检查未能完成,其代码({', '.join(check.codes)})未判定。"), check.codes[0], None),
+        unknown(
+            ctx,
+            tr(
+                f"The {check.name} check could not finish, so its codes "
+                f"({', '.join(check.codes)}) are undecided.",
+                f"{check.name} 检查未能完成,其代码({', '.join(check.codes)})未判定。",
+            ),
+            check.codes[0],
+            None,
+        ),
     ]
 
 
-def run_checks(scenario: Scenario, options: Options | None = None,
-               checks: Iterable[Check] = CHECKS) -> Report:
+def run_checks(
+    scenario: Scenario, options: Options | None = None, checks: Iterable[Check] = CHECKS
+) -> Report:
     options = options or Options()
     report = Report(source=scenario.source, copies=[c.name for c in scenario.copies])
     report.findings += input_findings(scenario)
     report.findings += read_failure_findings(scenario)
+    # a described set-up (a scenario document) without copies: nothing to judge is not a pass
+    # (a live scan that found no failed job to diagnose says so itself, and passes)
+    if not scenario.copies and scenario.raw is not None:
+        report.findings.append(
+            unknown(
+                None,
+                tr(
+                    "The scenario describes no copy (copies is empty or missing), so there is nothing to judge.",
+                    "场景中没有描述任何复制(copies 为空或缺失),因此无从判断。",
+                ),
+                "copies",
+                "copies",
+            )
+        )
     selected = [c for c in checks if c.quick or not options.quick]
     if options.quick:
         for c in checks:
             if not c.quick:
                 for code in c.codes:
-                    report.not_run.append(NotRun(code, tr(f"needs {c.needs}, which the quick form does not have",
-                                                          f"需要{c.needs},快速模式没有这些信息")))
+                    report.not_run.append(
+                        NotRun(
+                            code,
+                            tr(
+                                f"needs {c.needs}, which the quick form does not have",
+                                f"需要{c.needs},快速模式没有这些信息",
+                            ),
+                        )
+                    )
     for copy in scenario.copies:
         ctx = CheckContext(scenario, copy, options)
         for check in selected:

@@ -17,79 +17,167 @@ from copyguard.cli.common import (
     fail_input,
     read_text_file,
 )
-from copyguard.cli.simulate import parse_context
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 def principal_option(f: Any) -> Any:
-    return click.option("--principal", "principal", default="root", show_default=True, metavar="root|slr|ARN",
-                        help="Which destination principal the fix names: the account root (AWS's pattern), "
-                             "AWSServiceRoleForBackup (slr), or an ARN.")(f)
+    return click.option(
+        "--principal",
+        "principal",
+        default="root",
+        show_default=True,
+        metavar="root|slr|ARN",
+        help="Which destination principal the fix names: the account root (AWS's pattern), "
+        "AWSServiceRoleForBackup (slr), or an ARN.",
+    )(f)
 
 
 def quick_options(f: Any) -> Any:
-    for opt in reversed([
-        click.option("--key-policy", "key_policy", metavar="FILE", help="Quick form: the source key policy (JSON)."),
-        click.option("--source-account", metavar="ID", help="Quick form: the key's account."),
-        click.option("--destination-account", metavar="ID", help="Quick form: the account receiving copies."),
-        click.option("--key-arn", metavar="ARN", help="Quick form: the key ARN (its Region and account)."),
-        click.option("--resource-type", metavar="TYPE", help="Quick form: the AWS Backup resource type (EBS, RDS, S3...)."),
-        click.option("--key-manager", type=click.Choice(["CUSTOMER", "AWS"], case_sensitive=False),
-                     help="Quick form: who manages the key."),
-        click.option("--key-state", metavar="STATE", help="Quick form: the key's KeyState (Enabled, Disabled...)."),
-        click.option("--context", "context", multiple=True, metavar="K=V",
-                     help="Pin a request-context value the copy presents (repeatable)."),
-        click.option("--vault-principal", type=click.Choice(["account", "org"]), default="account", show_default=True,
-                     help="Whom the vault access policy fix allows: the source account or the organization."),
-    ]):
+    for opt in reversed(
+        [
+            click.option(
+                "--key-policy",
+                "key_policy",
+                metavar="FILE",
+                help="Quick form: the source key policy (JSON).",
+            ),
+            click.option("--source-account", metavar="ID", help="Quick form: the key's account."),
+            click.option(
+                "--destination-account",
+                metavar="ID",
+                help="Quick form: the account receiving copies.",
+            ),
+            click.option(
+                "--key-arn", metavar="ARN", help="Quick form: the key ARN (its Region and account)."
+            ),
+            click.option(
+                "--resource-type",
+                metavar="TYPE",
+                help="Quick form: the AWS Backup resource type (EBS, RDS, S3...).",
+            ),
+            click.option(
+                "--key-manager",
+                type=click.Choice(["CUSTOMER", "AWS"], case_sensitive=False),
+                help="Quick form: who manages the key.",
+            ),
+            click.option(
+                "--key-state",
+                metavar="STATE",
+                help="Quick form: the key's KeyState (Enabled, Disabled...).",
+            ),
+            click.option(
+                "--context",
+                "context",
+                multiple=True,
+                metavar="K=V",
+                help="Pin a request-context value the copy presents (repeatable).",
+            ),
+            click.option(
+                "--vault-principal",
+                type=click.Choice(["account", "org"]),
+                default="account",
+                show_default=True,
+                help="Whom the vault access policy fix allows: the source account or the organization.",
+            ),
+        ]
+    ):
         f = opt(f)
     return principal_option(f)
 
 
+_PRINCIPAL_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$"
+)
+
+
 def validate_principal(principal: str) -> str:
-    if principal in ("root", "slr"):
+    if principal.lower() in ("root", "slr"):
+        return principal.lower()
+    if _PRINCIPAL_ARN.match(principal):
         return principal
-    if principal.startswith("arn:") and principal.count(":") >= 5:
-        return principal
-    fail_input(f"--principal {principal!r}: expected root, slr or an IAM principal ARN")
+    fail_input(
+        f"--principal {principal!r}: expected root, slr or an IAM principal ARN "
+        "(arn:aws:iam::ACCOUNT:root, arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME)"
+    )
 
 
-def build_report(scenario_path: str | None, key_policy: str | None, source_account: str | None,
-                 destination_account: str | None, key_arn: str | None, resource_type: str | None,
-                 key_manager: str | None, key_state: str | None, principal: str, context: tuple[str, ...],
-                 vault_principal: str) -> Any:
+def build_report(
+    scenario_path: str | None,
+    key_policy: str | None,
+    source_account: str | None,
+    destination_account: str | None,
+    key_arn: str | None,
+    resource_type: str | None,
+    key_manager: str | None,
+    key_state: str | None,
+    principal: str,
+    context: tuple[str, ...],
+    vault_principal: str,
+) -> Any:
     from copyguard import api
     from copyguard.checks import Options
+    from copyguard.cli.simulate import parse_context
     from copyguard.policy import PolicyError
     from copyguard.scenario import ScenarioError
 
-    options = Options(principal=validate_principal(principal), context=parse_context(context),
-                      vault_principal=vault_principal)
+    options = Options(
+        principal=validate_principal(principal),
+        context=parse_context(context),
+        vault_principal=vault_principal,
+    )
     if scenario_path and key_policy:
         fail_input("give either a SCENARIO file or --key-policy (the quick form), not both")
     if scenario_path:
-        quick_flags = [n for n, v in (("--source-account", source_account), ("--destination-account", destination_account),
-                                      ("--key-arn", key_arn), ("--resource-type", resource_type),
-                                      ("--key-manager", key_manager), ("--key-state", key_state)) if v]
+        quick_flags = [
+            n
+            for n, v in (
+                ("--source-account", source_account),
+                ("--destination-account", destination_account),
+                ("--key-arn", key_arn),
+                ("--resource-type", resource_type),
+                ("--key-manager", key_manager),
+                ("--key-state", key_state),
+            )
+            if v
+        ]
         if quick_flags:
-            fail_input(f"{', '.join(quick_flags)} belong to the quick form (--key-policy); a scenario file carries them itself")
+            fail_input(
+                f"{', '.join(quick_flags)} belong to the quick form (--key-policy); a scenario file carries them itself"
+            )
         try:
             return api.check_file(scenario_path, options)
         except ScenarioError as exc:
             fail_input(str(exc))
     if not key_policy:
-        fail_input("give a SCENARIO file, or the quick form: --key-policy FILE --source-account A --destination-account B")
-    for flag, value in (("--source-account", source_account), ("--destination-account", destination_account)):
+        fail_input(
+            "give a SCENARIO file, or the quick form: --key-policy FILE --source-account A --destination-account B"
+        )
+    for flag, value in (
+        ("--source-account", source_account),
+        ("--destination-account", destination_account),
+    ):
         if not value:
             fail_input(f"the quick form needs {flag} (a 12-digit account ID)")
         if not _ACCOUNT.match(value):
             fail_input(f"{flag} {value!r}: expected a 12-digit AWS account ID")
+    if source_account == destination_account:
+        fail_input(
+            f"--destination-account is --source-account ({source_account}): the quick form checks a "
+            "cross-account copy; give the account that receives the copies"
+        )
+    if principal.startswith("arn:") and principal.split(":")[4] != destination_account:
+        fail_input(
+            f"--principal {principal} is in account {principal.split(':')[4]}, but --destination-account "
+            f"is {destination_account}: the fix must name a principal of the destination account"
+        )
     if key_arn and not _KEY_ARN.match(key_arn):
         fail_input(f"--key-arn {key_arn!r}: expected arn:aws:kms:REGION:ACCOUNT:key/KEY_ID")
     if key_arn and key_arn.split(":")[4] != source_account:
-        fail_input(f"--key-arn is in account {key_arn.split(':')[4]}, but --source-account is {source_account}")
+        fail_input(
+            f"--key-arn is in account {key_arn.split(':')[4]}, but --source-account is {source_account}"
+        )
     if key_state:
         from copyguard.scenario.load import KEY_STATES
 
@@ -106,9 +194,17 @@ def build_report(scenario_path: str | None, key_policy: str | None, source_accou
         lines = "\n  ".join(str(i) for i in exc.issues if i.severity == "error")
         fail_input(f"the key policy is not valid:\n  {lines}")
     assert source_account and destination_account
-    return api.check_key_policy(policy, source_account, destination_account, options, key_arn=key_arn,
-                                resource_type=resource_type, key_manager=key_manager, key_state=key_state,
-                                policy_source=key_policy)
+    return api.check_key_policy(
+        policy,
+        source_account,
+        destination_account,
+        options,
+        key_arn=key_arn,
+        resource_type=resource_type,
+        key_manager=key_manager,
+        key_state=key_state,
+        policy_source=key_policy,
+    )
 
 
 def exit_code(report: Any) -> int:
@@ -142,13 +238,38 @@ def emit(report: Any, fmt: str, lang: str | None, output: str | None) -> None:
 @click.command("check")
 @click.argument("scenario", required=False, metavar="[SCENARIO]")
 @quick_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True)
-@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale, else en).")
-@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
-def check(scenario: str | None, key_policy: str | None, source_account: str | None,
-          destination_account: str | None, key_arn: str | None, resource_type: str | None,
-          key_manager: str | None, key_state: str | None, context: tuple[str, ...], vault_principal: str,
-          principal: str, fmt: str, lang: str | None, output: str | None) -> int:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language (default: from the locale, else en).",
+)
+@click.option(
+    "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output."
+)
+def check(
+    scenario: str | None,
+    key_policy: str | None,
+    source_account: str | None,
+    destination_account: str | None,
+    key_arn: str | None,
+    resource_type: str | None,
+    key_manager: str | None,
+    key_state: str | None,
+    context: tuple[str, ...],
+    vault_principal: str,
+    principal: str,
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+) -> int:
     """Will these cross-account copies work? Offline, from a scenario file or one key policy.
 
     \b
@@ -157,7 +278,18 @@ def check(scenario: str | None, key_policy: str | None, source_account: str | No
 
     Exit codes: 0 pass, 1 fail, 2 bad input, 3 unknown.
     """
-    report = build_report(scenario, key_policy, source_account, destination_account, key_arn, resource_type,
-                          key_manager, key_state, principal, context, vault_principal)
+    report = build_report(
+        scenario,
+        key_policy,
+        source_account,
+        destination_account,
+        key_arn,
+        resource_type,
+        key_manager,
+        key_state,
+        principal,
+        context,
+        vault_principal,
+    )
     emit(report, fmt, lang, output)
     return exit_code(report)

@@ -46,9 +46,13 @@ def explain_message(message: str, lang: str) -> dict[str, Any]:
         steps = [_text(s, lang) for s in (_get(pattern, "next_steps", ()) or ())]
         for cause in _get(pattern, "causes", ()) or ():
             code = _get(cause, "code")
-            causes.append({"cause": _text(cause, lang),
-                           "codes": [code] if code else list(_get(pattern, "codes", ()) or ()),
-                           "next_steps": steps})
+            causes.append(
+                {
+                    "cause": _text(cause, lang),
+                    "codes": [code] if code else list(_get(pattern, "codes", ()) or ()),
+                    "next_steps": steps,
+                }
+            )
         entry: dict[str, Any] = {"id": _get(pattern, "id")}
         values = _get(m, "values") or _get(m, "extracted") or {}
         if values:
@@ -58,17 +62,21 @@ def explain_message(message: str, lang: str) -> dict[str, Any]:
     causes.sort(key=lambda c: min((rank.get(x, len(rank)) for x in c["codes"]), default=len(rank)))
     out: dict[str, Any] = {"message": message, "codes": codes, "causes": causes, "matched": matched}
     if not matches:
-        out["note"] = ("copyguard does not know this message. Run `copyguard check` on the set-up "
-                       "(or `copyguard scan --job-id ID` on the failed job) to find the cause."
-                       if lang != "zh" else
-                       "copyguard 不认识此消息。请对该配置运行 `copyguard check`(或对失败的作业运行 "
-                       "`copyguard scan --job-id ID`)以找出原因。")
+        out["note"] = (
+            "copyguard does not know this message. Run `copyguard check` on the set-up "
+            "(or `copyguard scan --job-id ID` on the failed job) to find the cause."
+            if lang != "zh"
+            else "copyguard 不认识此消息。请对该配置运行 `copyguard check`(或对失败的作业运行 "
+            "`copyguard scan --job-id ID`)以找出原因。"
+        )
     return out
 
 
 @click.command("explain")
 @click.argument("message", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None)
 def explain(message: str | None, fmt: str, lang: str | None) -> int:
     """Map a copy-job status message or AWS API error to its causes and next steps.
@@ -76,7 +84,9 @@ def explain(message: str | None, fmt: str, lang: str | None) -> int:
     Use "-" to read the message from standard input. Exit codes: 0 recognised, 3 unknown message.
     """
     if message is None:
-        fail_input('give the message to explain, e.g. copyguard explain "Given key ID is not accessible"')
+        fail_input(
+            'give the message to explain, e.g. copyguard explain "Given key ID is not accessible"'
+        )
     if message == "-":
         message = click.get_text_stream("stdin").read()
     if not message.strip():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from copyguard.checks.analysis import analyse_source_key
 from copyguard.checks.base import CheckContext, Options
 from copyguard.checks.model import Finding, Fix, Report, tr
-from copyguard.checks.analysis import analyse_source_key
-from copyguard.fixes.key_policy import FixVerificationError, describe_allow, fix_source_key, render_diff
+from copyguard.fixes.key_policy import (
+    FixVerificationError,
+    describe_allow,
+    fix_source_key,
+    render_diff,
+)
 from copyguard.fixes.playbooks import playbook
 from copyguard.fixes.render import AS_CHOICES, render_fixes
 from copyguard.fixes.vault_policy import fix_vault_policy
@@ -29,9 +34,13 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 names.append(f.copy)
     for key_arn, copy_names in sorted(key_copies.items()):
         key = scenario.key(key_arn)
-        if key is None or not isinstance(key.policy, Policy) and key.policy is not None:
+        if key is None or (not isinstance(key.policy, Policy) and key.policy is not None):
             continue
-        original = key.policy.document if key.policy is not None else {"Version": "2012-10-17", "Statement": []}
+        original = (
+            key.policy.document
+            if key.policy is not None
+            else {"Version": "2012-10-17", "Statement": []}
+        )
         current = key.policy or parse_policy(original, name="key policy", kind="key")
         safe_docs: list[Fix] = []
         unsafe: list[Fix] = []
@@ -44,8 +53,17 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 dest = ctx.destination
                 if not dest:
                     continue
-                found = fix_source_key(scenario, copy, key.arn, current, ctx.facts, dest,
-                                       ctx.fix_principal(), options.context, changes)
+                found = fix_source_key(
+                    scenario,
+                    copy,
+                    key.arn,
+                    current,
+                    ctx.facts,
+                    dest,
+                    ctx.fix_principal(),
+                    options.context,
+                    changes,
+                )
                 for fx in found:
                     (safe_docs if fx.applicability == "safe" else unsafe).append(fx)
                 safe = [fx for fx in found if fx.applicability == "safe"]
@@ -64,13 +82,20 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
             verification = dict(last.verification)
             if len(safe_docs) > 1:
                 verification["copies_verified"] = len(copy_names)
-            merged = Fix(kind="key-policy", resource=key.arn, applicability="safe",
-                         description=describe_allow(changes, destinations),
-                         policy=last.policy, original=original,
-                         diff=render_diff(original, last.policy or {}, "key policy"),
-                         principal=", ".join(principals) or None,
-                         codes=sorted({c for f in safe_docs for c in f.codes}),
-                         verification=verification, region=last.region, account=last.account)
+            merged = Fix(
+                kind="key-policy",
+                resource=key.arn,
+                applicability="safe",
+                description=describe_allow(changes, destinations),
+                policy=last.policy,
+                original=original,
+                diff=render_diff(original, last.policy or {}, "key policy"),
+                principal=", ".join(principals) or None,
+                codes=sorted({c for f in safe_docs for c in f.codes}),
+                verification=verification,
+                region=last.region,
+                account=last.account,
+            )
             fixes.append(merged)
         fixes += unsafe
     # vault access policies
@@ -80,20 +105,27 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
             continue
         done_vaults.add(f.resource)
         vault = scenario.vault(f.resource)
-        copy = by_copy.get(f.copy)
-        if vault is None or copy is None or not copy.source_account:
+        vcopy = by_copy.get(f.copy)
+        if vault is None or vcopy is None or not vcopy.source_account:
             continue
         org = scenario.organization
         org_id = org.id if isinstance(org, Organization) and isinstance(org.id, str) else None
-        role = copy.iam_role_arn if isinstance(copy.iam_role_arn, str) else None
+        role = vcopy.iam_role_arn if isinstance(vcopy.iam_role_arn, str) else None
         try:
-            fx = fix_vault_policy(vault.arn, vault.access_policy if isinstance(vault.access_policy, Policy) else None,
-                                  copy.source_account, options.vault_principal, org_id, role)
+            vfx = fix_vault_policy(
+                vault.arn,
+                vault.access_policy if isinstance(vault.access_policy, Policy) else None,
+                vcopy.source_account,
+                options.vault_principal,
+                org_id,
+                role,
+                unsafe=f.fix is not None and f.fix.applicability == "unsafe",
+            )
         except FixVerificationError as exc:
             report.findings.append(_unproven(vault.arn, str(exc)))
             continue
-        if fx:
-            fixes.append(fx)
+        if vfx:
+            fixes.append(vfx)
     # playbooks
     seen: set[tuple[str, str | None]] = set()
     for f in report.findings:
@@ -106,8 +138,9 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
     return fixes
 
 
-def _verify_merged(scenario: Scenario, options: Options, key_arn: str, policy: Policy,
-                   copy_names: list[str]) -> None:
+def _verify_merged(
+    scenario: Scenario, options: Options, key_arn: str, policy: Policy, copy_names: list[str]
+) -> None:
     """The merged fix of a key shared by several copies: every copy's required requests are
     allowed (or still blocked only by an explicit Deny, which only the unsafe fix touches)."""
     by_copy = {c.name: c for c in scenario.copies}
@@ -116,20 +149,27 @@ def _verify_merged(scenario: Scenario, options: Options, key_arn: str, policy: P
         ctx = CheckContext(scenario, copy, options)
         if not ctx.destination:
             continue
-        view = analyse_source_key(scenario, copy, key_arn, None, policy, ctx.facts, ctx.destination,
-                                  options.context)
+        view = analyse_source_key(
+            scenario, copy, key_arn, None, policy, ctx.facts, ctx.destination, options.context
+        )
         pending = sorted(a for a, r in view.results.items() if r.decision == "implicit_deny")
         if pending:
-            raise FixVerificationError(f"the merged fix does not allow copy {name!r} {', '.join(pending)}")
+            raise FixVerificationError(
+                f"the merged fix does not allow copy {name!r} {', '.join(pending)}"
+            )
 
 
 def _unproven(resource: str, why: str) -> Finding:
     return Finding(
-        code="CG902", severity="warning",
+        code="CG902",
+        severity="warning",
         title=tr("No fix could be proven", "无法证明修复有效"),
-        message=tr(f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
-                   f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。"),
-        resource=resource, evidence={"needed_for": "fix"},
+        message=tr(
+            f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
+            f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",
+        ),
+        resource=resource,
+        evidence={"needed_for": "fix"},
     )
 
 

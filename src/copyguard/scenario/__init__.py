@@ -1,6 +1,11 @@
 """The normalised model of a cross-account copy set-up (spec section 3)."""
 
-from copyguard.scenario.load import ScenarioError, build_scenario, load_scenario, parse_scenario_text
+from copyguard.scenario.load import (
+    ScenarioError,
+    build_scenario,
+    load_scenario,
+    parse_scenario_text,
+)
 from copyguard.scenario.model import (
     UNKNOWN,
     Copy,

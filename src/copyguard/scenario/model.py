@@ -7,7 +7,7 @@ field path it came from, so checks can point at it and the edge can resolve a li
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar, Union
 
 from copyguard.policy import Issue, Policy
 
@@ -29,7 +29,7 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 T = TypeVar("T")
-Maybe = T | _Unknown
+Maybe: TypeAlias = Union[T, _Unknown]  # noqa: UP007 - a generic alias over a TypeVar
 
 
 def known(value: object) -> bool:
@@ -113,19 +113,24 @@ class Copy:
     iam_role_arn: Maybe[str] = UNKNOWN
     status_message: str | None = None  # a failed job's message, when diagnosing one
 
-    def _account(self, arn: Maybe[str]) -> str | None:
+    def _account(self, arn: object) -> str | None:
         if isinstance(arn, str) and arn.count(":") >= 5:
             return arn.split(":")[4] or None
         return None
 
-    def _region(self, arn: Maybe[str]) -> str | None:
+    def _region(self, arn: object) -> str | None:
         if isinstance(arn, str) and arn.count(":") >= 5:
             return arn.split(":")[3] or None
         return None
 
     @property
     def source_account(self) -> str | None:
-        return self._account(self.source_vault) or self._account(self.resource_arn)
+        # the resource's own key lives in the source account too (types not fully managed)
+        return (
+            self._account(self.source_vault)
+            or self._account(self.resource_arn)
+            or self._account(self.resource_key)
+        )
 
     @property
     def destination_account(self) -> str | None:
@@ -165,9 +170,12 @@ class Scenario:
             return found
         # an alias ARN or a bare key id may name a key we know
         for key in self.keys.values():
-            if isinstance(key.aliases, tuple) and arn.rsplit(":", 1)[-1] in key.aliases:
-                if arn.startswith("alias/") or arn.split(":")[4] == key.account:
-                    return key
+            if (
+                isinstance(key.aliases, tuple)
+                and arn.rsplit(":", 1)[-1] in key.aliases
+                and (arn.startswith("alias/") or arn.split(":")[4] == key.account)
+            ):
+                return key
             if key.arn.rsplit("/", 1)[-1] == arn:
                 return key
         return None
