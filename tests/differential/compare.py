@@ -45,7 +45,6 @@ KNOWN_FILE = HERE / "known_divergences.json"
 
 Json = dict[str, Any]
 SLR_MARK = ":role/aws-service-role/"
-FULL_ACCESS = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
 
 
 # --------------------------------------------------------------------------- running the sides
@@ -110,12 +109,97 @@ def decision_of(result: Json) -> str:
 # --------------------------------------------------------------------------- request predicates
 
 
+ACCOUNT_RE = re.compile(r"\d{12}")
+ROOT_RE = re.compile(r"arn:[^:]+:iam::\d{12}:root")
+ENCRYPTION_CONTEXT_PREFIX = "kms:encryptioncontext:"
+SPECIAL_VARIABLES = {"${*}": "*", "${?}": "?", "${$}": "$"}
+EXACT_STRING_OPERATORS = frozenset(
+    ("stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase")
+)
+VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
+# Context keys whose values are lists in AWS ("ArrayOf..." in the Service Authorization
+# Reference; "Value type: Multivalued" in the global condition keys reference). Every other key
+# of this domain holds one value.
+MULTIVALUED_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:CalledVia",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalServiceNamesList",
+        "aws:ResourceOrgPaths",
+        "aws:SourceOrgPaths",
+        "aws:VpceOrgPaths",
+        "aws:TagKeys",
+        "kms:EncryptionContextKeys",
+        "kms:GrantOperations",
+        "kms:ResourceAliases",
+    )
+)
+ASSUMED_ROLE_RE = re.compile(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)")
+
+# The KMS actions a principal of another account can be allowed on a key: "Cross-account
+# permission works only for cryptographic operations, CreateGrant, DescribeKey,
+# GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant" (KMS Developer
+# Guide, key-policy-modifying-external-accounts). The cryptographic operations on a key are
+# those of the KMS permissions reference with "Cross-account use: Yes". Written out here, not
+# imported from copyguard, so that the test checks copyguard's list rather than repeating it.
+CROSS_ACCOUNT_ACTIONS = frozenset(
+    "kms:" + name.lower()
+    for name in (
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "VerifyMac",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "Sign",
+        "Verify",
+        "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate",
+        "CreateGrant",
+        "DescribeKey",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "RetireGrant",
+        "RevokeGrant",
+    )
+)
+
+
+def _principal_account(principal: str) -> str | None:
+    """The 12-digit account of an IAM principal (ARN or bare account ID); None for a service."""
+    if ACCOUNT_RE.fullmatch(principal):
+        return principal
+    parts = principal.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and ACCOUNT_RE.fullmatch(parts[4]):
+        return parts[4]
+    return None
+
+
 def _principal_is_slr(req: Json) -> bool:
-    return SLR_MARK in str(req.get("principal", ""))
+    """A service-linked role, or a session of one (a session ARN loses the role's
+    /aws-service-role/ path; service-linked role names begin with "AWSServiceRoleFor")."""
+    principal = str(req.get("principal", ""))
+    m = ASSUMED_ROLE_RE.fullmatch(principal)
+    if m:
+        return m.group(3).lower().startswith("awsservicerolefor")
+    return SLR_MARK in principal
+
+
+def _principal_is_root_user(req: Json) -> bool:
+    principal = str(req.get("principal", ""))
+    return bool(ACCOUNT_RE.fullmatch(principal) or ROOT_RE.fullmatch(principal))
 
 
 def _principal_is_service(req: Json) -> bool:
-    return not str(req.get("principal", "")).startswith("arn:")
+    principal = str(req.get("principal", ""))
+    return not principal.startswith("arn:") and not ACCOUNT_RE.fullmatch(principal)
 
 
 def _statements(doc: Any) -> list[Json]:
@@ -125,35 +209,69 @@ def _statements(doc: Any) -> list[Json]:
     return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]
 
 
-def _rcps_lack_allow(req: Json) -> bool:
-    return any(
-        not any(s.get("Effect") == "Allow" for s in _statements(p)) for p in req.get("rcps") or []
-    )
-
-
-def _single_valued_operator_on_multivalued_key(req: Json) -> bool:
-    """A condition without ForAnyValue/ForAllValues tests a key whose context value is a list."""
-    context = req.get("context") or {}
-    list_keys = {k.lower() for k, v in context.items() if isinstance(v, list)}
-    docs = [req.get("key_policy"), *(req.get("identity_policies") or [])]
-    docs += [*(req.get("scps") or []), *(req.get("rcps") or [])]
-    for doc in docs:
-        for st in _statements(doc):
-            for op, keys in (st.get("Condition") or {}).items():
-                if ":" in op or op.lower().startswith("null") or not isinstance(keys, dict):
-                    continue
-                if any(k.lower() in list_keys for k in keys):
-                    return True
-    return False
-
-
 def _missing_derivable_key(req: Json) -> bool:
-    if _principal_is_service(req):
+    if _principal_account(str(req.get("principal", ""))) is None:
         return False
     context = req.get("context") or {}
     present = {k.lower() for k in context}
-    wanted = ("aws:principalarn", "aws:principalaccount")
-    return any(k not in present for k in wanted) or "kms:calleraccount" not in present
+    wanted = ("aws:principalarn", "aws:principalaccount", "kms:calleraccount")
+    return any(k not in present for k in wanted)
+
+
+def _external_caller_outside_cross_account_actions(req: Json) -> bool:
+    """An IAM principal of another account than the key's asks for an action that AWS KMS
+    never allows across accounts (e.g. kms:ScheduleKeyDeletion, kms:ListResourceTags)."""
+    account = _principal_account(str(req.get("principal", "")))
+    key_account = _principal_account(str(req.get("resource", "")))
+    action = str(req.get("action", "")).lower()
+    return (
+        account is not None
+        and key_account is not None
+        and account != key_account
+        and action not in CROSS_ACCOUNT_ACTIONS
+    )
+
+
+def _chain_listed(principal: str, element: Any) -> list[bool]:
+    """For each identity of the caller's chain (account, then role, then session or user),
+    whether a ``NotPrincipal`` element names it (IAM User Guide, "NotPrincipal": "AWS might
+    validate the account first, then the role, and then the assumed-role user")."""
+    if element == "*":
+        return [True]
+    entries: list[tuple[str, str]] = []
+    if isinstance(element, dict):
+        for kind, value in element.items():
+            entries += [(str(kind), str(v)) for v in _values(value)]
+    if any(v == "*" for _, v in entries):
+        return [True]
+    aws = [v for kind, v in entries if kind == "AWS"]
+    account = _principal_account(principal)
+    if account is None:  # a service principal is its own, one-element chain
+        return [principal.lower() in {v.lower() for kind, v in entries if kind == "Service"}]
+    root = re.compile(rf"arn:[^:]+:iam::{account}:root")
+    chain = [any(v == account or root.fullmatch(v) for v in aws)]
+    if principal == account or root.fullmatch(principal):
+        return chain  # the root user is the account itself
+    m = ASSUMED_ROLE_RE.fullmatch(principal)
+    if m:
+        role = re.compile(rf"arn:[^:]+:iam::{account}:role/(?:.*/)?{re.escape(m.group(3))}")
+        chain.append(any(role.fullmatch(v) for v in aws))
+    chain.append(principal in aws)
+    return chain
+
+
+def _partly_listed_deny_not_principals(req: Json) -> list[Json]:
+    """Key-policy Deny statements whose NotPrincipal names some, but not all, identities of
+    the caller's chain (the Deny applies to the caller; iam-simulate exempts it)."""
+    principal = str(req.get("principal", ""))
+    out = []
+    for st in _statements(req.get("key_policy")):
+        if st.get("Effect") != "Deny" or "NotPrincipal" not in st:
+            continue
+        listed = _chain_listed(principal, st["NotPrincipal"])
+        if any(listed) and not all(listed):
+            out.append(st)
+    return out
 
 
 def _all_docs(req: Json) -> list[Any]:
@@ -196,14 +314,132 @@ def _arn_condition_with_policy_variable(req: Json) -> bool:
     )
 
 
+def _uses_encryption_context_keys(req: Json) -> bool:
+    """The context or a condition names a ``kms:EncryptionContext:<key>`` key."""
+    keys = [str(k) for k in (req.get("context") or {})]
+    keys += [str(k) for _, _, block in _conditions(req) for k in block]
+    return any(k.lower().startswith(ENCRYPTION_CONTEXT_PREFIX) for k in keys)
+
+
+def _version_2012(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("Version") == "2012-10-17"
+
+
+def _resource_patterns_with_variables(req: Json) -> bool:
+    """A Resource or NotResource of a 2012-10-17 policy holds a policy variable."""
+    return any(
+        "${" in str(r)
+        for doc in _all_docs(req)
+        if _version_2012(doc)
+        for st in _statements(doc)
+        for elem in ("Resource", "NotResource")
+        for r in _values(st.get(elem, []))
+    )
+
+
+def _variables_in_pre_2012_policy(req: Json) -> bool:
+    """A policy without ``"Version": "2012-10-17"`` (2008-10-17, or none, which means
+    2008-10-17) writes something that looks like a policy variable."""
+    return any(
+        isinstance(doc, dict)
+        and not _version_2012(doc)
+        and "${" in json.dumps(doc.get("Statement"))
+        for doc in _all_docs(req)
+    )
+
+
+def _empty_context_keys(req: Json) -> set[str]:
+    context = req.get("context") or {}
+    return {str(k).lower() for k, v in context.items() if v in ("", [])}
+
+
+def _null_on_empty_value(req: Json) -> bool:
+    """A Null condition tests a key that the context holds with an empty value ("" or [])."""
+    empty = _empty_context_keys(req)
+    return bool(empty) and any(
+        op.lower() == "null" and any(k.lower() in empty for k in block)
+        for _, op, block in _conditions(req)
+    )
+
+
+def _value_shape_differs_from_key_type(req: Json) -> bool:
+    """The context gives a single-valued key a list, or a multivalued key a plain string."""
+    return any(
+        isinstance(v, list) != (str(k).lower() in MULTIVALUED_KEYS)
+        for k, v in (req.get("context") or {}).items()
+    )
+
+
+def _exact_string_operator(op: str) -> bool:
+    base = op.split(":")[-1].lower().removesuffix("ifexists")
+    return base in EXACT_STRING_OPERATORS
+
+
+def _special_variable_in_exact_string_condition(req: Json) -> bool:
+    """${*}, ${?} or ${$} in the value of a String(Not)Equals(IgnoreCase) condition."""
+    return any(
+        _exact_string_operator(op) and any(sv in str(x) for sv in SPECIAL_VARIABLES)
+        for doc in _all_docs(req)
+        if _version_2012(doc)
+        for st in _statements(doc)
+        for op, block in (st.get("Condition") or {}).items()
+        if isinstance(block, dict)
+        for v in block.values()
+        for x in _values(v)
+    )
+
+
+def _partial_wildcard_principals(req: Json) -> bool:
+    """A Principal / NotPrincipal ARN with a wildcard inside it (e.g. arn:aws:iam::*:root)."""
+    return any(
+        v != "*" and ("*" in v or "?" in v)
+        for st in _statements(req.get("key_policy"))
+        for elem in ("Principal", "NotPrincipal")
+        if isinstance(st.get(elem), dict)
+        for vals in st[elem].values()
+        for v in map(str, _values(vals))
+    )
+
+
+def _key_statement_without_principal(req: Json) -> bool:
+    return any(
+        "Principal" not in st and "NotPrincipal" not in st
+        for st in _statements(req.get("key_policy"))
+    )
+
+
+def _key_statement_without_action_or_resource(req: Json) -> bool:
+    return any(
+        not ({"Action", "NotAction"} & set(st)) or not ({"Resource", "NotResource"} & set(st))
+        for st in _statements(req.get("key_policy"))
+    )
+
+
 PREDICATES: dict[str, Callable[[Json], bool]] = {
+    "key_policy_statement_without_action_or_resource": _key_statement_without_action_or_resource,
     "principal_is_service_linked_role": _principal_is_slr,
     "principal_is_service": _principal_is_service,
+    "principal_is_root_user": _principal_is_root_user,
+    "principal_is_a_bare_account_id": lambda r: bool(
+        ACCOUNT_RE.fullmatch(str(r.get("principal", "")))
+    ),
+    "uses_kms_encryption_context_keys": _uses_encryption_context_keys,
+    "resource_pattern_with_policy_variable": _resource_patterns_with_variables,
+    "policy_variable_in_a_pre_2012_policy": _variables_in_pre_2012_policy,
+    "null_condition_on_a_key_with_an_empty_value": _null_on_empty_value,
+    "context_value_shape_differs_from_key_type": _value_shape_differs_from_key_type,
+    "special_variable_in_exact_string_condition": _special_variable_in_exact_string_condition,
+    "principal_arn_with_a_wildcard_inside": _partial_wildcard_principals,
+    "key_policy_statement_without_principal": _key_statement_without_principal,
     "has_scps": lambda r: bool(r.get("scps")),
     "has_rcps": lambda r: bool(r.get("rcps")),
     "action_is_kms_retire_grant": lambda r: str(r.get("action", "")).lower() == "kms:retiregrant",
-    "an_rcp_has_no_allow_statement": _rcps_lack_allow,
-    "single_valued_operator_on_multivalued_key": _single_valued_operator_on_multivalued_key,
+    "external_caller_outside_cross_account_actions": (
+        _external_caller_outside_cross_account_actions
+    ),
+    "deny_not_principal_names_part_of_callers_chain": lambda r: bool(
+        _partly_listed_deny_not_principals(r)
+    ),
     "context_lacks_a_key_aws_always_sets": _missing_derivable_key,
     "date_condition_with_epoch_value": _date_condition_with_epoch_value,
     "arn_condition_with_policy_variable": _arn_condition_with_policy_variable,
@@ -225,44 +461,25 @@ def _drop_rcps(req: Json) -> Json:
     return out
 
 
-def _rcps_with_full_access(req: Json) -> Json:
+def _drop_key_policy_allows(req: Json) -> Json:
+    """The key policy as AWS KMS applies it to a caller of another account for an action that
+    cannot be used across accounts: its Allow statements have no effect (its Deny statements
+    still do)."""
     out = copy.deepcopy(req)
-    rcps = []
-    for doc in out.get("rcps") or []:
-        statements = _statements(doc)
-        if not any(s == FULL_ACCESS for s in statements):
-            statements = [dict(FULL_ACCESS), *statements]
-        rcps.append({**doc, "Statement": statements})
-    out["rcps"] = rcps
+    policy = out.get("key_policy")
+    if isinstance(policy, dict):
+        kept = [s for s in _statements(policy) if s.get("Effect") != "Allow"]
+        out["key_policy"] = {**policy, "Statement": kept}
     return out
 
 
-def _as_set_operator(req: Json) -> Json:
-    """Rewrite single-valued operators on list-valued context keys as ForAnyValue:op."""
+def _deny_not_principal_as_applying(req: Json) -> Json:
+    """A key-policy Deny whose NotPrincipal names only part of the caller's chain applies to
+    the caller: write it as ``Principal: "*"`` (everything else unchanged)."""
     out = copy.deepcopy(req)
-    context = out.get("context") or {}
-    list_keys = {k.lower() for k, v in context.items() if isinstance(v, list)}
-    docs = [out.get("key_policy"), *(out.get("identity_policies") or [])]
-    docs += [*(out.get("scps") or []), *(out.get("rcps") or [])]
-    for doc in docs:
-        for st in _statements(doc):
-            cond = st.get("Condition")
-            if not isinstance(cond, dict):
-                continue
-            for op in list(cond):
-                keys = cond[op]
-                if ":" in op or op.lower().startswith("null") or not isinstance(keys, dict):
-                    continue
-                moved = {k: v for k, v in keys.items() if k.lower() in list_keys}
-                if not moved:
-                    continue
-                rest = {k: v for k, v in keys.items() if k.lower() not in list_keys}
-                if rest:
-                    cond[op] = rest
-                else:
-                    del cond[op]
-                set_op = "ForAllValues" if "not" in op.lower() else "ForAnyValue"
-                cond.setdefault(f"{set_op}:{op}", {}).update(moved)
+    for st in _partly_listed_deny_not_principals(out):
+        del st["NotPrincipal"]
+        st["Principal"] = "*"
     return out
 
 
@@ -271,9 +488,9 @@ def _derive_principal_keys(req: Json) -> Json:
     out = copy.deepcopy(req)
     principal = str(out.get("principal", ""))
     context = out.setdefault("context", {})
-    account = principal.split(":")[4] if principal.count(":") >= 5 else ""
+    account = _principal_account(principal) or ""
     present = {k.lower() for k in context}
-    arn = principal
+    arn = f"arn:aws:iam::{principal}:root" if principal == account else principal
     m = re.match(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/", principal)
     if m:
         arn = f"arn:{m.group(1)}:iam::{m.group(2)}:role/{m.group(3)}"
@@ -321,16 +538,231 @@ def _resolve_variables_in_arn_conditions(req: Json) -> Json:
     return out
 
 
+ROOT_USER_PERMISSIONS = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+# iam-simulate accepts "aws:PrincipalTag/<any text>" as a context key for every action (a global
+# key with a free suffix, single-valued string, matched case-insensitively like any key name).
+EC_STAND_IN_PREFIX = "aws:PrincipalTag/"
+
+
+def _add_root_user_permissions(req: Json) -> Json:
+    """The root user's own permissions, which no IAM policy can grant or take away, written as
+    the identity policy iam-simulate needs (its explicit Denies, if any, stay)."""
+    out = copy.deepcopy(req)
+    policy = {"Version": "2012-10-17", "Statement": [dict(ROOT_USER_PERMISSIONS)]}
+    out["identity_policies"] = [*(out.get("identity_policies") or []), policy]
+    return out
+
+
+def _bare_account_caller_as_root_arn(req: Json) -> Json:
+    out = copy.deepcopy(req)
+    out["principal"] = f"arn:aws:iam::{out['principal']}:root"
+    return out
+
+
+def _ec_stand_in(key: str) -> str:
+    if key.lower().startswith(ENCRYPTION_CONTEXT_PREFIX):
+        return EC_STAND_IN_PREFIX + key[len(ENCRYPTION_CONTEXT_PREFIX) :]
+    return key
+
+
+def _encryption_context_as_stand_in_keys(req: Json) -> Json:
+    """Rename every ``kms:EncryptionContext:<key>`` (context keys and condition keys alike) to
+    ``aws:PrincipalTag/<key>``, a key iam-simulate keeps; values and operators are unchanged."""
+    out = copy.deepcopy(req)
+    context = out.get("context")
+    if isinstance(context, dict):
+        out["context"] = {_ec_stand_in(k): v for k, v in context.items()}
+    for cond, op, block in list(_conditions(out)):
+        cond[op] = {_ec_stand_in(k): v for k, v in block.items()}
+    return out
+
+
+def _substitute(template: str, context: dict[str, Any]) -> str:
+    """Replace ``${key}`` / ``${key, 'default'}`` by the context's single value (the special
+    ``${*}``, ``${?}``, ``${$}`` and unresolvable variables are left as written)."""
+
+    def sub(m: re.Match[str]) -> str:
+        name, _, default = m.group(1).partition(",")
+        value = context.get(name.strip().lower())
+        if isinstance(value, str):
+            return value
+        default = default.strip()
+        if value is None and len(default) >= 2 and default[0] == default[-1] == "'":
+            return default[1:-1]
+        return m.group(0)
+
+    return VARIABLE_RE.sub(sub, template)
+
+
+def _resolve_variables_in_resources(req: Json) -> Json:
+    """Substitute policy variables in the Resource / NotResource of 2012-10-17 policies."""
+    out = copy.deepcopy(req)
+    context = {str(k).lower(): v for k, v in (out.get("context") or {}).items()}
+    for doc in _all_docs(out):
+        if not _version_2012(doc):
+            continue
+        for st in _statements(doc):
+            for elem in ("Resource", "NotResource"):
+                if elem in st:
+                    v = st[elem]
+                    new = [_substitute(str(x), context) for x in _values(v)]
+                    st[elem] = new if isinstance(v, list) else new[0]
+    return out
+
+
+def _pre_2012_policies_as_2012(req: Json) -> Json:
+    """Write "Version": "2012-10-17" in every policy that lacks it (variables then resolve)."""
+    out = copy.deepcopy(req)
+    for doc in _all_docs(out):
+        if isinstance(doc, dict) and not _version_2012(doc):
+            doc["Version"] = "2012-10-17"
+    return out
+
+
+ABSENT_KEY = "aws:PrincipalTag/copyguard-differential-absent-{}"
+
+
+def _null_on_empty_as_absent(req: Json) -> Json:
+    """Point every Null test of a key with an empty context value at a key the context lacks
+    (what copyguard reads: an empty value counts as null); other operators still see it."""
+    out = copy.deepcopy(req)
+    empty = _empty_context_keys(out)
+    n = 0
+    for cond, op, block in list(_conditions(out)):
+        if op.lower() != "null":
+            continue
+        new: Json = {}
+        for k, v in block.items():
+            if k.lower() in empty:
+                k = ABSENT_KEY.format(n)
+                n += 1
+            new[k] = v
+        cond[op] = new
+    return out
+
+
+def _values_as_key_type(req: Json) -> Json:
+    """Coerce each context value to its key's type as iam-simulate does: a list given to a
+    single-valued key becomes its first element, a string given to a multivalued key a
+    one-element list."""
+    out = copy.deepcopy(req)
+    context: Json = {}
+    for k, v in (out.get("context") or {}).items():
+        multi = str(k).lower() in MULTIVALUED_KEYS
+        if isinstance(v, list) and not multi:
+            if v:
+                context[k] = v[0]
+        elif isinstance(v, str) and multi:
+            context[k] = [v]
+        else:
+            context[k] = v
+    out["context"] = context
+    return out
+
+
+def _special_variables_as_literals(req: Json) -> Json:
+    """In String(Not)Equals(IgnoreCase) values, where * ? $ have no special meaning, write
+    ${*} ${?} ${$} as the characters they stand for."""
+    out = copy.deepcopy(req)
+    for doc in _all_docs(out):
+        if not _version_2012(doc):
+            continue
+        for st in _statements(doc):
+            cond = st.get("Condition")
+            if not isinstance(cond, dict):
+                continue
+            for op, block in cond.items():
+                if not (_exact_string_operator(op) and isinstance(block, dict)):
+                    continue
+                for key, v in block.items():
+                    new = []
+                    for x in _values(v):
+                        if isinstance(x, str):
+                            for var, char in SPECIAL_VARIABLES.items():
+                                x = x.replace(var, char)
+                        new.append(x)
+                    block[key] = new if isinstance(v, list) else new[0]
+    return out
+
+
+NOBODY = "arn:aws:iam::000000000000:root"
+
+
+def _partial_wildcard_principals_as_nobody(req: Json) -> Json:
+    """Write a principal ARN with a wildcard inside as an account that makes no request
+    (iam-simulate matches such an ARN literally, so against no real caller)."""
+    out = copy.deepcopy(req)
+    for st in _statements(out.get("key_policy")):
+        for elem in ("Principal", "NotPrincipal"):
+            element = st.get(elem)
+            if not isinstance(element, dict):
+                continue
+            for kind, vals in element.items():
+                new = [
+                    NOBODY if str(v) != "*" and ("*" in str(v) or "?" in str(v)) else v
+                    for v in _values(vals)
+                ]
+                element[kind] = new if isinstance(vals, list) else new[0]
+    return out
+
+
+def _drop_key_statements_without_principal(req: Json) -> Json:
+    """Drop key-policy statements that name no principal (iam-simulate applies them to no
+    one; AWS KMS rejects such a policy, and copyguard refuses to evaluate it)."""
+    out = copy.deepcopy(req)
+    policy = out.get("key_policy")
+    if isinstance(policy, dict):
+        kept = [st for st in _statements(policy) if "Principal" in st or "NotPrincipal" in st]
+        out["key_policy"] = {**policy, "Statement": kept}
+    return out
+
+
+def _drop_key_statements_without_action_or_resource(req: Json) -> Json:
+    """Drop key-policy statements with no Action/NotAction or no Resource/NotResource: KMS
+    accepts them and they never apply (copyguard); iam-simulate evaluates them."""
+    out = copy.deepcopy(req)
+    policy = out.get("key_policy")
+    if isinstance(policy, dict):
+        kept = [
+            st
+            for st in _statements(policy)
+            if ({"Action", "NotAction"} & set(st)) and ({"Resource", "NotResource"} & set(st))
+        ]
+        out["key_policy"] = {**policy, "Statement": kept}
+    return out
+
+
 TRANSFORMS: dict[str, Callable[[Json], Json]] = {
+    "drop_key_statements_without_action_or_resource": (
+        _drop_key_statements_without_action_or_resource
+    ),
     "drop_scps": _drop_scps,
     "drop_rcps": _drop_rcps,
-    "add_rcp_full_aws_access": _rcps_with_full_access,
-    "rewrite_single_valued_operators_as_for_any_value": _as_set_operator,
+    "drop_key_policy_allow_statements": _drop_key_policy_allows,
+    "add_root_user_permissions_as_identity_policy": _add_root_user_permissions,
+    "write_bare_account_id_caller_as_root_arn": _bare_account_caller_as_root_arn,
+    "rename_encryption_context_keys_to_a_kept_key": _encryption_context_as_stand_in_keys,
+    "resolve_policy_variables_in_resources": _resolve_variables_in_resources,
+    "write_pre_2012_policies_as_2012_10_17": _pre_2012_policies_as_2012,
+    "point_null_tests_of_empty_values_at_an_absent_key": _null_on_empty_as_absent,
+    "coerce_context_values_to_the_key_type": _values_as_key_type,
+    "write_special_variables_as_literals_in_exact_string_conditions": (
+        _special_variables_as_literals
+    ),
+    "drop_key_policy_statements_without_principal": _drop_key_statements_without_principal,
+    "write_wildcard_principal_arns_as_an_account_that_never_calls": (
+        _partial_wildcard_principals_as_nobody
+    ),
+    "write_partly_listed_deny_not_principal_as_principal_star": _deny_not_principal_as_applying,
     "add_keys_aws_always_sets": _derive_principal_keys,
     "write_epoch_date_values_as_iso8601": _epoch_dates_as_iso,
     "resolve_policy_variables_in_arn_conditions": _resolve_variables_in_arn_conditions,
 }
-CONTEXT_TRANSFORMS = {"add_keys_aws_always_sets"}
+CONTEXT_TRANSFORMS = {
+    "add_keys_aws_always_sets",
+    "rename_encryption_context_keys_to_a_kept_key",
+    "coerce_context_values_to_the_key_type",
+}
 SIDES = ("copyguard", "iam_simulate")
 
 

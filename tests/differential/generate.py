@@ -16,9 +16,16 @@ cross-account AWS Backup set-ups use (and the mistakes people make in them):
 Requests come from principals in the key account, the destination account, a third account,
 and AWS service principals; contexts omit keys, or carry matching or non-matching values.
 
+A second mode, ``aws-shapes`` (class ``ShapesGen``), builds the policy shapes AWS documents and
+ships: AWS managed key policies, AWS Backup's vault-key grant statement, CloudWatch Logs and
+CloudTrail service statements, org perimeter guards with ``aws:PrincipalArn`` exemptions,
+attribute-based conditions; callers are role sessions (including service-linked role
+sessions), root users and bare account IDs; names appear in mixed case.
+
 Usage::
 
     python tests/differential/generate.py --seed 1 --count 5000 > corpus.jsonl
+    python tests/differential/generate.py --mode aws-shapes --seed 1 --count 5000 > shapes.jsonl
 
 The same seed always gives the same bytes (the output depends on nothing but the arguments).
 """
@@ -30,6 +37,7 @@ import datetime as dt
 import fnmatch
 import json
 import random
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -1059,8 +1067,786 @@ class Gen:
         return req
 
 
-def generate(seed: int, count: int) -> Iterator[Json]:
-    gen = Gen(seed)
+# --------------------------------------------------------------------------- second mode
+
+BACKUP_VAULT = "CrossAccountVault"
+VAULT_CONTEXT_KEY = "kms:EncryptionContext:aws:backup:backup-vault"
+SERVICE_ROLE_PATH = "role/service-role/AWSBackupDefaultServiceRole"
+# AWS managed key policies name one service each (aws/backup, aws/ebs, aws/rds, ...).
+MANAGED_KEY_SERVICES = ("backup", "ec2", "rds", "s3")
+# The encryption context that AWS Backup, CloudWatch Logs and CloudTrail send.
+CRYPTO_ACTIONS = tuple(a for a, flags in ACTIONS.items() if "e" in flags)
+ALIAS_ACTIONS = frozenset(CRYPTO_ACTIONS) | {"DescribeKey", "GetPublicKey", "Sign", "Verify"}
+GRANT_OPERATIONS = (
+    ["Decrypt", "GenerateDataKeyWithoutPlaintext", "Encrypt", "ReEncryptFrom", "ReEncryptTo"],
+    ["Decrypt", "Encrypt"],
+    ["Decrypt", "RetireGrant", "DescribeKey"],
+    ["CreateGrant", "Decrypt"],
+)
+
+
+def mixed_case(rng: random.Random, text: str) -> str:
+    """The same name as people sometimes write it (KMS:Decrypt, kms:DECRYPT, Kms:decrypt)."""
+    service, _, name = text.partition(":")
+    return rng.choice(
+        [
+            f"{service.upper()}:{name}",
+            f"{service}:{name.upper()}",
+            f"{service.capitalize()}:{name.lower()}",
+            f"{service}:{name[:1].lower()}{name[1:]}",
+        ]
+    )
+
+
+class ShapesGen(Gen):
+    """Mode ``aws-shapes``: the policy shapes AWS itself documents and ships, and the way real
+    callers look (sessions, root users, service-linked role sessions, bare account IDs):
+
+    - AWS managed key policies (``Principal: {"AWS": "*"}`` narrowed by ``kms:CallerAccount``
+      and ``kms:ViaService``, plus the account's read-only metadata statement);
+    - AWS Backup's vault-key ``CreateGrant`` example (``ForAnyValue:StringEquals
+      kms:EncryptionContextKeys``, ``Bool kms:GrantIsForAWSResource``, ``StringLike
+      kms:ViaService backup.*.amazonaws.com``) and ``kms:EncryptionContext:aws:backup:...``;
+    - CloudWatch Logs / CloudTrail service-principal statements on their encryption context;
+    - org perimeter Deny guards (``StringNotEqualsIfExists aws:PrincipalOrgID`` with
+      ``BoolIfExists aws:PrincipalIsAWSService``), ``aws:PrincipalArn`` ``ArnNotLike``
+      exemptions for ``AWSServiceRoleForBackup``, ``Null`` checks, network perimeters;
+    - role ARNs with paths in policies while the caller is a session (which loses the path);
+    - action names, condition keys and context keys in mixed case.
+    """
+
+    # ---------------------------------------------------------------- statements
+
+    def managed_key_statements(self, account: str, region: str) -> list[Json]:
+        service = self.pick(MANAGED_KEY_SERVICES)
+        actions = {
+            "backup": ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey*"],
+            "ec2": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:CreateGrant",
+                "kms:DescribeKey",
+            ],
+            "rds": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:CreateGrant",
+                "kms:ListGrants",
+                "kms:DescribeKey",
+            ],
+            "s3": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+        }[service]
+        principal = {"AWS": "*"} if self.chance(0.8) else "*"
+        return [
+            {
+                "Sid": f"Allow access through {service} for all principals in the account",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": actions,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        self.key_case("kms:CallerAccount"): account,
+                        self.key_case("kms:ViaService"): f"{service}.{region}.amazonaws.com",
+                    }
+                },
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": root(account)},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                "Resource": "*",
+            },
+        ]
+
+    def vault_grant_statement(self, dest: str) -> Json:
+        """AWS Backup's documented statement letting another account's Backup create grants."""
+        who = self.weighted(
+            [
+                ([root(dest)], 3),
+                ([arn_iam(dest, SERVICE_ROLE_PATH)], 2),
+                ([slr(dest)], 2),
+                ([dest], 1),
+                ([arn_iam(dest, SERVICE_ROLE_PATH), slr(dest)], 1),
+            ]
+        )
+        cond: Json = {
+            "ForAnyValue:StringEquals": {
+                self.key_case("kms:EncryptionContextKeys"): self.pick(
+                    ["aws:backup:backup-vault", ["aws:backup:backup-vault"]]
+                )
+            },
+            "Bool": {self.key_case("kms:GrantIsForAWSResource"): self.pick([True, "true"])},
+            "StringLike": {self.key_case("kms:ViaService"): "backup.*.amazonaws.com"},
+        }
+        if self.chance(0.2):
+            cond["ForAllValues:StringEquals"] = {
+                "kms:GrantOperations": [
+                    "Decrypt",
+                    "GenerateDataKeyWithoutPlaintext",
+                    "Encrypt",
+                    *self.pick([[], ["ReEncryptFrom", "ReEncryptTo"], ["RetireGrant"]]),
+                ]
+            }
+        return {
+            "Sid": "Allow AWS Backup to create grants",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.one_or_list(who)},
+            "Action": self.pick(["kms:CreateGrant", ["kms:CreateGrant"], "KMS:CreateGrant"]),
+            "Resource": "*",
+            "Condition": cond,
+        }
+
+    def vault_use_statement(self, dest: str) -> Json:
+        who = self.weighted(
+            [
+                ([root(dest)], 3),
+                ([arn_iam(dest, SERVICE_ROLE_PATH)], 2),
+                ([slr(dest)], 2),
+                ([f"arn:aws:sts::{dest}:assumed-role/AWSBackupDefaultServiceRole/s-1"], 0.5),
+            ]
+        )
+        actions = self.pick(
+            [
+                ["kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"],
+                ["KMS:Decrypt", "kms:DescribeKEY"],
+                [mixed_case(self.r, "kms:Decrypt"), "kms:Encrypt", "kms:GenerateDataKey"],
+                "kms:*",
+            ]
+        )
+        stmt: Json = {
+            "Sid": "Allow use of the key by the destination account",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.one_or_list(who)},
+            "Action": actions,
+            "Resource": "*",
+        }
+        kind = self.weighted([("none", 3), ("vault", 2), ("vault_like", 1), ("null", 1)])
+        if kind == "vault":
+            stmt["Condition"] = {"StringEquals": {self.key_case(VAULT_CONTEXT_KEY): BACKUP_VAULT}}
+        elif kind == "vault_like":
+            stmt["Condition"] = {"StringLike": {VAULT_CONTEXT_KEY: "Cross*"}}
+        elif kind == "null":
+            stmt["Condition"] = {"Null": {VAULT_CONTEXT_KEY: "false"}}
+        return stmt
+
+    def service_principal_statement(self, account: str, region: str) -> Json:
+        kind = self.pick(["logs", "cloudtrail", "backup"])
+        if kind == "logs":
+            return {
+                "Sid": "Allow CloudWatch Logs",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:aws:logs:{region}:{account}:log-group:*"
+                        )
+                    }
+                },
+            }
+        if kind == "cloudtrail":
+            return {
+                "Sid": "Allow CloudTrail to encrypt logs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceArn": f"arn:aws:cloudtrail:{region}:{account}:trail/main"
+                    },
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:aws:cloudtrail:*:{account}:trail/*"
+                        )
+                    },
+                },
+            }
+        return {
+            "Sid": "Allow AWS Backup service",
+            "Effect": "Allow",
+            "Principal": {"Service": "backup.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }
+
+    def perimeter_denies(self, key_account: str) -> list[Json]:
+        kind = self.weighted(
+            [
+                ("org_guard", 4),
+                ("org_guard_exempt_slr", 3),
+                ("deny_no_vault_context", 1.5),
+                ("deny_not_via_backup", 1.5),
+                ("deny_network", 1.5),
+                ("deny_external_grants", 1),
+                ("deny_np_chain", 1),
+                ("deny_deletion_window", 0.7),
+            ]
+        )
+        principal = self.weighted([("*", 3), ({"AWS": "*"}, 1)])
+        if kind in ("org_guard", "org_guard_exempt_slr"):
+            cond: Json = {
+                self.pick(["StringNotEqualsIfExists", "StringNotEquals"]): {
+                    self.key_case("aws:PrincipalOrgID"): ORG
+                },
+                self.pick(["BoolIfExists", "Bool"]): {
+                    self.key_case("aws:PrincipalIsAWSService"): self.pick(["false", False])
+                },
+            }
+            if kind == "org_guard_exempt_slr":
+                cond[self.pick(["ArnNotLike", "ArnNotLikeIfExists", "StringNotLike"])] = {
+                    "aws:PrincipalArn": self.one_or_list(
+                        self.pick(
+                            [
+                                [
+                                    "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/"
+                                    "AWSServiceRoleForBackup"
+                                ],
+                                ["arn:aws:iam::*:role/aws-service-role/*"],
+                                [slr(DEST), arn_iam(DEST, SERVICE_ROLE_PATH)],
+                            ]
+                        )
+                    )
+                }
+            return [
+                {
+                    "Sid": "DenyOutsideOrganization",
+                    "Effect": "Deny",
+                    "Principal": principal,
+                    "Action": self.pick(["kms:*", "*", ["kms:Decrypt", "kms:CreateGrant"]]),
+                    "Resource": "*",
+                    "Condition": cond,
+                }
+            ]
+        if kind == "deny_no_vault_context":
+            return [
+                {
+                    "Sid": "DenyDecryptWithoutVaultContext",
+                    "Effect": "Deny",
+                    "Principal": principal,
+                    "Action": ["kms:Decrypt", "kms:CreateGrant"],
+                    "Resource": "*",
+                    "Condition": {
+                        "Null": {self.key_case(VAULT_CONTEXT_KEY): "true"},
+                        "StringNotEquals": {"kms:CallerAccount": key_account},
+                    },
+                }
+            ]
+        if kind == "deny_not_via_backup":
+            return [
+                {
+                    "Sid": "DenyUnlessViaBackup",
+                    "Effect": "Deny",
+                    "Principal": principal,
+                    "Action": ["kms:Decrypt", "kms:CreateGrant", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        self.pick(["StringNotLike", "StringNotLikeIfExists"]): {
+                            self.key_case("kms:ViaService"): "backup.*.amazonaws.com"
+                        },
+                        "StringNotEquals": {"aws:PrincipalAccount": key_account},
+                    },
+                }
+            ]
+        if kind == "deny_network":
+            return [
+                {
+                    "Sid": "DenyOutsideNetwork",
+                    "Effect": "Deny",
+                    "Principal": principal,
+                    "Action": "kms:*",
+                    "Resource": "*",
+                    "Condition": {
+                        self.pick(["NotIpAddress", "NotIpAddressIfExists"]): {
+                            "aws:SourceIp": self.one_or_list(["203.0.113.0/24", "198.51.100.7/32"])
+                        },
+                        "Bool": {"aws:ViaAWSService": "false"},
+                    },
+                }
+            ]
+        if kind == "deny_external_grants":
+            return [
+                {
+                    "Sid": "DenyGrantsNotForAWSResources",
+                    "Effect": "Deny",
+                    "Principal": principal,
+                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                    "Resource": "*",
+                    "Condition": {
+                        "Bool": {self.key_case("kms:GrantIsForAWSResource"): "false"},
+                    },
+                }
+            ]
+        if kind == "deny_np_chain":
+            exempt = self.pick(
+                [
+                    [
+                        root(key_account),
+                        arn_iam(key_account, "role/KeyAdmin"),
+                        f"arn:aws:sts::{key_account}:assumed-role/KeyAdmin/admin-session",
+                    ],
+                    [root(key_account), arn_iam(key_account, "user/alice")],
+                    [key_account],
+                    [root(DEST), slr(DEST)],
+                ]
+            )
+            return [
+                {
+                    "Sid": "DenyKeyManagementExceptAdmins",
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": self.one_or_list(exempt)},
+                    "Action": self.pick(
+                        [["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"], "kms:Disable*"]
+                    ),
+                    "Resource": "*",
+                }
+            ]
+        return [
+            {
+                "Sid": "DenyShortDeletionWindow",
+                "Effect": "Deny",
+                "Principal": principal,
+                "Action": "kms:ScheduleKeyDeletion",
+                "Resource": "*",
+                "Condition": {
+                    "NumericLessThan": {"kms:ScheduleKeyDeletionPendingWindowInDays": "30"}
+                },
+            }
+        ]
+
+    def key_admin_statement(self, account: str) -> Json:
+        who = self.pick(
+            [
+                [arn_iam(account, "role/KeyAdmin")],
+                [arn_iam(account, "role/admins/KeyAdmin")],
+                [f"arn:aws:sts::{account}:assumed-role/KeyAdmin/admin-session"],
+                [arn_iam(account, "user/alice"), arn_iam(account, "role/KeyAdmin")],
+            ]
+        )
+        return {
+            "Sid": "Allow access for Key Administrators",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.one_or_list(who)},
+            "Action": self.pick([list(ADMIN_ACTIONS), "kms:*", ["KMS:*"]]),
+            "Resource": "*",
+        }
+
+    def abac_and_misc_statement(self, key_account: str, region: str) -> Json:
+        """Attribute-based and other common statement shapes."""
+        kind = self.weighted(
+            [
+                ("abac_tags", 2),
+                ("alias", 1.5),
+                ("mfa_deny", 1),
+                ("principal_type", 1),
+                ("ignorecase", 1),
+                ("multi_principal", 1),
+                ("userid", 0.7),
+                ("ipv6_deny", 0.5),
+            ]
+        )
+        if kind == "abac_tags":
+            return {
+                "Sid": "AllowMatchingProjectTag",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.pick([f"{key_account}", "*", root(DEST)])},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        self.key_case("aws:ResourceTag/Project"): self.pick(
+                            ["${aws:PrincipalTag/Project}", "${aws:PrincipalTag/project}", "blue"]
+                        )
+                    }
+                },
+            }
+        if kind == "alias":
+            op, values = self.pick(
+                [
+                    ("StringEquals", {"kms:RequestAlias": "alias/backup-key"}),
+                    ("StringLike", {"kms:RequestAlias": "alias/backup-*"}),
+                    ("ForAnyValue:StringEquals", {"kms:ResourceAliases": "alias/backup-key"}),
+                    ("ForAnyValue:StringLike", {"kms:ResourceAliases": ["alias/prod-*"]}),
+                    ("ForAllValues:StringLike", {"kms:ResourceAliases": "alias/*"}),
+                ]
+            )
+            return {
+                "Sid": "AllowByAlias",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.pick([root(key_account), "*", root(DEST)])},
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {op: values},
+            }
+        if kind == "mfa_deny":
+            return {
+                "Sid": "DenyKeyAdminWithoutMFA",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:Disable*"],
+                "Resource": "*",
+                "Condition": {
+                    self.pick(["BoolIfExists", "Bool"]): {"aws:MultiFactorAuthPresent": "false"}
+                },
+            }
+        if kind == "principal_type":
+            return {
+                "Sid": "DenyRootUser",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {
+                    self.pick(["StringEquals", "StringEqualsIgnoreCase"]): {
+                        "aws:PrincipalType": self.pick(["Account", "account"])
+                    }
+                },
+            }
+        if kind == "ignorecase":
+            return {
+                "Sid": "AllowBackupRolesAnyCase",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["kms:Decrypt", "kms:CreateGrant", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    self.pick(["StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"]): {
+                        "aws:PrincipalArn": self.one_or_list(
+                            [arn_iam(DEST, SERVICE_ROLE_PATH).upper(), slr(DEST).lower()]
+                        )
+                    },
+                    "StringEquals": {"kms:CallerAccount": [DEST, key_account]},
+                },
+            }
+        if kind == "multi_principal":
+            return {
+                "Sid": "AllowAccountAndService",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [root(DEST), arn_iam(key_account, "user/alice")],
+                    "Service": ["backup.amazonaws.com", f"logs.{region}.amazonaws.com"],
+                },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+            }
+        if kind == "userid":
+            return {
+                "Sid": "AllowRoleSessionsByUserId",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringLike": {"aws:userid": "AROAEXAMPLEBACKUP:*"}},
+            }
+        return {
+            "Sid": "DenyOutsideNetworks",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {
+                "NotIpAddressIfExists": {"aws:SourceIp": ["2001:db8::/32", "203.0.113.0/24"]}
+            },
+        }
+
+    def shapes_key_policy(self, key_account: str, region: str, key_arn: str) -> Json:
+        statements: list[Json] = []
+        managed = self.chance(0.2)
+        if managed:
+            statements += self.managed_key_statements(key_account, region)
+        else:
+            if self.chance(0.85):
+                statements.append(self.root_statement(key_account, key_arn))
+            if self.chance(0.5):
+                statements.append(self.key_admin_statement(key_account))
+            if self.chance(0.55):
+                statements.append(self.vault_grant_statement(DEST))
+            if self.chance(0.55):
+                statements.append(self.vault_use_statement(DEST))
+            if self.chance(0.25):
+                statements.append(self.service_principal_statement(key_account, region))
+            if self.chance(0.3):
+                statements.append(self.star_statement(key_account, key_arn))
+            if self.chance(0.15):
+                statements.append(self.cross_grant_statement(key_arn))
+            if self.chance(0.3):
+                statements.append(self.abac_and_misc_statement(key_account, region))
+        if self.chance(0.45):
+            statements += self.perimeter_denies(key_account)
+        if self.chance(0.12):
+            statements += self.perimeter_denies(key_account)
+        self.r.shuffle(statements)
+        seen: set[str] = set()
+        for n, st in enumerate(statements):
+            if st.get("Sid") in seen:
+                st["Sid"] = f"{st['Sid']}{n}"
+            seen.add(st.get("Sid", ""))
+        return {"Version": VERSION, "Id": "key-policy", "Statement": statements}
+
+    # ---------------------------------------------------------------- callers
+
+    def shapes_principal(self, key_account: str, region: str) -> str:
+        where = self.weighted([("key", 3), ("dest", 5), ("third", 1), ("service", 1.2)])
+        if where == "service":
+            return self.pick(
+                [
+                    "backup.amazonaws.com",
+                    f"logs.{region}.amazonaws.com",
+                    "cloudtrail.amazonaws.com",
+                    "ec2.amazonaws.com",
+                ]
+            )
+        account = {"key": key_account, "dest": DEST, "third": THIRD}[where]
+        return self.weighted(
+            [
+                (f"arn:aws:sts::{account}:assumed-role/AWSServiceRoleForBackup/AWSBackup-x1", 3),
+                (slr(account), 1.5),
+                (f"arn:aws:sts::{account}:assumed-role/AWSBackupDefaultServiceRole/s-1", 2),
+                (arn_iam(account, SERVICE_ROLE_PATH), 1),
+                (f"arn:aws:sts::{account}:assumed-role/KeyAdmin/admin-session", 1.5),
+                (arn_iam(account, "role/admins/KeyAdmin"), 0.5),
+                (arn_iam(account, "user/alice"), 1),
+                (root(account), 1.5),
+                (account, 0.4),  # a bare account ID: the account's root user
+            ]
+        )
+
+    def shapes_identity_policies(self, principal: str, action: str, key_arn: str) -> list[Json]:
+        if principal.endswith(":root") or ACCOUNT_ID_RE.fullmatch(principal):
+            return []
+        if not principal.startswith("arn:"):
+            return []
+        if "AWSServiceRoleForBackup" in principal:
+            return [self.backup_slr_policy()] if self.chance(0.9) else []
+        shape = self.weighted([("exact", 5), ("admin", 2), ("none", 1.5), ("backup_like", 2)])
+        if shape == "none":
+            return []
+        if shape == "admin":
+            return [
+                {
+                    "Version": VERSION,
+                    "Statement": [
+                        {"Effect": "Allow", "Action": self.pick(["kms:*", "*"]), "Resource": "*"}
+                    ],
+                }
+            ]
+        if shape == "backup_like":
+            return [
+                {
+                    "Version": VERSION,
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "kms:CreateGrant",
+                                "kms:GenerateDataKey",
+                                "kms:Decrypt",
+                                "kms:RetireGrant",
+                                "kms:DescribeKey",
+                            ],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringLike": {"kms:ViaService": ["backup.*.amazonaws.com"]}
+                            },
+                        }
+                    ],
+                }
+            ]
+        name = f"kms:{action}" if self.chance(0.7) else mixed_case(self.r, f"kms:{action}")
+        return [
+            {
+                "Version": VERSION,
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": name,
+                        "Resource": self.pick([key_arn, "*", "arn:aws:kms:*:*:key/*"]),
+                    }
+                ],
+            }
+        ]
+
+    def shapes_context(self, principal: str, action: str, region: str, now: int) -> Json:
+        flags = ACTIONS[action]
+        when = dt.datetime.fromtimestamp(now, tz=dt.UTC)
+        ctx: Json = {
+            "aws:CurrentTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(now),
+            "aws:SecureTransport": "true",
+        }
+        is_service = not principal.startswith("arn:") and not ACCOUNT_ID_RE.fullmatch(principal)
+        via_backup = "AWSServiceRoleForBackup" in principal or "AWSBackupDefault" in principal
+        if is_service:
+            ctx["aws:PrincipalIsAWSService"] = "true"
+            ctx["aws:PrincipalServiceName"] = principal
+            if self.chance(0.7):
+                account = self.pick([KEY_ACCOUNTS[0], DEST, THIRD])
+                ctx["aws:SourceAccount"] = account
+                ctx["aws:SourceArn"] = self.pick(
+                    [
+                        f"arn:aws:cloudtrail:{region}:{account}:trail/main",
+                        f"arn:aws:backup:{region}:{account}:backup-vault:{BACKUP_VAULT}",
+                    ]
+                )
+                if account != THIRD and self.chance(0.7):
+                    ctx["aws:SourceOrgID"] = ORG
+        else:
+            account = _account_of(principal)
+            m = re.fullmatch(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/.+", principal)
+            if m:
+                role = m.group(2)
+                path = {
+                    "AWSServiceRoleForBackup": "role/aws-service-role/backup.amazonaws.com/",
+                    "AWSBackupDefaultServiceRole": "role/service-role/",
+                }.get(role, "role/")
+                principal_arn = arn_iam(account, f"{path}{role}")
+            elif ACCOUNT_ID_RE.fullmatch(principal):
+                principal_arn = root(account)
+            else:
+                principal_arn = principal
+            ctx[self.key_case("aws:PrincipalArn")] = principal_arn
+            ctx["aws:PrincipalAccount"] = account
+            ctx["aws:PrincipalIsAWSService"] = "false"
+            ctx[self.key_case("kms:CallerAccount")] = account
+            if account in ACCOUNT_OU and self.chance(0.9):
+                ctx["aws:PrincipalOrgID"] = ORG
+                ctx["aws:PrincipalOrgPaths"] = [org_path(ACCOUNT_OU[account])]
+            elif self.chance(0.3):
+                ctx["aws:PrincipalOrgID"] = OTHER_ORG
+            if via_backup or self.chance(0.3):
+                ctx["aws:ViaAWSService"] = "true"
+                ctx["aws:CalledVia"] = ["backup.amazonaws.com"] if via_backup else []
+                if "c" in flags:
+                    service = "backup" if via_backup or self.chance(0.5) else "ec2"
+                    ctx["kms:ViaService"] = f"{service}.{self.pick(REGIONS)}.amazonaws.com"
+            else:
+                ctx["aws:ViaAWSService"] = "false"
+                ctx["aws:SourceIp"] = self.pick(["203.0.113.25", "192.0.2.10", "198.51.100.7"])
+        if "e" in flags:
+            ectx = self.weighted(
+                [
+                    ({}, 2),
+                    ({"aws:backup:backup-vault": BACKUP_VAULT}, 3),
+                    ({"aws:backup:backup-vault": "OtherVault"}, 1),
+                    (
+                        {
+                            "aws:logs:arn": (
+                                f"arn:aws:logs:{region}:{KEY_ACCOUNTS[0]}:log-group:app"
+                            )
+                        },
+                        1,
+                    ),
+                    (
+                        {
+                            "aws:cloudtrail:arn": (
+                                f"arn:aws:cloudtrail:{region}:{KEY_ACCOUNTS[0]}:trail/main"
+                            )
+                        },
+                        0.7,
+                    ),
+                ]
+            )
+            for k, v in ectx.items():
+                ctx[f"kms:EncryptionContext:{k}"] = v
+            if ectx or self.chance(0.5):
+                ctx["kms:EncryptionContextKeys"] = list(ectx)
+        if "g" in flags:
+            grant = self.weighted([("true", 6), ("false", 2), (None, 1)])
+            if grant is not None:
+                ctx["kms:GrantIsForAWSResource"] = grant
+        if action == "CreateGrant":
+            ctx["kms:GrantOperations"] = self.pick(GRANT_OPERATIONS)
+            if not is_service:
+                ctx["kms:GranteePrincipal"] = self.pick(
+                    [slr(DEST), arn_iam(DEST, SERVICE_ROLE_PATH), "backup.amazonaws.com"]
+                )
+        if action == "ScheduleKeyDeletion":
+            ctx["kms:ScheduleKeyDeletionPendingWindowInDays"] = self.pick(["7", "30"])
+        ctx["aws:RequestedRegion"] = region
+        if self.chance(0.7):
+            ctx["aws:ResourceTag/Project"] = self.pick(["blue", "green"])
+        if self.chance(0.8):
+            ctx["kms:ResourceAliases"] = self.pick(
+                [[], ["alias/backup-key"], ["alias/prod-db", "alias/backup-key"], ["alias/other"]]
+            )
+        if action in ALIAS_ACTIONS and self.chance(0.3):
+            ctx["kms:RequestAlias"] = self.pick(["alias/backup-key", "alias/prod-db"])
+        if not is_service:
+            ctx["aws:PrincipalType"] = (
+                "Account"
+                if principal.endswith(":root") or ACCOUNT_ID_RE.fullmatch(principal)
+                else "AssumedRole"
+                if ":assumed-role/" in principal
+                else "User"
+                if ":user/" in principal
+                else "Role"
+            )
+            if ":assumed-role/" in principal:
+                ctx["aws:userid"] = self.pick(["AROAEXAMPLEBACKUP", "AROAOTHERROLE"]) + ":s-1"
+                if self.chance(0.5):
+                    ctx["aws:MultiFactorAuthPresent"] = self.pick(["true", "false"])
+            if self.chance(0.6):
+                ctx["aws:PrincipalTag/Project"] = self.pick(["blue", "green"])
+        if self.chance(0.04):  # context keys are case-insensitive too
+            key = self.pick(sorted(ctx))
+            ctx[mixed_case(self.r, key)] = ctx.pop(key)
+        return ctx
+
+    def request(self, index: int) -> Json:
+        key_account = self.pick(KEY_ACCOUNTS)
+        region = self.pick(REGIONS)
+        key_arn = self.key_arn(key_account, region)
+        policy = self.shapes_key_policy(key_account, region, key_arn)
+        principal = self.shapes_principal(key_account, region)
+        external = _account_of(principal) not in (key_account, None)
+        action = self.pick_action(policy, external=external)
+        now = self.r.randrange(EPOCH_2024, EPOCH_2032)
+        is_service = not principal.startswith("arn:") and not ACCOUNT_ID_RE.fullmatch(principal)
+        wire_action = f"kms:{action}" if self.chance(0.9) else mixed_case(self.r, f"kms:{action}")
+        return {
+            "id": f"a{self.seed}-{index:05d}",
+            "principal": principal,
+            "action": wire_action,
+            "resource": key_arn,
+            "context": self.shapes_context(principal, action, region, now),
+            "key_policy": policy,
+            "identity_policies": self.shapes_identity_policies(principal, action, key_arn),
+            # SCPs do not apply to service principals; a corpus may still list some.
+            "scps": self.scps(principal) if not is_service or self.chance(0.1) else [],
+            "rcps": self.rcps(),
+        }
+
+
+ACCOUNT_ID_RE = re.compile(r"\d{12}")
+
+
+def _account_of(principal: str) -> str | None:
+    if ACCOUNT_ID_RE.fullmatch(principal):
+        return principal
+    parts = principal.split(":")
+    return parts[4] if len(parts) >= 6 and ACCOUNT_ID_RE.fullmatch(parts[4]) else None
+
+
+MODES = {"classic": Gen, "aws-shapes": ShapesGen}
+
+
+def generate(seed: int, count: int, mode: str = "classic") -> Iterator[Json]:
+    gen = MODES[mode](seed)
     for index in range(count):
         yield gen.request(index)
 
@@ -1069,9 +1855,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--mode", choices=sorted(MODES), default="classic")
     args = parser.parse_args(argv)
     out = sys.stdout
-    for req in generate(args.seed, args.count):
+    for req in generate(args.seed, args.count, args.mode):
         out.write(json.dumps(req, separators=(",", ":")) + "\n")
     return 0
 

@@ -627,7 +627,10 @@ def simulate(
     except ValueError as exc:
         fail_input(str(exc))
     manager = key_manager.upper() if key_manager else None
-    decision = evaluate_kms(request, kp, ids, scp_list, rcp_list, key_manager=manager)  # type: ignore[arg-type]
+    try:
+        decision = evaluate_kms(request, kp, ids, scp_list, rcp_list, key_manager=manager)  # type: ignore[arg-type]
+    except ValueError as exc:
+        fail_input(str(exc))
     warnings = _lint_key_policy(kp) if lint is not False else []
     if fmt == "json":
         out: dict[str, Any] = {

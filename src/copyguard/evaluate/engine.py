@@ -39,9 +39,9 @@ PrincipalMatch = Literal["direct", "account", "none"]
 @dataclass(frozen=True, slots=True)
 class CompiledPrincipals:
     wildcard: bool
-    accounts: frozenset[str]
+    accounts: frozenset[tuple[str | None, str]]  # (partition or None for a bare ID, account)
     arns: frozenset[str]
-    role_sessions: frozenset[tuple[str, str]]  # (account, lower-cased role name) of role ARNs
+    role_sessions: frozenset[tuple[str, str, str]]  # (partition, account, lower-cased role name)
     services: frozenset[str]
     others: frozenset[str]
 
@@ -51,33 +51,38 @@ class CompiledPrincipals:
         if self.wildcard:
             return "direct"
         if p.kind == "service":
-            return "direct" if p.arn.lower() in self.services else "none"
+            return "direct" if p.arn in self.services else "none"
         if p.arn in self.arns or p.arn in self.others:
             return "direct"
         if (
             p.kind == "assumed-role"
             and p.account
             and p.role_name
-            and (p.account, p.role_name.lower()) in self.role_sessions
+            and (p.partition, p.account, p.role_name.lower()) in self.role_sessions
         ):
             return "direct"
-        if p.account and p.account in self.accounts:
+        if self._account_listed(p):
             return "account"
         return "none"
+
+    def _account_listed(self, p: PrincipalInfo) -> bool:
+        if not p.account:
+            return False
+        return (None, p.account) in self.accounts or (p.partition, p.account) in self.accounts
 
     def listed(self, p: PrincipalInfo, identity: str) -> bool:
         """Whether one identity of the principal's chain is named here."""
         if self.wildcard:
             return True
         if identity == "account":
-            return p.account is not None and p.account in self.accounts
+            return self._account_listed(p)
         if identity == "service":
-            return p.arn.lower() in self.services
+            return p.arn in self.services
         if identity == "role":
             return (
                 p.account is not None
                 and p.role_name is not None
-                and (p.account, p.role_name.lower()) in self.role_sessions
+                and (p.partition, p.account, p.role_name.lower()) in self.role_sessions
             )
         return p.arn in self.arns or p.arn in self.others  # "self" and "session"
 
@@ -92,25 +97,25 @@ def compile_principals(principals: Principals) -> CompiledPrincipals:
 
 @lru_cache(maxsize=8192)
 def _compile_principals(wildcard: bool, entries: tuple[tuple[str, str], ...]) -> CompiledPrincipals:
-    accounts: set[str] = set()
+    accounts: set[tuple[str | None, str]] = set()
     arns: set[str] = set()
-    sessions: set[tuple[str, str]] = set()
+    sessions: set[tuple[str, str, str]] = set()
     services: set[str] = set()
     others: set[str] = set()
     for kind, value in entries:
         if kind == "AWS":
             if value.isdigit() and len(value) == 12:
-                accounts.add(value)
+                accounts.add((None, value))
                 continue
             parts = value.split(":", 5)
             if len(parts) == 6 and parts[2] == "iam" and parts[5] == "root":
-                accounts.add(parts[4])
+                accounts.add((parts[1], parts[4]))
                 continue
             arns.add(value)
             if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
-                sessions.add((parts[4], parts[5].rsplit("/", 1)[-1].lower()))
+                sessions.add((parts[1], parts[4], parts[5].rsplit("/", 1)[-1].lower()))
         elif kind == "Service":
-            services.add(value.lower())
+            services.add(value)  # service principals are case-sensitive (IAM API reference)
         else:
             others.add(value)
     return CompiledPrincipals(

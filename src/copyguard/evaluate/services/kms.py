@@ -114,6 +114,28 @@ def cross_account_allowed(action: str) -> bool:
     return action.lower() in CROSS_ACCOUNT_ACTIONS
 
 
+# KMS actions that only IAM policies can grant: they act on no key, so a key policy never
+# authorizes them (KMS permissions reference, "Policy type: IAM policy"). Kept equal to the
+# actions with key_resource: false in knowledge/data/kms.yaml by a test; the batch path must not
+# load the YAML catalogue.
+IAM_POLICY_ONLY_ACTIONS = frozenset(
+    a.lower()
+    for a in (
+        "kms:ConnectCustomKeyStore",
+        "kms:CreateCustomKeyStore",
+        "kms:CreateKey",
+        "kms:DeleteCustomKeyStore",
+        "kms:DescribeCustomKeyStores",
+        "kms:DisconnectCustomKeyStore",
+        "kms:GenerateRandom",
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "kms:ListRetirableGrants",
+        "kms:UpdateCustomKeyStore",
+    )
+)
+
+
 def evaluate_kms(
     request: Request,
     key_policy: Policy,
@@ -125,6 +147,11 @@ def evaluate_kms(
 ) -> Decision:
     """The decision AWS KMS makes, and why. ``key_manager="AWS"`` marks an AWS managed key
     (RCPs do not apply to it); None or ``"CUSTOMER"``: a customer managed key."""
+    if request.action.lower() in IAM_POLICY_ONLY_ACTIONS:
+        raise ValueError(
+            f"{request.action} is granted only by IAM policies and acts on no key: a key policy "
+            "never decides it"
+        )
     principal = parse_principal(request.principal)
     ctx = build_context(request, principal)
     action, resource = request.action, request.resource
