@@ -37,14 +37,20 @@ def default_lang() -> str:
 
 def format_option(choices: tuple[str, ...] = FORMATS) -> Any:
     return click.option(
-        "--format", "fmt", type=click.Choice(choices), default="text", show_default=True,
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
         help="Output format.",
     )
 
 
 def lang_option() -> Any:
     return click.option(
-        "--lang", type=click.Choice(["en", "zh"]), default=None,
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
         help="Language of titles, messages and steps (default: from the locale, else en).",
     )
 

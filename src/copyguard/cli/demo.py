@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from copyguard.cli.common import EXIT_FAIL, EXIT_PASS, default_lang
+from copyguard.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_PASS, default_lang
 
 
 class DemoFailure(Exception):
@@ -60,14 +60,34 @@ def seed_policy(source: str) -> dict[str, Any]:
         "Version": "2012-10-17",
         "Id": "cab-kms-key",
         "Statement": [
-            {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": root},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": [root]},
-             "Action": ["kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
-             "Resource": "*"},
-            {"Sid": "Allow attachment of persistent resources", "Effect": "Allow", "Principal": {"AWS": [root]},
-             "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
-             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "Allow use of the key",
+                "Effect": "Allow",
+                "Principal": {"AWS": [root]},
+                "Action": [
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Allow attachment of persistent resources",
+                "Effect": "Allow",
+                "Principal": {"AWS": [root]},
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
         ],
     }
 
@@ -79,9 +99,13 @@ def build_seed_situation(emu: Any) -> dict[str, Any]:
     s, d = emu.session("source"), emu.session("destination")
     skms, sec2, sbackup = s.client("kms"), s.client("ec2"), s.client("backup")
     dkms, dbackup = d.client("kms"), d.client("backup")
-    key = skms.create_key(Description="EBS volumes (source)", Policy=json.dumps(seed_policy(src)))["KeyMetadata"]["Arn"]
+    key = skms.create_key(Description="EBS volumes (source)", Policy=json.dumps(seed_policy(src)))[
+        "KeyMetadata"
+    ]["Arn"]
     skms.create_alias(AliasName="alias/ebs-backup", TargetKeyId=key)
-    volume = sec2.create_volume(AvailabilityZone=f"{region}a", Size=8, Encrypted=True, KmsKeyId=key)["VolumeId"]
+    volume = sec2.create_volume(
+        AvailabilityZone=f"{region}a", Size=8, Encrypted=True, KmsKeyId=key
+    )["VolumeId"]
     volume_arn = f"arn:aws:ec2:{region}:{src}:volume/{volume}"
     sbackup.create_backup_vault(BackupVaultName="local")
     role = f"arn:aws:iam::{src}:role/service-role/AWSBackupDefaultServiceRole"
@@ -90,27 +114,60 @@ def build_seed_situation(emu: Any) -> dict[str, Any]:
     if done["State"] != "COMPLETED":
         raise DemoFailure(f"the backup job did not complete: {done.get('StatusMessage')}")
     recovery_point = done["RecoveryPointArn"]
-    dkey = dkms.create_key(Description="central backup vault key", Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-                       "Principal": {"AWS": f"arn:aws:iam::{dst}:root"}, "Action": "kms:*", "Resource": "*"}],
-    }))["KeyMetadata"]["Arn"]
-    vault_arn = dbackup.create_backup_vault(BackupVaultName="central", EncryptionKeyArn=dkey)["BackupVaultArn"]
-    dbackup.put_backup_vault_access_policy(BackupVaultName="central", Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "Allow copies from the source account", "Effect": "Allow",
-                       "Principal": {"AWS": f"arn:aws:iam::{src}:root"},
-                       "Action": "backup:CopyIntoBackupVault", "Resource": "*"}],
-    }))
-    return {"key": key, "volume": volume_arn, "recovery_point": recovery_point, "role": role,
-            "destination_vault": vault_arn, "destination_key": dkey}
+    dkey = dkms.create_key(
+        Description="central backup vault key",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Enable IAM User Permissions",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{dst}:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )["KeyMetadata"]["Arn"]
+    vault_arn = dbackup.create_backup_vault(BackupVaultName="central", EncryptionKeyArn=dkey)[
+        "BackupVaultArn"
+    ]
+    dbackup.put_backup_vault_access_policy(
+        BackupVaultName="central",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Allow copies from the source account",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{src}:root"},
+                        "Action": "backup:CopyIntoBackupVault",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )
+    return {
+        "key": key,
+        "volume": volume_arn,
+        "recovery_point": recovery_point,
+        "role": role,
+        "destination_vault": vault_arn,
+        "destination_key": dkey,
+    }
 
 
 def start_copy(emu: Any, names: dict[str, Any]) -> dict[str, Any]:
     backup = emu.session("source").client("backup")
     job_id = backup.start_copy_job(
-        RecoveryPointArn=names["recovery_point"], SourceBackupVaultName="local",
-        DestinationBackupVaultArn=names["destination_vault"], IamRoleArn=names["role"],
+        RecoveryPointArn=names["recovery_point"],
+        SourceBackupVaultName="local",
+        DestinationBackupVaultArn=names["destination_vault"],
+        IamRoleArn=names["role"],
         Lifecycle={"DeleteAfterDays": 35},
     )["CopyJobId"]
     return _wait_copy(backup, job_id)
@@ -126,37 +183,71 @@ def run_demo(lang: str, keep: bool = False) -> int:
     zh = lang == "zh"
     with tempfile.TemporaryDirectory(prefix="copyguard-demo-") as tmp, Emulator(port=0) as emu:
         src, dst = emu.accounts["source"], emu.accounts["destination"]
-        _say(1, f"Local AWS on {emu.endpoint_url}: organization {emu.organization_id}, source account {src}, "
-                f"destination account {dst}.",
-             f"本地 AWS 模拟器 {emu.endpoint_url}:组织 {emu.organization_id},源账户 {src},目标账户 {dst}。", lang)
+        _say(
+            1,
+            f"Local AWS on {emu.endpoint_url}: organization {emu.organization_id}, source account {src}, "
+            f"destination account {dst}.",
+            f"本地 AWS 模拟器 {emu.endpoint_url}:组织 {emu.organization_id},源账户 {src},目标账户 {dst}。",
+            lang,
+        )
         names = build_seed_situation(emu)
         _info(f"source key      {names['key']} (policy allows only account {src})")
         _info(f"EBS volume      {names['volume']}")
         _info(f"recovery point  {names['recovery_point']}")
         _info(f"destination     {names['destination_vault']}")
 
-        _say(2, "Copy the recovery point to the destination account.", "将恢复点复制到目标账户。", lang)
+        _say(
+            2,
+            "Copy the recovery point to the destination account.",
+            "将恢复点复制到目标账户。",
+            lang,
+        )
         first = start_copy(emu, names)
         _info(f"copy job {first['CopyJobId']}: {first['State']}: {first.get('StatusMessage', '')}")
-        if first["State"] != "FAILED" or "Given key ID is not accessible" not in first.get("StatusMessage", ""):
+        if first["State"] != "FAILED" or "Given key ID is not accessible" not in first.get(
+            "StatusMessage", ""
+        ):
             raise DemoFailure("the first copy should fail with 'Given key ID is not accessible'")
 
-        _say(3, "Diagnose the failed job: copyguard scan --job-id.", "诊断失败的作业:copyguard scan --job-id。", lang)
+        _say(
+            3,
+            "Diagnose the failed job: copyguard scan --job-id.",
+            "诊断失败的作业:copyguard scan --job-id。",
+            lang,
+        )
         sessions = {role: emu.session(role) for role in ("source", "destination", "management")}
-        report, live = api.scan(sessions, job_id=first["CopyJobId"], region=emu.region,
-                                endpoint_url=emu.endpoint_url, options=Options(principal="root"))
+        report, live = api.scan(
+            sessions,
+            job_id=first["CopyJobId"],
+            region=emu.region,
+            endpoint_url=emu.endpoint_url,
+            options=Options(principal="root"),
+        )
         click.echo(render(report, "text", lang, color=False, tool_version=__version__))
         codes = {f.code for f in report.findings if f.severity == "error"}
         if codes != {"CG101"}:
             raise DemoFailure(f"the diagnosis should be CG101, got {sorted(codes) or 'nothing'}")
-        fix = next((f for f in report.fixes if f.kind == "key-policy" and f.applicability == "safe"), None)
+        fix = next(
+            (f for f in report.fixes if f.kind == "key-policy" and f.applicability == "safe"), None
+        )
         if fix is None or fix.policy is None:
             raise DemoFailure("no key-policy fix was proposed")
 
-        _say(4, "Apply the fix to the live key (backed up first, re-read, verified).",
-             "将修复应用到实时密钥(先备份,写入前重新读取,写入后验证)。", lang)
-        result = apply_key_policy(live.reader, "source", names["key"], live.key_policy_text[names["key"]],
-                                  fix.policy, Path(tmp), lambda: True)
+        _say(
+            4,
+            "Apply the fix to the live key (backed up first, re-read, verified).",
+            "将修复应用到实时密钥(先备份,写入前重新读取,写入后验证)。",
+            lang,
+        )
+        result = apply_key_policy(
+            live.reader,
+            "source",
+            names["key"],
+            live.key_policy_text[names["key"]],
+            fix.policy,
+            Path(tmp),
+            lambda: True,
+        )
         _info(f"{result.status}: {result.message}")
         if result.status != "applied":
             raise DemoFailure("the fix was not applied")
@@ -165,17 +256,26 @@ def run_demo(lang: str, keep: bool = False) -> int:
         second = start_copy(emu, names)
         _info(f"copy job {second['CopyJobId']}: {second['State']}")
         if second["State"] != "COMPLETED":
-            raise DemoFailure(f"the second copy should complete, got {second['State']}: {second.get('StatusMessage')}")
+            raise DemoFailure(
+                f"the second copy should complete, got {second['State']}: {second.get('StatusMessage')}"
+            )
         dbackup = emu.session("destination").client("backup")
-        rp = dbackup.describe_recovery_point(BackupVaultName="central",
-                                             RecoveryPointArn=second["DestinationRecoveryPointArn"])
+        rp = dbackup.describe_recovery_point(
+            BackupVaultName="central", RecoveryPointArn=second["DestinationRecoveryPointArn"]
+        )
         _info(f"destination recovery point {rp['RecoveryPointArn']}")
         _info(f"encrypted with {rp.get('EncryptionKeyArn')}")
         if rp.get("EncryptionKeyArn") != names["destination_key"]:
             raise DemoFailure("the copy should be encrypted with the destination vault's key")
 
-        _say(6, "Done: failure, diagnosis, fix, successful copy." if not zh else "完成:失败、诊断、修复、复制成功。",
-             "完成:失败、诊断、修复、复制成功。", lang)
+        _say(
+            6,
+            "Done: failure, diagnosis, fix, successful copy."
+            if not zh
+            else "完成:失败、诊断、修复、复制成功。",
+            "完成:失败、诊断、修复、复制成功。",
+            lang,
+        )
     return EXIT_PASS
 
 
@@ -191,3 +291,14 @@ def demo(lang: str | None) -> int:
     except DemoFailure as exc:
         click.echo(f"copyguard demo: FAILED: {exc}", err=True)
         return EXIT_FAIL
+    except Exception as exc:
+        from copyguard.emulator import EmulatorError
+        from copyguard.sources.apply import ApplyError
+
+        if isinstance(exc, EmulatorError):
+            click.echo(f"copyguard demo: cannot start the emulator: {exc}", err=True)
+            return EXIT_INPUT
+        if isinstance(exc, ApplyError):
+            click.echo(f"copyguard demo: FAILED: applying the fix: {exc}", err=True)
+            return EXIT_FAIL
+        raise

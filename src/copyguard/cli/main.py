@@ -12,14 +12,34 @@ from copyguard import __version__
 from copyguard.cli.common import EXIT_INPUT, EXIT_UNKNOWN, InputError
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "check": ("copyguard.cli.check", "check", "Offline preflight of a scenario file or one key policy."),
+    "check": (
+        "copyguard.cli.check",
+        "check",
+        "Offline preflight of a scenario file or one key policy.",
+    ),
     "fix": ("copyguard.cli.fix", "fix", "Print (or apply, with --live --apply) the minimal fix."),
-    "explain": ("copyguard.cli.explain", "explain", "Map a copy-job message or API error to causes and steps."),
+    "explain": (
+        "copyguard.cli.explain",
+        "explain",
+        "Map a copy-job message or API error to causes and steps.",
+    ),
     "simulate": ("copyguard.cli.simulate", "simulate", "Evaluate KMS requests against policies."),
-    "rules": ("copyguard.cli.rules", "rules", "The finding catalogue, or one finding's documentation."),
+    "rules": (
+        "copyguard.cli.rules",
+        "rules",
+        "The finding catalogue, or one finding's documentation.",
+    ),
     "scan": ("copyguard.cli.scan", "scan", "Live preflight and diagnosis against AWS accounts."),
-    "permissions": ("copyguard.cli.scan", "permissions", "The IAM policies copyguard itself needs."),
-    "emulator": ("copyguard.cli.emulator_cmd", "emulator", "Run the local AWS Backup copy emulator."),
+    "permissions": (
+        "copyguard.cli.scan",
+        "permissions",
+        "The IAM policies copyguard itself needs.",
+    ),
+    "emulator": (
+        "copyguard.cli.emulator_cmd",
+        "emulator",
+        "Run the local AWS Backup copy emulator.",
+    ),
     "demo": ("copyguard.cli.demo", "demo", "The end-to-end story on the local emulator."),
 }
 
@@ -40,7 +60,9 @@ class LazyGroup(click.Group):
                 raise
             missing = exc.name
 
-            @click.command(cmd_name, help=help_text, context_settings={"ignore_unknown_options": True})
+            @click.command(
+                cmd_name, help=help_text, context_settings={"ignore_unknown_options": True}
+            )
             @click.argument("args", nargs=-1, type=click.UNPROCESSED)
             def unavailable(args: Any) -> None:
                 extra = "emulator" if cmd_name in ("emulator", "demo") else "test"

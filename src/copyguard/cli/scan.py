@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import re
+import shlex
 import sys
 from datetime import timedelta
 from typing import Any
 
 import click
 
-from copyguard.cli.check import emit, exit_code, principal_option, validate_principal
-from copyguard.cli.common import EXIT_PASS, fail_input
+from copyguard.cli.check import exit_code, principal_option, validate_principal
+from copyguard.cli.common import EXIT_PASS, default_lang, fail_input
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 
@@ -26,33 +29,67 @@ def parse_duration(text: str) -> timedelta:
 
 def live_options(f: Any) -> Any:
     opts = [
-        click.option("--source-profile", help="AWS profile for the source account (default chain if omitted)."),
+        click.option(
+            "--source-profile",
+            help="AWS profile for the source account (default chain if omitted).",
+        ),
         click.option("--destination-profile", help="AWS profile for the destination account."),
-        click.option("--management-profile", help="AWS profile for the organization's management account."),
-        click.option("--source-role-arn", help="A role to assume for the source account."),
-        click.option("--destination-role-arn", help="A role to assume for the destination account."),
-        click.option("--management-role-arn", help="A role to assume for the management account."),
-        click.option("--region", help="Region of the copy jobs and plans (default: the profile's)."),
-        click.option("--endpoint-url", help="Send every AWS call here (the local emulator).", hidden=False),
+        click.option(
+            "--management-profile", help="AWS profile for the organization's management account."
+        ),
+        click.option(
+            "--source-role-arn",
+            help="A role to assume for the source account (with --source-profile, else the default chain).",
+        ),
+        click.option(
+            "--destination-role-arn",
+            help="A role to assume for the destination account (with --destination-profile, else the default chain).",
+        ),
+        click.option(
+            "--management-role-arn",
+            help="A role to assume for the management account (with --management-profile, else the default chain).",
+        ),
+        click.option(
+            "--region", help="Region of the copy jobs and plans (default: the profile's)."
+        ),
+        click.option(
+            "--endpoint-url", help="Send every AWS call here (the local emulator).", hidden=False
+        ),
         click.option("--job-id", help="Diagnose one copy job (in the source account)."),
-        click.option("--failed-since", metavar="DURATION", help="Diagnose every failed copy job since (7d, 12h)."),
-        click.option("--plan-id", "plan_ids", multiple=True, help="Preflight the copy actions of a backup plan."),
-        click.option("--all-plans", is_flag=True, help="Preflight the copy actions of every backup plan."),
+        click.option(
+            "--failed-since",
+            metavar="DURATION",
+            help="Diagnose every failed copy job since (7d, 12h).",
+        ),
+        click.option(
+            "--plan-id",
+            "plan_ids",
+            multiple=True,
+            help="Preflight the copy actions of a backup plan.",
+        ),
+        click.option(
+            "--all-plans", is_flag=True, help="Preflight the copy actions of every backup plan."
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
-def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) -> tuple[Any, Any]:
-    from copyguard import api
-    from copyguard.checks import Options
-    from copyguard.cli.simulate import parse_context
+TARGETS = ("job_id", "failed_since", "plan_ids", "all_plans")
 
-    targets = [n for n in ("job_id", "failed_since", "all_plans") if kw.get(n)] + (["plan_id"] if kw.get("plan_ids") else [])
+
+def check_target(kw: dict[str, Any]) -> None:
+    """Exactly one of --job-id, --failed-since, --plan-id, --all-plans; a valid duration."""
+    targets = [n for n in TARGETS if kw.get(n)]
     if len(targets) != 1:
         fail_input("give exactly one of --job-id, --failed-since, --plan-id or --all-plans")
-    options = Options(principal=validate_principal(principal), context=parse_context(context))
+    if kw.get("failed_since"):
+        parse_duration(kw["failed_since"])
+
+
+def live_sessions(kw: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The boto3 sessions of the live options, and the Region of the jobs and plans."""
     try:
         import boto3  # noqa: F401
         from botocore.exceptions import BotoCoreError, ProfileNotFound
@@ -64,18 +101,44 @@ def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) 
     roles = {r: kw.get(f"{r}_role_arn") for r in ("source", "destination", "management")}
     try:
         sessions = sessions_from(profiles, roles, kw.get("region"))
-    except ProfileNotFound as exc:
+    except (ProfileNotFound, LiveError) as exc:
         fail_input(str(exc))
     except BotoCoreError as exc:
         fail_input(f"cannot create AWS sessions: {exc}")
     except Exception as exc:  # assume-role failures are ClientErrors
         fail_input(f"cannot create AWS sessions: {exc}")
+    region = kw.get("region") or sessions["source"].region_name
+    if not region:
+        region = DEFAULT_REGION
+        who = f"profile {kw['source_profile']!r}" if kw.get("source_profile") else "source account"
+        click.echo(
+            f"copyguard: note: no Region is configured for the {who}; looking for the jobs and "
+            f"plans in {region} (give --region to choose; keys and vaults use their ARNs' Regions)",
+            err=True,
+        )
+    return sessions, region
+
+
+DEFAULT_REGION = "us-east-1"
+
+
+def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) -> tuple[Any, Any]:
+    from copyguard import api
+    from copyguard.checks import Options
+    from copyguard.cli.simulate import parse_context
+    from copyguard.sources.aws import LiveError
+
+    check_target(kw)
+    options = Options(principal=validate_principal(principal), context=parse_context(context))
+    sessions, region = live_sessions(kw)
     if "destination" not in sessions:
-        click.echo("copyguard: note: no destination profile or role: destination checks will be unknown", err=True)
-    region = kw.get("region") or sessions["source"].region_name or "us-east-1"
+        click.echo(
+            "copyguard: note: no destination profile or role: destination checks will be unknown",
+            err=True,
+        )
     progress, close = _progress()
     try:
-        return api.scan(
+        report, live = api.scan(
             sessions,
             job_id=kw.get("job_id"),
             failed_since=parse_duration(kw["failed_since"]) if kw.get("failed_since") else None,
@@ -90,80 +153,236 @@ def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) 
         fail_input(str(exc))
     finally:
         close()
+    if not live.scenario.copies:
+        if kw.get("failed_since"):
+            what = f"no failed copy job in {region} since {kw['failed_since']} ago"
+        else:
+            what = f"no copy action in the backup plans read in {region}"
+        click.echo(f"copyguard: note: {what}; nothing to diagnose", err=True)
+    return report, live
 
 
 def _progress() -> tuple[Any, Any]:
+    """A transient progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
         return None, lambda: None
+    from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(transient=True)
+    bar = Progress(console=Console(file=sys.stderr), transient=True)
     task = bar.add_task("reading AWS", total=None)
     bar.start()
+    stopped = False
 
     def update(done: int, total: int) -> None:
         bar.update(task, completed=done, total=total)
 
-    return update, bar.stop
+    def close() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            bar.stop()
+
+    return update, close
+
+
+def live_flags(kw: dict[str, Any]) -> str:
+    """The account and target options of this run, as command-line flags."""
+    out = []
+    for name in (
+        "source_profile",
+        "destination_profile",
+        "management_profile",
+        "source_role_arn",
+        "destination_role_arn",
+        "management_role_arn",
+        "region",
+        "endpoint_url",
+        "job_id",
+        "failed_since",
+    ):
+        if kw.get(name):
+            out.append(f"--{name.replace('_', '-')} {shlex.quote(str(kw[name]))}")
+    out += [f"--plan-id {shlex.quote(p)}" for p in kw.get("plan_ids") or ()]
+    if kw.get("all_plans"):
+        out.append("--all-plans")
+    return " ".join(out)
+
+
+def emit_live(
+    report: Any, live: Any, kw: dict[str, Any], fmt: str, lang: str | None, output: str | None
+) -> None:
+    """The report; in text and markdown, live field paths become AWS locations in words, and
+    the fix is applied with ``copyguard fix --live`` on the same options."""
+    from copyguard import __version__
+    from copyguard.report import render
+    from copyguard.sources.aws import describe_path
+
+    lang = lang or default_lang()
+    shown = report
+    fix_command = None
+    if fmt in ("text", "markdown"):
+        shown = copy.copy(report)
+        shown.findings = []
+        for f in report.findings:
+            where = describe_path(f.path, live.scenario, lang)
+            if where is not None:
+                f = dataclasses.replace(f, file=where, path=None, line=None, column=None)
+            shown.findings.append(f)
+        fix_command = f"copyguard fix --live {live_flags(kw)} --as cli"
+    color = fmt == "text" and output is None and sys.stdout.isatty()
+    text = render(shown, fmt, lang, color=color, tool_version=__version__, fix_command=fix_command)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            fail_input(f"{output}: cannot write: {exc.strerror or exc}")
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+def show_calls_of(live: Any) -> None:
+    reader = live.reader
+    if reader is None:
+        return
+    for (role, service, op), n in sorted(reader.calls.items()):
+        click.echo(f"calls {role} {service}.{op} {n}", err=True)
+    distinct = len(set(reader.log))
+    sent = sum(reader.requests.values())
+    click.echo(f"calls total {len(reader.log)} distinct {distinct} http-requests {sent}", err=True)
 
 
 @click.command("scan")
 @live_options
 @principal_option
-@click.option("--context", "context", multiple=True, metavar="K=V", help="Pin a request-context value.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--context", "context", multiple=True, metavar="K=V", help="Pin a request-context value."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None)
 @click.option("--output", "-o", metavar="FILE")
-@click.option("--show-calls", is_flag=True, help="Print how many API calls each read took (to stderr).")
-def scan(principal: str, context: tuple[str, ...], fmt: str, lang: str | None, output: str | None,
-         show_calls: bool, **kw: Any) -> int:
+@click.option(
+    "--show-calls",
+    is_flag=True,
+    help="Print the API calls the scan made (to stderr): per operation, then the total, the distinct reads and the HTTP requests (retries included).",
+)
+def scan(
+    principal: str,
+    context: tuple[str, ...],
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+    show_calls: bool,
+    **kw: Any,
+) -> int:
     """Live preflight and diagnosis of AWS Backup cross-account copies (read only).
 
     \b
     copyguard scan --source-profile src --destination-profile dst --job-id JOB_ID
     copyguard scan --source-profile src --destination-profile dst --failed-since 7d
     copyguard scan --source-profile src --destination-profile dst --all-plans
+
+    Reads only (`copyguard permissions` prints the IAM policy it needs), each resource once.
+    Exit codes: 0 pass, 1 fail, 2 usage or input error (unknown job or plan, bad profile),
+    3 unknown (something could not be read: CG902 names the permission).
     """
     report, live = run_live_scan(kw, principal, context)
-    emit(report, fmt, lang, output)
-    if show_calls and live.reader is not None:
-        for (role, service, op), n in sorted(live.reader.calls.items()):
-            click.echo(f"calls {role} {service}.{op} {n}", err=True)
+    emit_live(report, live, kw, fmt, lang, output)
+    if show_calls:
+        show_calls_of(live)
     return exit_code(report)
 
 
 SCAN_POLICY = {
-    "source": ["backup:DescribeCopyJob", "backup:ListCopyJobs", "backup:ListBackupPlans", "backup:GetBackupPlan",
-               "backup:DescribeBackupVault", "backup:DescribeRecoveryPoint", "backup:ListRecoveryPointsByBackupVault",
-               "backup:DescribeGlobalSettings", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListAliases",
-               "ec2:DescribeSnapshots", "rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
-               "organizations:DescribeOrganization", "sts:GetCallerIdentity"],
-    "destination": ["backup:DescribeBackupVault", "backup:GetBackupVaultAccessPolicy", "kms:DescribeKey",
-                    "kms:GetKeyPolicy", "kms:ListAliases", "iam:GetRole", "organizations:DescribeOrganization",
-                    "sts:GetCallerIdentity"],
-    "management": ["backup:DescribeGlobalSettings", "organizations:DescribeOrganization",
-                   "organizations:ListAccounts", "sts:GetCallerIdentity"],
+    "source": [
+        "backup:DescribeCopyJob",
+        "backup:ListCopyJobs",
+        "backup:ListBackupPlans",
+        "backup:GetBackupPlan",
+        "backup:DescribeBackupVault",
+        "backup:DescribeRecoveryPoint",
+        "backup:ListRecoveryPointsByBackupVault",
+        "backup:DescribeGlobalSettings",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:ListAliases",
+        "ec2:DescribeSnapshots",
+        "rds:DescribeDBSnapshots",
+        "rds:DescribeDBClusterSnapshots",
+        "organizations:DescribeOrganization",
+        "sts:GetCallerIdentity",
+    ],
+    "destination": [
+        "backup:DescribeBackupVault",
+        "backup:GetBackupVaultAccessPolicy",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:ListAliases",
+        "iam:GetRole",
+        "organizations:DescribeOrganization",
+        "sts:GetCallerIdentity",
+    ],
+    "management": [
+        "backup:DescribeGlobalSettings",
+        "sts:GetCallerIdentity",
+    ],
 }
 APPLY_EXTRA = ["kms:GetKeyPolicy", "kms:PutKeyPolicy"]
 
 
 def permissions_document(role: str, apply: bool) -> dict[str, Any]:
-    statements: list[dict[str, Any]] = [{"Sid": "CopyguardScanReadOnly", "Effect": "Allow",
-                                         "Action": sorted(SCAN_POLICY[role]), "Resource": "*"}]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "CopyguardScanReadOnly",
+            "Effect": "Allow",
+            "Action": sorted(SCAN_POLICY[role]),
+            "Resource": "*",
+        }
+    ]
     if role == "destination":
         statements[0]["Action"] = sorted(set(SCAN_POLICY[role]) - {"iam:GetRole"})
-        statements.append({"Sid": "CopyguardReadBackupServiceLinkedRole", "Effect": "Allow", "Action": "iam:GetRole",
-                           "Resource": "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"})
+        statements.append(
+            {
+                "Sid": "CopyguardReadBackupServiceLinkedRole",
+                "Effect": "Allow",
+                "Action": "iam:GetRole",
+                "Resource": "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+            }
+        )
     if apply and role == "source":
-        statements.append({"Sid": "CopyguardApplyKeyPolicyFix", "Effect": "Allow", "Action": APPLY_EXTRA,
-                           "Resource": "arn:aws:kms:*:*:key/*"})
+        statements.append(
+            {
+                "Sid": "CopyguardApplyKeyPolicyFix",
+                "Effect": "Allow",
+                "Action": APPLY_EXTRA,
+                "Resource": "arn:aws:kms:*:*:key/*",
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 @click.command("permissions")
-@click.option("--role", "role", type=click.Choice(["source", "destination", "management", "all"]), default="all",
-              show_default=True, help="Which account's policy to print.")
-@click.option("--apply", "apply_", is_flag=True, help="Include what `fix --live --apply` needs (source account).")
+@click.option(
+    "--role",
+    "role",
+    type=click.Choice(["source", "destination", "management", "all"]),
+    default="all",
+    show_default=True,
+    help="Which account's policy to print.",
+)
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Include what `fix --live --apply` needs (source account).",
+)
 def permissions(role: str, apply_: bool) -> int:
     """The least-privilege IAM policies copyguard itself needs, per account."""
     roles = ["source", "destination", "management"] if role == "all" else [role]

@@ -10,6 +10,7 @@ then report CG902 and the verdict becomes ``unknown``, never ``pass``.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -49,8 +50,13 @@ class Failure:
 
     @property
     def denied(self) -> bool:
-        return self.code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                             "AuthorizationError", "UnrecognizedClientException")
+        return self.code in (
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnauthorizedOperation",
+            "AuthorizationError",
+            "UnrecognizedClientException",
+        )
 
 
 _MISS = object()
@@ -59,20 +65,35 @@ _MISS = object()
 class Reader:
     """Cached, counted, thread-safe reads: each (role, service, region, op, args) once."""
 
-    def __init__(self, sessions: dict[str, Any], region: str | None = None,
-                 endpoint_url: str | None = None, max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        sessions: dict[str, Any],
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 5,
+    ) -> None:
         from botocore.config import Config
 
         self.sessions = sessions
         self.region = region
         self.endpoint_url = endpoint_url
-        self.config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
-                             user_agent_extra="copyguard/0.1.0", connect_timeout=5, read_timeout=30)
+        self.config = Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            user_agent_extra="copyguard/0.1.0",
+            connect_timeout=5,
+            read_timeout=30,
+        )
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._guard = threading.Lock()
+        #: API calls made, per (role, service, operation); a cached read is not counted
         self.calls: Counter[tuple[str, str, str]] = Counter()
+        #: every API call made, in order: (role, service, region, operation, arguments as JSON)
+        self.log: list[tuple[str, str, str | None, str, str]] = []
+        #: HTTP requests sent, per (role, API operation): botocore's retries included
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self._requests_lock = threading.Lock()
         self.on_call: Callable[[str, str, str], None] | None = None
 
     def has(self, role: str) -> bool:
@@ -88,37 +109,62 @@ class Reader:
                     kwargs["region_name"] = region or self.region
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                self._clients[key] = session.client(service, **kwargs)
+                client = session.client(service, **kwargs)
+                client.meta.events.register(
+                    "before-send", lambda event_name="", r=role, **_: self._sent(r, event_name)
+                )
+                self._clients[key] = client
             return self._clients[key]
 
-    def call(self, role: str, service: str, op: str, region: str | None = None, **kwargs: Any) -> Any:
+    def _sent(self, role: str, event_name: str) -> None:
+        with self._requests_lock:
+            self.requests[(role, event_name.rsplit(".", 1)[-1])] += 1
+
+    def call(
+        self, role: str, service: str, op: str, region: str | None = None, **kwargs: Any
+    ) -> Any:
         """The API's response, or a Failure. Never raises for AWS errors."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        cache_key = (role, service, region or self.region, op, json.dumps(kwargs, sort_keys=True, default=str))
+        cache_key = (
+            role,
+            service,
+            region or self.region,
+            op,
+            json.dumps(kwargs, sort_keys=True, default=str),
+        )
         with self._guard:
             lock = self._locks.setdefault(cache_key, threading.Lock())
         with lock:
             hit = self._cache.get(cache_key, _MISS)
             if hit is not _MISS:
                 return hit
-            client = self.client(role, service, region)
-            api_name = client.meta.method_to_api_mapping.get(op, op)
-            permission = f"{_iam_prefix(service)}:{api_name}"
-            self.calls[(role, service, op)] += 1
+            permission = iam_action(service, op)
+            with self._guard:
+                self.calls[(role, service, op)] += 1
+                self.log.append(cache_key)
             if self.on_call:
                 self.on_call(role, service, op)
             try:
+                client = self.client(role, service, region)
                 result: Any = getattr(client, op)(**kwargs)
             except ClientError as exc:
                 err = exc.response.get("Error", {})
-                result = Failure(permission, str(err.get("Code", "ClientError")), str(err.get("Message", exc)))
+                result = Failure(
+                    permission, str(err.get("Code", "ClientError")), str(err.get("Message", exc))
+                )
             except BotoCoreError as exc:
                 result = Failure(permission, type(exc).__name__, str(exc))
             self._cache[cache_key] = result
             return result
 
-    def paginate(self, role: str, service: str, op: str, key: str, **kwargs: Any) -> list[Any] | Failure:
+    def permissions_used(self) -> set[tuple[str, str]]:
+        """(role, IAM action) of every call made so far."""
+        return {(role, iam_action(service, op)) for role, service, _, op, _ in self.log}
+
+    def paginate(
+        self, role: str, service: str, op: str, key: str, **kwargs: Any
+    ) -> list[Any] | Failure:
         """All pages of a list API (each page is one counted call)."""
         items: list[Any] = []
         token_in = "NextToken"
@@ -136,8 +182,26 @@ class Reader:
                 return items
 
 
-def _iam_prefix(service: str) -> str:
-    return {"organizations": "organizations"}.get(service, service)
+_PREFIX = {"efs": "elasticfilesystem"}
+_OPERATIONS: dict[str, dict[str, str]] = {}
+_OPERATIONS_LOCK = threading.Lock()
+
+
+def iam_action(service: str, op: str) -> str:
+    """The IAM action of a boto3 client method: ("kms", "get_key_policy") -> kms:GetKeyPolicy."""
+    with _OPERATIONS_LOCK:
+        names = _OPERATIONS.get(service)
+        if names is None:
+            import botocore.session
+            from botocore import xform_name
+
+            try:
+                model = botocore.session.get_session().get_service_model(service)
+                names = {xform_name(name): name for name in model.operation_names}
+            except Exception:  # an unknown service: keep the method name
+                names = {}
+            _OPERATIONS[service] = names
+    return f"{_PREFIX.get(service, service)}:{names.get(op, op)}"
 
 
 def arn_region(arn: str) -> str | None:
@@ -199,8 +263,11 @@ class LiveBuilder:
         role = self.role_for_account(arn_account(arn))
         region = arn_region(arn)
         if role is None:
-            self.fail(f"{path}.policy", f"the key policy of {arn} (no session for account {arn_account(arn)})",
-                      Failure("kms:GetKeyPolicy", "NoSession", "give a profile or role for that account"))
+            self.fail(
+                f"{path}.policy",
+                f"the key policy of {arn} (no session for account {arn_account(arn)})",
+                Failure("kms:GetKeyPolicy", "NoSession", "give a profile or role for that account"),
+            )
             return
         meta = self.reader.call(role, "kms", "describe_key", region=region, KeyId=arn)
         if isinstance(meta, Failure):
@@ -219,7 +286,9 @@ class LiveBuilder:
             key.aliases = tuple(a["AliasName"] for a in aliases.get("Aliases", []))
         if key.manager == "AWS":
             return  # AWS's own policy: never the user's to change, and not needed
-        pol = self.reader.call(role, "kms", "get_key_policy", region=region, KeyId=arn, PolicyName="default")
+        pol = self.reader.call(
+            role, "kms", "get_key_policy", region=region, KeyId=arn, PolicyName="default"
+        )
         key.policy_path = f"{path}.policy"
         if isinstance(pol, Failure):
             self.fail(f"{path}.policy", f"the key policy of {arn}", pol)
@@ -238,20 +307,30 @@ class LiveBuilder:
             vault = Vault(arn=arn, path=path)
             self.sc.vaults[arn] = vault
         region = arn_region(arn)
-        desc = self.reader.call(role, "backup", "describe_backup_vault", region=region,
-                                BackupVaultName=vault_name(arn))
+        desc = self.reader.call(
+            role, "backup", "describe_backup_vault", region=region, BackupVaultName=vault_name(arn)
+        )
         if isinstance(desc, Failure):
             self.fail(f"{path}.key", f"the backup vault {arn}", desc)
         else:
             vault.key = desc.get("EncryptionKeyArn") or None
             vault.vault_type = desc.get("VaultType", "BACKUP_VAULT")
-            if desc.get("Locked") or desc.get("MinRetentionDays") is not None or desc.get("MaxRetentionDays") is not None:
+            if (
+                desc.get("Locked")
+                or desc.get("MinRetentionDays") is not None
+                or desc.get("MaxRetentionDays") is not None
+            ):
                 vault.lock = VaultLock(desc.get("MinRetentionDays"), desc.get("MaxRetentionDays"))
             else:
                 vault.lock = None
         if with_policy:
-            pol = self.reader.call(role, "backup", "get_backup_vault_access_policy", region=region,
-                                   BackupVaultName=vault_name(arn))
+            pol = self.reader.call(
+                role,
+                "backup",
+                "get_backup_vault_access_policy",
+                region=region,
+                BackupVaultName=vault_name(arn),
+            )
             if isinstance(pol, Failure):
                 if pol.code == "ResourceNotFoundException" and not isinstance(desc, Failure):
                     vault.access_policy = None  # the vault exists and has no policy
@@ -263,19 +342,29 @@ class LiveBuilder:
                     vault.access_policy = None
                 else:
                     try:
-                        vault.access_policy = parse_policy(text, name=f"access policy of {arn}", kind="resource")
+                        vault.access_policy = parse_policy(
+                            text, name=f"access policy of {arn}", kind="resource"
+                        )
                     except PolicyError as exc:
                         vault.access_policy_issues = exc.issues
         return vault
 
-    def resource_key(self, copy: Copy, recovery_point: str | None, source_vault: str | None) -> None:
+    def resource_key(
+        self, copy: Copy, recovery_point: str | None, source_vault: str | None
+    ) -> None:
         """The resource's own key (types not fully managed): native reads first."""
         rtype = copy.resource_type if isinstance(copy.resource_type, str) else ""
         region = arn_region(recovery_point or "") or arn_region(source_vault or "")
         path = f"{copy.path}.resource_key"
-        if recovery_point and ":snapshot/snap-" in recovery_point and rtype in ("EBS", "EC2", "Storage Gateway"):
+        if (
+            recovery_point
+            and ":snapshot/snap-" in recovery_point
+            and rtype in ("EBS", "EC2", "Storage Gateway")
+        ):
             snap = recovery_point.rsplit("/", 1)[-1]
-            out = self.reader.call("source", "ec2", "describe_snapshots", region=region, SnapshotIds=[snap])
+            out = self.reader.call(
+                "source", "ec2", "describe_snapshots", region=region, SnapshotIds=[snap]
+            )
             if isinstance(out, Failure):
                 self.fail(path, f"the snapshot {snap}", out)
                 return
@@ -284,9 +373,18 @@ class LiveBuilder:
                 s = snaps[0]
                 copy.resource_key = s.get("KmsKeyId") if s.get("Encrypted") else None
                 return
-        if recovery_point and ":snapshot:" in recovery_point and recovery_point.startswith("arn:aws:rds:"):
-            out = self.reader.call("source", "rds", "describe_db_snapshots", region=region,
-                                   DBSnapshotIdentifier=recovery_point)
+        if (
+            recovery_point
+            and ":snapshot:" in recovery_point
+            and recovery_point.startswith("arn:aws:rds:")
+        ):
+            out = self.reader.call(
+                "source",
+                "rds",
+                "describe_db_snapshots",
+                region=region,
+                DBSnapshotIdentifier=recovery_point,
+            )
             if not isinstance(out, Failure) and out.get("DBSnapshots"):
                 s = out["DBSnapshots"][0]
                 copy.resource_key = s.get("KmsKeyId") if s.get("Encrypted") else None
@@ -295,15 +393,26 @@ class LiveBuilder:
                 self.fail(path, f"the DB snapshot {recovery_point}", out)
                 return
         if recovery_point and ":cluster-snapshot:" in recovery_point:
-            out = self.reader.call("source", "rds", "describe_db_cluster_snapshots", region=region,
-                                   DBClusterSnapshotIdentifier=recovery_point)
+            out = self.reader.call(
+                "source",
+                "rds",
+                "describe_db_cluster_snapshots",
+                region=region,
+                DBClusterSnapshotIdentifier=recovery_point,
+            )
             if not isinstance(out, Failure) and out.get("DBClusterSnapshots"):
                 s = out["DBClusterSnapshots"][0]
                 copy.resource_key = s.get("KmsKeyId") if s.get("StorageEncrypted") else None
                 return
         if recovery_point and source_vault:
-            rp = self.reader.call("source", "backup", "describe_recovery_point", region=region,
-                                  BackupVaultName=vault_name(source_vault), RecoveryPointArn=recovery_point)
+            rp = self.reader.call(
+                "source",
+                "backup",
+                "describe_recovery_point",
+                region=region,
+                BackupVaultName=vault_name(source_vault),
+                RecoveryPointArn=recovery_point,
+            )
             if isinstance(rp, Failure):
                 self.fail(path, f"the recovery point {recovery_point}", rp)
                 return
@@ -323,7 +432,11 @@ class LiveBuilder:
                 if out.code == "AWSOrganizationsNotInUseException":
                     ids[role] = None
                 else:
-                    self.fail("organization", f"the organization of the {role} account", out)
+                    self.fail(
+                        f"organization.membership.{role}",
+                        f"the organization of the {role} account",
+                        out,
+                    )
             else:
                 org = out.get("Organization", {})
                 ids[role] = org.get("Id")
@@ -340,13 +453,18 @@ class LiveBuilder:
                 model.accounts = tuple(x for x in (src, dst) if x)
             else:
                 model.id = a or b
-                model.accounts = tuple(x for x, oid in ((src, a), (dst, b)) if x and oid == model.id)
+                model.accounts = tuple(
+                    x for x, oid in ((src, a), (dst, b)) if x and oid == model.id
+                )
         model.management_account = mgmt_account
         role = "management" if self.reader.has("management") else "source"
         settings = self.reader.call(role, "backup", "describe_global_settings")
         if isinstance(settings, Failure):
-            self.fail("organization.cross_account_backup_enabled",
-                      f"the organization's AWS Backup global settings (from the {role} account)", settings)
+            self.fail(
+                "organization.cross_account_backup_enabled",
+                f"the organization's AWS Backup global settings (from the {role} account)",
+                settings,
+            )
         else:
             value = settings.get("GlobalSettings", {}).get("isCrossAccountBackupEnabled")
             if value is not None:
@@ -361,15 +479,30 @@ class LiveBuilder:
         if isinstance(out, Failure):
             if out.code == "NoSuchEntity":
                 self.sc.principals[slr_arn(dst)] = False
+            else:
+                self.fail(
+                    f"principals[{slr_arn(dst)}]",
+                    f"whether the destination's AWSServiceRoleForBackup exists ({slr_arn(dst)})",
+                    out,
+                )
             return
         self.sc.principals[slr_arn(dst)] = True
 
     # -- copies --------------------------------------------------------------------------------
 
-    def add_copy(self, name: str, resource_type: str | None, resource_arn: str | None,
-                 source_vault: str | None, destination_vault: str | None, recovery_point: str | None,
-                 lifecycle: dict[str, Any] | None, role_arn: str | None, status: str | None,
-                 lifecycle_known: bool = True) -> Copy:
+    def add_copy(
+        self,
+        name: str,
+        resource_type: str | None,
+        resource_arn: str | None,
+        source_vault: str | None,
+        destination_vault: str | None,
+        recovery_point: str | None,
+        lifecycle: dict[str, Any] | None,
+        role_arn: str | None,
+        status: str | None,
+        lifecycle_known: bool = True,
+    ) -> Copy:
         path = f"copies[{len(self.sc.copies)}]"
         copy = Copy(name=name, path=path)
         self.sc.copies.append(copy)
@@ -411,33 +544,63 @@ class LiveBuilder:
         self._run(key_tasks, progress)
         return self.sc
 
+    @staticmethod
+    def _vault_key_matters(copy: Copy) -> bool:
+        """The source vault's key is the source key of fully managed types only; for the
+        others (EBS, RDS...) the resource's own key is, and the vault is not read at all."""
+        facts = type_facts(copy.resource_type) if isinstance(copy.resource_type, str) else None
+        return facts is None or facts.fully_managed is not False
+
     def _keys_of(self, copy: Copy) -> Iterable[str]:
         if isinstance(copy.resource_key, str):
             yield copy.resource_key
-        for vault_arn in (copy.source_vault, copy.destination_vault):
+        vaults = [copy.destination_vault]
+        if self._vault_key_matters(copy):
+            vaults.append(copy.source_vault)
+        for vault_arn in vaults:
             vault = self.sc.vault(vault_arn)
             if vault is not None and isinstance(vault.key, str):
                 yield vault.key
 
     def _copy_reads(self, copy: Copy, recovery_point: str | None) -> None:
         facts = type_facts(copy.resource_type) if isinstance(copy.resource_type, str) else None
-        if isinstance(copy.source_vault, str) and self.reader.has("source"):
-            self.read_vault(copy.source_vault, "source", f"vaults[{copy.source_vault}]", with_policy=False)
+        if (
+            isinstance(copy.source_vault, str)
+            and self.reader.has("source")
+            and self._vault_key_matters(copy)
+        ):
+            self.read_vault(
+                copy.source_vault, "source", f"vaults[{copy.source_vault}]", with_policy=False
+            )
         if isinstance(copy.destination_vault, str):
             role = self.role_for_account(arn_account(copy.destination_vault))
             if role:
-                self.read_vault(copy.destination_vault, role, f"vaults[{copy.destination_vault}]",
-                                with_policy=True)
+                self.read_vault(
+                    copy.destination_vault,
+                    role,
+                    f"vaults[{copy.destination_vault}]",
+                    with_policy=True,
+                )
             else:
-                self.fail(f"{copy.path}.destination_vault", f"the destination vault {copy.destination_vault}",
-                          Failure("backup:DescribeBackupVault", "NoSession",
-                                  "give --destination-profile or --destination-role-arn"))
-        if facts is None or facts.fully_managed is not True:
-            if self.reader.has("source"):
-                self.resource_key(copy, recovery_point,
-                                  copy.source_vault if isinstance(copy.source_vault, str) else None)
+                self.fail(
+                    f"{copy.path}.destination_vault",
+                    f"the destination vault {copy.destination_vault}",
+                    Failure(
+                        "backup:DescribeBackupVault",
+                        "NoSession",
+                        "give --destination-profile or --destination-role-arn",
+                    ),
+                )
+        if (facts is None or facts.fully_managed is not True) and self.reader.has("source"):
+            self.resource_key(
+                copy,
+                recovery_point,
+                copy.source_vault if isinstance(copy.source_vault, str) else None,
+            )
 
-    def _run(self, tasks: list[Callable[[], None]], progress: Callable[[int, int], None] | None) -> None:
+    def _run(
+        self, tasks: list[Callable[[], None]], progress: Callable[[int, int], None] | None
+    ) -> None:
         if not tasks:
             return
         done = 0
@@ -450,42 +613,134 @@ class LiveBuilder:
                     progress(done, len(tasks))
 
 
+_BRACKETED = re.compile(r"^(keys|vaults|plans|principals)\[([^\]]+)\](?:\.(.+))?$")
+_COPY_PATH = re.compile(r"^copies\[(\d+)\](?:\.(.+))?$")
+_WHERE: dict[str, tuple[str, str]] = {
+    "keys": ("KMS key {id}", "KMS 密钥 {id}"),
+    "vaults": ("backup vault {id}", "备份保管库 {id}"),
+    "plans": ("backup plan {id}", "备份计划 {id}"),
+    "principals": ("IAM principal {id}", "IAM 主体 {id}"),
+}
+_FIELD: dict[str, tuple[str, str]] = {
+    "policy": ("key policy", "密钥策略"),
+    "state": ("key state", "密钥状态"),
+    "aliases": ("aliases", "别名"),
+    "access_policy": ("access policy", "访问策略"),
+    "key": ("encryption key", "加密密钥"),
+    "lock": ("Vault Lock", "保管库锁"),
+    "recovery_points": ("recovery points", "恢复点"),
+    "lifecycle": ("lifecycle (retention)", "生命周期(保留期)"),
+    "resource_key": ("key of the recovery point", "恢复点的密钥"),
+    "resource_type": ("resource type", "资源类型"),
+    "source_vault": ("source vault", "源保管库"),
+    "destination_vault": ("destination vault", "目标保管库"),
+}
+_ORG: dict[str, tuple[str, str]] = {
+    "organization.cross_account_backup_enabled": (
+        "AWS Backup global settings: isCrossAccountBackupEnabled",
+        "AWS Backup 全局设置:isCrossAccountBackupEnabled",
+    ),
+    "organization.membership.source": (
+        "AWS Organizations: the source account's organization",
+        "AWS Organizations:源账户所属的组织",
+    ),
+    "organization.membership.destination": (
+        "AWS Organizations: the destination account's organization",
+        "AWS Organizations:目标账户所属的组织",
+    ),
+}
+
+
+def describe_path(
+    path: str | None, scenario: Scenario | None = None, lang: str = "en"
+) -> str | None:
+    """Where a live finding's field is in AWS, in words (``keys[ARN].policy`` -> "KMS key ARN:
+    key policy"); None for a path this module did not make. Locations are resolved here, at
+    the edge that read them, so the checks stay the same for every input."""
+    if not path:
+        return None
+    zh = 1 if lang == "zh" else 0
+    sep = ":" if zh else ": "
+    if path in _ORG:
+        return _ORG[path][zh]
+    if path.startswith("organization"):
+        return ("AWS Organizations: ", "AWS Organizations:")[zh] + path.split(".", 1)[-1]
+    m = _BRACKETED.match(path)
+    if m:
+        kind, ident, rest = m.groups()
+        where = _WHERE[kind][zh].format(id=ident)
+        if not rest:
+            return where
+        head, _, tail = rest.partition(".")
+        what = _FIELD.get(head, (head, head))[zh]
+        return f"{where}{sep}{what}" + (f", {tail}" if tail else "")
+    m = _COPY_PATH.match(path)
+    if m:
+        index, rest = int(m.group(1)), m.group(2)
+        copies = scenario.copies if scenario is not None else []
+        name = copies[index].name if index < len(copies) else f"#{index}"
+        where = ("copy {name}", "复制 {name}")[zh].format(name=name)
+        if not rest:
+            return where
+        head, _, tail = rest.partition(".")
+        what = _FIELD.get(head, (head, head))[zh]
+        return f"{where}{sep}{what}" + (f", {tail}" if tail else "")
+    return None
+
+
 def caller_accounts(reader: Reader) -> dict[str, str | None]:
-    """Each role's account, from STS (one call per role)."""
-    out: dict[str, str | None] = {}
-    for role in ROLES:
-        if not reader.has(role):
-            out[role] = None
-            continue
-        ident = reader.call(role, "sts", "get_caller_identity")
-        out[role] = None if isinstance(ident, Failure) else ident.get("Account")
+    """Each role's account, from STS (one call per role, in parallel)."""
+    roles = [role for role in ROLES if reader.has(role)]
+    answers = _parallel(
+        [lambda r=role: reader.call(r, "sts", "get_caller_identity") for role in roles]
+    )
+    out: dict[str, str | None] = dict.fromkeys(ROLES)
+    for role, ident in zip(roles, answers):
         if isinstance(ident, Failure):
             raise LiveError(f"the {role} credentials do not work: {ident.code}: {ident.message}")
+        out[role] = ident.get("Account")
     return out
 
 
-def scan_job(reader: Reader, job_id: str, progress: Callable[[int, int], None] | None = None) -> LiveScan:
-    accounts = caller_accounts(reader)
-    job = reader.call("source", "backup", "describe_copy_job", CopyJobId=job_id)
+def scan_job(
+    reader: Reader, job_id: str, progress: Callable[[int, int], None] | None = None
+) -> LiveScan:
+    accounts, job = _parallel(
+        [
+            lambda: caller_accounts(reader),
+            lambda: reader.call("source", "backup", "describe_copy_job", CopyJobId=job_id),
+        ]
+    )
     if isinstance(job, Failure):
         if job.code in ("ResourceNotFoundException", "InvalidParameterValueException"):
             raise LiveError(f"copy job {job_id} not found in the source account ({job.message})")
-        raise LiveError(f"cannot read copy job {job_id}: {job.code}: {job.message} (needs {job.permission})")
+        raise LiveError(
+            f"cannot read copy job {job_id}: {job.code}: {job.message} (needs {job.permission})"
+        )
     return _scan_jobs(reader, accounts, [job["CopyJob"]], progress)
 
 
-def scan_failed_since(reader: Reader, since: timedelta,
-                      progress: Callable[[int, int], None] | None = None) -> LiveScan:
+def scan_failed_since(
+    reader: Reader, since: timedelta, progress: Callable[[int, int], None] | None = None
+) -> LiveScan:
     accounts = caller_accounts(reader)
     after = datetime.now(UTC) - since
-    jobs = reader.paginate("source", "backup", "list_copy_jobs", "CopyJobs", ByState="FAILED", ByCreatedAfter=after)
+    jobs = reader.paginate(
+        "source", "backup", "list_copy_jobs", "CopyJobs", ByState="FAILED", ByCreatedAfter=after
+    )
     if isinstance(jobs, Failure):
-        raise LiveError(f"cannot list copy jobs: {jobs.code}: {jobs.message} (needs {jobs.permission})")
+        raise LiveError(
+            f"cannot list copy jobs: {jobs.code}: {jobs.message} (needs {jobs.permission})"
+        )
     return _scan_jobs(reader, accounts, jobs, progress)
 
 
-def _scan_jobs(reader: Reader, accounts: dict[str, str | None], jobs: list[dict[str, Any]],
-               progress: Callable[[int, int], None] | None) -> LiveScan:
+def _scan_jobs(
+    reader: Reader,
+    accounts: dict[str, str | None],
+    jobs: list[dict[str, Any]],
+    progress: Callable[[int, int], None] | None,
+) -> LiveScan:
     b = LiveBuilder(reader, accounts)
     for job in jobs:
         lifecycle = job.get("DestinationRecoveryPointLifecycle")
@@ -505,52 +760,111 @@ def _scan_jobs(reader: Reader, accounts: dict[str, str | None], jobs: list[dict[
     return LiveScan(sc, jobs, b.key_policy_text, reader)
 
 
-def scan_plans(reader: Reader, plan_ids: list[str] | None,
-               progress: Callable[[int, int], None] | None = None) -> LiveScan:
+def scan_plans(
+    reader: Reader, plan_ids: list[str] | None, progress: Callable[[int, int], None] | None = None
+) -> LiveScan:
     """Preflight every copy action of the plans (all plans when plan_ids is None)."""
     accounts = caller_accounts(reader)
     if plan_ids is None:
         plans = reader.paginate("source", "backup", "list_backup_plans", "BackupPlansList")
         if isinstance(plans, Failure):
-            raise LiveError(f"cannot list backup plans: {plans.code}: {plans.message} (needs {plans.permission})")
+            raise LiveError(
+                f"cannot list backup plans: {plans.code}: {plans.message} (needs {plans.permission})"
+            )
         plan_ids = [p["BackupPlanId"] for p in plans]
     b = LiveBuilder(reader, accounts)
     region = reader.region
     src = accounts.get("source") or ""
-    for plan_id in plan_ids:
-        plan = reader.call("source", "backup", "get_backup_plan", BackupPlanId=plan_id)
+    ids = list(dict.fromkeys(plan_ids))
+    # the plans, then the vaults their copy rules back up into, each read once, in parallel
+    documents = dict(
+        zip(
+            ids,
+            _parallel(
+                [
+                    lambda p=plan_id: reader.call(
+                        "source", "backup", "get_backup_plan", BackupPlanId=p
+                    )
+                    for plan_id in ids
+                ]
+            ),
+        )
+    )
+    rules: list[tuple[str, dict[str, Any], str | None]] = []
+    for plan_id in ids:
+        plan = documents[plan_id]
         if isinstance(plan, Failure):
             if plan.code == "ResourceNotFoundException":
                 raise LiveError(f"backup plan {plan_id} not found in the source account")
-            b.fail(f"plans.{plan_id}", f"the backup plan {plan_id}", plan)
+            b.fail(f"plans[{plan_id}]", f"the backup plan {plan_id}", plan)
             continue
+        name = plan.get("BackupPlan", {}).get("BackupPlanName", plan_id)
         for rule in plan.get("BackupPlan", {}).get("Rules", []):
-            actions = rule.get("CopyActions") or []
-            if not actions:
+            if not rule.get("CopyActions"):
                 continue
             target = rule.get("TargetBackupVaultName")
-            source_vault = f"arn:aws:backup:{region}:{src}:backup-vault:{target}" if target else None
-            resources = _plan_resources(reader, source_vault)
-            for action in actions:
-                dest = action.get("DestinationBackupVaultArn")
-                lifecycle = action.get("Lifecycle")
-                label = f"{plan.get('BackupPlan', {}).get('BackupPlanName', plan_id)}/{rule.get('RuleName')}"
-                if not resources:
-                    b.add_copy(f"{label} -> {dest}", None, None, source_vault, dest, None, lifecycle, None, None)
-                for rtype, rarn, rp in resources:
-                    b.add_copy(f"{label} -> {dest} [{rarn}]", rtype, rarn, source_vault, dest, rp, lifecycle,
-                               None, None)
+            source_vault = (
+                f"arn:aws:backup:{region}:{src}:backup-vault:{target}" if target else None
+            )
+            rules.append((f"{name}/{rule.get('RuleName')}", rule, source_vault))
+    vaults = sorted({v for _, _, v in rules if v})
+    held = dict(zip(vaults, _parallel([lambda v=v: _plan_resources(b, v) for v in vaults])))
+    for label, rule, source_vault in rules:
+        resources = held.get(source_vault or "", [])
+        for action in rule.get("CopyActions") or []:
+            dest = action.get("DestinationBackupVaultArn")
+            lifecycle = action.get("Lifecycle")
+            if not resources:
+                b.add_copy(
+                    f"{label} -> {dest}",
+                    None,
+                    None,
+                    source_vault,
+                    dest,
+                    None,
+                    lifecycle,
+                    None,
+                    None,
+                )
+            for rtype, rarn, rp in resources:
+                b.add_copy(
+                    f"{label} -> {dest} [{rarn}]",
+                    rtype,
+                    rarn,
+                    source_vault,
+                    dest,
+                    rp,
+                    lifecycle,
+                    None,
+                    None,
+                )
     sc = b.resolve(progress)
     return LiveScan(sc, [], b.key_policy_text, reader)
 
 
-def _plan_resources(reader: Reader, source_vault: str | None) -> list[tuple[str, str, str]]:
+def _parallel(tasks: list[Callable[[], Any]]) -> list[Any]:
+    """The tasks' results, in order, run in a small thread pool."""
+    if len(tasks) <= 1:
+        return [t() for t in tasks]
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(tasks))) as pool:
+        return list(pool.map(lambda t: t(), tasks))
+
+
+def _plan_resources(b: LiveBuilder, source_vault: str) -> list[tuple[str, str, str]]:
     """(type, resource ARN, latest recovery point) for what the rule's vault holds."""
-    if not source_vault:
-        return []
-    rps = reader.paginate("source", "backup", "list_recovery_points_by_backup_vault", "RecoveryPoints",
-                          BackupVaultName=vault_name(source_vault))
+    rps = b.reader.paginate(
+        "source",
+        "backup",
+        "list_recovery_points_by_backup_vault",
+        "RecoveryPoints",
+        BackupVaultName=vault_name(source_vault),
+    )
     if isinstance(rps, Failure):
+        b.fail(
+            f"vaults[{source_vault}].recovery_points",
+            f"the recovery points of {source_vault}",
+            rps,
+        )
         return []
     latest: dict[str, dict[str, Any]] = {}
     for rp in rps:
@@ -560,12 +874,23 @@ def _plan_resources(reader: Reader, source_vault: str | None) -> list[tuple[str,
         prev = latest.get(arn)
         if prev is None or str(rp.get("CreationDate", "")) > str(prev.get("CreationDate", "")):
             latest[arn] = rp
-    return [(rp.get("ResourceType", ""), arn, rp.get("RecoveryPointArn", "")) for arn, rp in sorted(latest.items())]
+    return [
+        (rp.get("ResourceType", ""), arn, rp.get("RecoveryPointArn", ""))
+        for arn, rp in sorted(latest.items())
+    ]
 
 
-def sessions_from(profiles: dict[str, str | None], role_arns: dict[str, str | None],
-                  region: str | None, default_role: str = "source") -> dict[str, Any]:
-    """boto3 sessions per role: a profile, an assumed role, or the default chain (source)."""
+def sessions_from(
+    profiles: dict[str, str | None],
+    role_arns: dict[str, str | None],
+    region: str | None,
+    default_role: str = "source",
+) -> dict[str, Any]:
+    """boto3 sessions per role: a profile, an assumed role, or the default chain (source).
+
+    A role ARN is assumed with the credentials of the same account's profile when one is
+    given, else with the default chain; the assumed session keeps that profile's settings
+    (Region, endpoint)."""
     import boto3
 
     sessions: dict[str, Any] = {}
@@ -577,10 +902,22 @@ def sessions_from(profiles: dict[str, str | None], role_arns: dict[str, str | No
         elif role == default_role or role_arn:
             session = boto3.Session(region_name=region)
         if session is not None and role_arn:
-            creds = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"copyguard-{role}")["Credentials"]
-            session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
-                                    aws_secret_access_key=creds["SecretAccessKey"],
-                                    aws_session_token=creds["SessionToken"], region_name=region)
+            try:
+                creds = session.client("sts").assume_role(
+                    RoleArn=role_arn, RoleSessionName=f"copyguard-{role}"
+                )["Credentials"]
+            except Exception as exc:  # ClientError, NoCredentialsError...
+                using = f"profile {profile!r}" if profile else "the default credentials"
+                raise LiveError(
+                    f"cannot assume {role_arn} for the {role} account with {using}: {exc}"
+                ) from None
+            session = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=region,
+                profile_name=profile,
+            )
         if session is not None:
             sessions[role] = session
     return sessions
