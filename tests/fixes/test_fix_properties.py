@@ -46,7 +46,7 @@ from copyguard.checks import Options
 from copyguard.checks.analysis import allow_all_identity, analyse_source_key
 from copyguard.checks.facts import type_facts
 from copyguard.evaluate import Request, evaluate_kms
-from copyguard.fixes.key_policy import fix_source_key, kms_action_names
+from copyguard.fixes.key_policy import fix_source_key, key_policy_action_names
 from copyguard.policy import Policy, parse_policy
 
 THIRD = "777788889999"
@@ -247,7 +247,7 @@ def _safe_key_fix(doc: dict[str, Any], principal: str) -> Any:
 def _outside_decisions(policy: Policy, identity: list[Policy]) -> list[str]:
     out = []
     for principal in OUTSIDE:
-        for action in kms_action_names():
+        for action in key_policy_action_names():
             for ctx in CONTEXTS:
                 out.append(
                     evaluate_kms(

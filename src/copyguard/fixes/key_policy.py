@@ -27,6 +27,7 @@ from copyguard.checks.facts import (
 )
 from copyguard.checks.model import Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
+from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.evaluate.patterns import glob_match
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.scenario import Copy, Scenario
@@ -100,6 +101,11 @@ def kms_action_names() -> list[str]:
     except (ImportError, AttributeError):
         pass
     return [f"kms:{a}" for a in ALL_KMS_ACTIONS]
+
+
+def key_policy_action_names() -> list[str]:
+    """The KMS actions a key policy can decide (not the IAM-policy-only ones)."""
+    return [a for a in kms_action_names() if a.lower() not in IAM_POLICY_ONLY_ACTIONS]
 
 
 def expand(patterns: Sequence[str]) -> set[str]:
@@ -318,7 +324,8 @@ def outside_changes(
     identity = [allow_all_identity()]
     changed: list[str] = []
     checked = 0
-    actions = probe_actions(before, after)
+    decidable = set(key_policy_action_names())
+    actions = [a for a in probe_actions(before, after) if a in decidable]
     for principal in _probe_principals(key_account, destination):
         for action in actions:
             for extra in PROBE_CONTEXTS:
