@@ -40,8 +40,16 @@ def test_iam_only_actions_are_not_decided_by_a_key_policy(action: str) -> None:
 @pytest.mark.parametrize(
     ("named", "caller", "expected"),
     [
-        ("arn:aws:iam::111122223333:role/R", "arn:aws:sts::111122223333:assumed-role/R/s", "allowed"),
-        ("arn:aws-cn:iam::111122223333:role/R", "arn:aws:sts::111122223333:assumed-role/R/s", "implicit_deny"),
+        (
+            "arn:aws:iam::111122223333:role/R",
+            "arn:aws:sts::111122223333:assumed-role/R/s",
+            "allowed",
+        ),
+        (
+            "arn:aws-cn:iam::111122223333:role/R",
+            "arn:aws:sts::111122223333:assumed-role/R/s",
+            "implicit_deny",
+        ),
         ("arn:aws-cn:iam::111122223333:root", "arn:aws:iam::111122223333:root", "implicit_deny"),
         ("111122223333", "arn:aws:iam::111122223333:root", "allowed"),
     ],

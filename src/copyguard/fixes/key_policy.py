@@ -27,8 +27,8 @@ from copyguard.checks.facts import (
 )
 from copyguard.checks.model import Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
-from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.evaluate.patterns import glob_match
+from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.scenario import Copy, Scenario
 
