@@ -24,6 +24,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
+from copyguard.cli.demo import seed_policy
+
 REGION = "us-east-1"
 _NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 PROFILES = ("management", "source", "destination")
@@ -166,41 +168,7 @@ class Lab:
 
     def seed_policy(self) -> dict[str, Any]:
         """The AWS article's key policy before the fix: only the source account."""
-        root = f"arn:aws:iam::{self.source}:root"
-        return {
-            "Version": "2012-10-17",
-            "Id": "cab-kms-key",
-            "Statement": [
-                {
-                    "Sid": "Enable IAM User Permissions",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow use of the key",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": [root]},
-                    "Action": [
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "Allow attachment of persistent resources",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": [root]},
-                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                    "Resource": "*",
-                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                },
-            ],
-        }
+        return seed_policy(self.source)
 
     def cmk(self, profile: str = "source", policy: dict[str, Any] | None = None) -> str:
         kms = self.client(profile, "kms")

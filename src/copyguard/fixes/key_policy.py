@@ -29,78 +29,14 @@ from copyguard.checks.model import Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
 from copyguard.evaluate.patterns import glob_match
 from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
+from copyguard.knowledge import kms_actions
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.scenario import Copy, Scenario
 
-ALL_KMS_ACTIONS = [
-    "CancelKeyDeletion",
-    "ConnectCustomKeyStore",
-    "CreateAlias",
-    "CreateCustomKeyStore",
-    "CreateGrant",
-    "CreateKey",
-    "Decrypt",
-    "DeleteAlias",
-    "DeleteCustomKeyStore",
-    "DeleteImportedKeyMaterial",
-    "DeriveSharedSecret",
-    "DescribeCustomKeyStores",
-    "DescribeKey",
-    "DisableKey",
-    "DisableKeyRotation",
-    "DisconnectCustomKeyStore",
-    "EnableKey",
-    "EnableKeyRotation",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "GenerateRandom",
-    "GetKeyPolicy",
-    "GetKeyRotationStatus",
-    "GetParametersForImport",
-    "GetPublicKey",
-    "ImportKeyMaterial",
-    "ListAliases",
-    "ListGrants",
-    "ListKeyPolicies",
-    "ListKeyRotations",
-    "ListKeys",
-    "ListResourceTags",
-    "ListRetirableGrants",
-    "PutKeyPolicy",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "ReplicateKey",
-    "RetireGrant",
-    "RevokeGrant",
-    "RotateKeyOnDemand",
-    "ScheduleKeyDeletion",
-    "Sign",
-    "SynchronizeMultiRegionKey",
-    "TagResource",
-    "UntagResource",
-    "UpdateAlias",
-    "UpdateCustomKeyStore",
-    "UpdateKeyDescription",
-    "UpdatePrimaryRegion",
-    "Verify",
-    "VerifyMac",
-]
-
 
 def kms_action_names() -> list[str]:
-    try:
-        from copyguard.knowledge import kms_actions
-
-        names = sorted({a.name for a in kms_actions().values()})
-        if names:
-            return names
-    except (ImportError, AttributeError):
-        pass
-    return [f"kms:{a}" for a in ALL_KMS_ACTIONS]
+    """Every KMS action, from the knowledge catalogue (knowledge/data/kms.yaml)."""
+    return sorted({a.name for a in kms_actions().values()})
 
 
 def key_policy_action_names() -> list[str]:
