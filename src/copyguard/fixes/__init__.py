@@ -91,7 +91,11 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 original=original,
                 diff=render_diff(original, last.policy or {}, "key policy"),
                 principal=", ".join(principals) or None,
-                codes=sorted({c for f in safe_docs for c in f.codes}),
+                # the findings of this key that the fix resolves (not every code it could)
+                codes=sorted(
+                    {f.code for f in report.findings if f.resource == key.arn}
+                    & {c for f in safe_docs for c in f.codes}
+                ),
                 verification=verification,
                 region=last.region,
                 account=last.account,
