@@ -102,8 +102,16 @@ def explain(message: str | None, fmt: str, lang: str | None) -> int:
             head = "Causes, most likely first:" if lang != "zh" else "可能的原因(按可能性排序):"
             click.echo(f"{'Codes' if lang != 'zh' else '代码'}: {', '.join(result['codes'])}")
             click.echo(head)
+            shared = all(
+                c["next_steps"] == result["causes"][0]["next_steps"] for c in result["causes"]
+            )
             for i, c in enumerate(result["causes"], 1):
                 click.echo(f"  {i}. {c['cause']} [{', '.join(c['codes'])}]")
-                for s in c["next_steps"]:
-                    click.echo(f"     - {s}")
+                if not shared:
+                    for step in c["next_steps"]:
+                        click.echo(f"     - {step}")
+            if shared and result["causes"][0]["next_steps"]:
+                click.echo("Next steps:" if lang != "zh" else "后续步骤:")
+                for step in result["causes"][0]["next_steps"]:
+                    click.echo(f"  - {step}")
     return EXIT_PASS if result["causes"] else EXIT_UNKNOWN
