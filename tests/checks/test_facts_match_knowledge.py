@@ -10,9 +10,9 @@ def test_required_actions_match_the_copy_requirements_data() -> None:
     req = copy_requirements()
     use = tuple(a.action for a in req.actions if a.statement == "use")
     grant = tuple(a.action for a in req.actions if a.statement == "grant")
-    assert facts.USE_ACTIONS == use
-    assert facts.GRANT_ACTIONS == grant
-    assert facts.REQUIRED_ACTIONS == use + grant
+    assert use == facts.USE_ACTIONS
+    assert grant == facts.GRANT_ACTIONS
+    assert use + grant == facts.REQUIRED_ACTIONS
 
 
 def test_service_linked_role_template_matches_the_data() -> None:
