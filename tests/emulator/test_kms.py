@@ -161,3 +161,28 @@ def test_disabled_key(world: World) -> None:
         kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
     assert _error(info) == ("DisabledException", f"{key['Arn']} is disabled.")
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+@pytest.mark.parametrize("by", ["KeyId", "Arn"])
+def test_key_state_operations_accept_the_key_arn(world: World, by: str) -> None:
+    """KMS takes a key ID or a key ARN for DisableKey, EnableKey, ScheduleKeyDeletion and
+    CancelKeyDeletion (moto alone takes only the ID)."""
+    key = world.cmk()
+    ref = key[by]
+    kms = world.client("source", "kms")
+
+    def state() -> str:
+        return str(kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyState"])
+
+    kms.disable_key(KeyId=ref)
+    assert state() == "Disabled"
+    kms.enable_key(KeyId=ref)
+    assert state() == "Enabled"
+    kms.schedule_key_deletion(KeyId=ref, PendingWindowInDays=7)
+    assert state() == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=ref)
+    kms.enable_key(KeyId=ref)
+    assert state() == "Enabled"
+    with pytest.raises(ClientError) as info:
+        world.client("destination", "kms").disable_key(KeyId=key["Arn"])
+    assert _error(info)[0] == "AccessDeniedException"

@@ -61,9 +61,17 @@ _UNCHECKED = frozenset(
 
 @dataclass(frozen=True)
 class Forward:
-    """Serve the request from moto, as ``account`` when set (a cross-account key use)."""
+    """Serve the request from moto, as ``account`` when set (a cross-account key use), with
+    ``body`` replacing the request body when set."""
 
     account: str | None = None
+    body: bytes | None = None
+
+
+#: moto 5 looks these up by key ID only; KMS accepts the key ARN too (rewritten before moto).
+_MOTO_NEEDS_KEY_ID = frozenset(
+    {"DisableKey", "EnableKey", "ScheduleKeyDeletion", "CancelKeyDeletion"}
+)
 
 
 def kms_error(code: str, message: str, status: int = 400) -> ApiResponse:
@@ -219,6 +227,9 @@ class KmsFront:
                 "Updating": "updating",
             }.get(key.key_state, key.key_state)
             return kms_error("KMSInvalidStateException", f"{key.arn} is {state}.")
+        if op in _MOTO_NEEDS_KEY_ID and ref.startswith("arn:") and not cross:
+            rewritten = dict(body, KeyId=key.id)
+            return Forward(None, json.dumps(rewritten).encode())
         return Forward(owner if cross else None)
 
     # -- policy validation -----------------------------------------------------------------------

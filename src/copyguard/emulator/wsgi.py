@@ -131,6 +131,9 @@ class FrontApp:
             if isinstance(decision, ApiResponse):
                 return self._send(decision, start_response)
             assert isinstance(decision, Forward)
+            if decision.body is not None:
+                environ["wsgi.input"] = io.BytesIO(decision.body)
+                environ["CONTENT_LENGTH"] = str(len(decision.body))
             return self._moto(environ, start_response, decision.account, caller.account, service)
 
     def _api_request(
