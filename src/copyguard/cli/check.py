@@ -219,7 +219,12 @@ def emit(report: Any, fmt: str, lang: str | None, output: str | None) -> None:
 
     lang = lang or default_lang()
     color = fmt == "text" and output is None and sys.stdout.isatty()
-    text = render(report, fmt, lang, color=color, tool_version=__version__)
+    write_output(render(report, fmt, lang, color=color, tool_version=__version__), output)
+    report_input_errors(report, lang)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """The rendered report to FILE (``--output``) or to standard output."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -228,11 +233,17 @@ def emit(report: Any, fmt: str, lang: str | None, output: str | None) -> None:
             fail_input(f"{output}: cannot write: {exc.strerror or exc}")
     else:
         click.echo(text.rstrip("\n"))
-    if any(f.code == "CG901" for f in report.findings):
-        for f in report.findings:
-            if f.code == "CG901":
-                where = f"{f.file}:{f.line}:{f.column}" if f.line else (f.file or "")
-                click.echo(f"copyguard: error: {where}: {f.path}: {f.message.get(lang)}", err=True)
+
+
+def report_input_errors(report: Any, lang: str) -> bool:
+    """Print every CG901 (an invalid document) to stderr; True if there was one."""
+    found = False
+    for f in report.findings:
+        if f.code == "CG901":
+            found = True
+            where = f"{f.file}:{f.line}:{f.column}" if f.line else (f.file or "")
+            click.echo(f"copyguard: error: {where}: {f.path}: {f.message.get(lang)}", err=True)
+    return found
 
 
 @click.command("check")

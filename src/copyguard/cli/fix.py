@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from copyguard.cli.check import build_report, quick_options
+from copyguard.cli.check import build_report, quick_options, report_input_errors
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
 from copyguard.cli.scan import live_options
 
@@ -135,11 +135,7 @@ def fix(
         context,
         vault_principal,
     )
-    if any(f.code == "CG901" for f in report.findings):
-        for f in report.findings:
-            if f.code == "CG901":
-                where = f"{f.file}:{f.line}:{f.column}" if f.line else (f.file or "")
-                click.echo(f"copyguard: error: {where}: {f.path}: {f.message.get(lang)}", err=True)
+    if report_input_errors(report, lang):
         return EXIT_INPUT
     fixes = select_fixes(report, unsafe)
     if as_ == "policy":

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from copyguard.cli.check import exit_code, principal_option, validate_principal
+from copyguard.cli.check import exit_code, principal_option, validate_principal, write_output
 from copyguard.cli.common import EXIT_PASS, default_lang, fail_input
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -232,14 +232,7 @@ def emit_live(
         fix_command = f"copyguard fix --live {live_flags(kw)} --as cli"
     color = fmt == "text" and output is None and sys.stdout.isatty()
     text = render(shown, fmt, lang, color=color, tool_version=__version__, fix_command=fix_command)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text if text.endswith("\n") else text + "\n")
-        except OSError as exc:
-            fail_input(f"{output}: cannot write: {exc.strerror or exc}")
-    else:
-        click.echo(text.rstrip("\n"))
+    write_output(text, output)
 
 
 def show_calls_of(live: Any) -> None:

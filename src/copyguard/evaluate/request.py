@@ -113,6 +113,13 @@ def account_of_arn(arn: str) -> str | None:
     return None
 
 
+def region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[3]:
+        return parts[3]
+    return None
+
+
 def _check_context(context: Any) -> None:
     if not isinstance(context, dict):
         raise ValueError("context must be an object of key -> string or list of strings")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, TypeVar, Union
 
+from copyguard.evaluate.request import account_of_arn, region_of_arn
 from copyguard.policy import Issue, Policy
 
 
@@ -114,14 +115,10 @@ class Copy:
     status_message: str | None = None  # a failed job's message, when diagnosing one
 
     def _account(self, arn: object) -> str | None:
-        if isinstance(arn, str) and arn.count(":") >= 5:
-            return arn.split(":")[4] or None
-        return None
+        return account_of_arn(arn) if isinstance(arn, str) else None
 
     def _region(self, arn: object) -> str | None:
-        if isinstance(arn, str) and arn.count(":") >= 5:
-            return arn.split(":")[3] or None
-        return None
+        return region_of_arn(arn) if isinstance(arn, str) else None
 
     @property
     def source_account(self) -> str | None:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from copyguard.checks.facts import slr_arn, type_facts
+from copyguard.evaluate.request import account_of_arn as arn_account
+from copyguard.evaluate.request import region_of_arn as arn_region
 from copyguard.policy import PolicyError, parse_policy
 from copyguard.scenario import (
     UNKNOWN,
@@ -202,16 +204,6 @@ def iam_action(service: str, op: str) -> str:
                 names = {}
             _OPERATIONS[service] = names
     return f"{_PREFIX.get(service, service)}:{names.get(op, op)}"
-
-
-def arn_region(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 5 and parts[3] else None
-
-
-def arn_account(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 def vault_name(arn: str) -> str:
