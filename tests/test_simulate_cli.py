@@ -64,9 +64,11 @@ def run(
         input=stdin,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         env=full_env,
         cwd=cwd,
         check=False,
+        timeout=120,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert "internal error" not in proc.stderr, proc.stderr
@@ -173,21 +175,23 @@ def test_batch_with_bad_lines_keeps_going_in_order(tmp_path: Path) -> None:
     text_lines = [json.dumps(good[0])]
     for bad, _ in BAD_LINES:
         text_lines.append(bad)
-        text_lines.append("")  # blank lines are skipped
+        text_lines.append("")  # a blank line is answered too (an error line)
     text_lines.append(json.dumps(good[1]))
     batch = tmp_path / "batch.jsonl"
     batch.write_text("\n".join(text_lines) + "\n", encoding="utf-8")
     proc = run(["--batch", str(batch)])
     assert proc.returncode == 2
     out = lines_of(proc)
-    assert len(out) == len(BAD_LINES) + 2
+    assert len(out) == len(text_lines)  # one output line per input line
     assert out[0] == {"id": "good-1", "decision": "allowed"}
     assert out[-1] == {"id": "good-2", "decision": "explicit_deny"}
-    for result, (bad, words) in zip(out[1:-1], BAD_LINES):
+    for i, (bad, words) in enumerate(BAD_LINES):
+        result, blank = out[1 + 2 * i], out[2 + 2 * i]
         assert "decision" not in result
         assert words in result["error"], (bad[:80], result)
-        if result["id"] is None:
-            assert isinstance(result["line"], int)
+        assert result["line"] == 2 + 2 * i
+        assert blank == {"id": None, "error": blank["error"], "line": 3 + 2 * i}
+        assert "empty line" in blank["error"]
     ids = [r["id"] for r in out]
     assert "no-principal" in ids and "bad-effect" in ids
 
@@ -264,11 +268,14 @@ def test_batch_missing_file_and_directory(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "directory" in proc.stderr
 
 
-def test_batch_not_utf8(tmp_path: Path) -> None:
+def test_batch_not_utf8_is_an_error_line_and_the_batch_goes_on(tmp_path: Path) -> None:
     batch = tmp_path / "latin1.jsonl"
-    batch.write_bytes(b'{"id": "\xff"}\n')
+    batch.write_bytes(b'{"id": "\xff"}\n' + json.dumps(request("after")).encode() + b"\n")
     proc = run(["--batch", str(batch)])
-    assert proc.returncode == 2 and "UTF-8" in proc.stderr
+    assert proc.returncode == 2
+    out = lines_of(proc)
+    assert out[0]["id"] is None and out[0]["line"] == 1 and "UTF-8" in out[0]["error"]
+    assert out[1] == {"id": "after", "decision": "allowed"}
 
 
 def test_batch_cannot_mix_with_single_form() -> None:
@@ -277,33 +284,16 @@ def test_batch_cannot_mix_with_single_form() -> None:
 
 
 def test_empty_batch() -> None:
-    proc = run(["--batch", "-"], stdin="\n\n")
+    proc = run(["--batch", "-"], stdin="")
     assert proc.returncode == 0 and proc.stdout == ""
 
 
-@pytest.mark.parametrize("workers", ["1", "3"])
-def test_parallel_batch_matches_serial(tmp_path: Path, workers: str) -> None:
-    lines = []
-    for i in range(40):
-        if i % 7 == 3:
-            lines.append('{"id": "broken"')
-        elif i % 11 == 5:
-            lines.append(json.dumps(request(f"r{i}", action="kms:Nope*")))
-        else:
-            action = ["kms:Decrypt", "kms:Encrypt", "kms:CreateGrant", "kms:ScheduleKeyDeletion"][
-                i % 4
-            ]
-            lines.append(json.dumps(request(f"r{i}", action=action)))
-    batch = tmp_path / "p.jsonl"
-    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    serial = run(["--batch", str(batch)], env={"COPYGUARD_BATCH_WORKERS": "1"})
-    parallel = run(["--batch", str(batch)], env={"COPYGUARD_BATCH_WORKERS": workers})
-    assert parallel.stdout == serial.stdout
-    assert parallel.returncode == serial.returncode == 2
-    out = lines_of(parallel)
-    assert len(out) == 40
-    assert [r.get("line") for r in out if r.get("id") is None] == [
-        i + 1 for i in range(40) if i % 7 == 3
+def test_blank_lines_are_answered() -> None:
+    proc = run(["--batch", "-"], stdin="\n \t\n")
+    assert proc.returncode == 2
+    assert [(r["id"], r["line"], "empty line" in r["error"]) for r in lines_of(proc)] == [
+        (None, 1, True),
+        (None, 2, True),
     ]
 
 
@@ -522,7 +512,13 @@ def test_key_policy_file_problems(files: dict[str, Path]) -> None:
     assert binary.returncode == 2 and "UTF-8" in binary.stderr
     files["kp"].write_text(json.dumps({**KEY_POLICY, "Id": "x" * 40000}), encoding="utf-8")
     big = single(files)
-    assert big.returncode == 2 and "32768" in big.stderr
+    assert big.returncode == 2 and "32,768 bytes" in big.stderr
+    for device in ("/dev/zero", "/dev/urandom"):  # endless input: refused at the limit
+        if Path(device).exists():
+            endless = run(
+                ["--key-policy", device, "--principal", DEST_ROLE, "--action", "kms:Decrypt"]
+            )
+            assert endless.returncode == 2 and "32,768 bytes" in endless.stderr
 
 
 def test_bad_identity_policy_file(files: dict[str, Path]) -> None:
@@ -570,7 +566,9 @@ def test_batch_path_imports_nothing_heavy(tmp_path: Path) -> None:
         "('yaml', 'rich', 'boto3', 'botocore', 'moto') or m.startswith('copyguard.knowledge'))\n"
         "print(heavy)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
@@ -584,7 +582,7 @@ def test_batch_path_imports_nothing_heavy(tmp_path: Path) -> None:
     ],
 )
 def test_split_line_agrees_with_json_loads(line: str) -> None:
-    from copyguard.cli.simulate import split_line
+    from copyguard.evaluate.batch import split_line
 
     split = split_line(line)
     assert split is not None
@@ -601,13 +599,13 @@ def test_split_line_agrees_with_json_loads(line: str) -> None:
     "line", ["", "[]", "{", '{"a" 1}', '{"a": 1,}', '{"a": 1} x', '{"scps": [1,]}']
 )
 def test_split_line_leaves_bad_lines_to_json(line: str) -> None:
-    from copyguard.cli.simulate import split_line
+    from copyguard.evaluate.batch import split_line
 
     assert split_line(line) is None
 
 
 def test_policy_cache_reuses_and_evicts() -> None:
-    from copyguard.cli.simulate import PolicyCache
+    from copyguard.evaluate.batch import PolicyCache
     from copyguard.policy import PolicyError
 
     cache = PolicyCache(key_limit=2, other_limit=2)
@@ -623,42 +621,290 @@ def test_policy_cache_reuses_and_evicts() -> None:
             cache.get(bad, "identity_policies[0]", "identity")
 
 
-def test_batch_workers_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from copyguard.cli.simulate import PARALLEL_MIN_LINES, batch_workers
-
-    monkeypatch.delenv("COPYGUARD_BATCH_WORKERS", raising=False)
-    assert batch_workers(10) == 1
-    assert batch_workers(PARALLEL_MIN_LINES * 10) >= 1
-    monkeypatch.setenv("COPYGUARD_BATCH_WORKERS", "4")
-    assert batch_workers(3) == 3
-    monkeypatch.setenv("COPYGUARD_BATCH_WORKERS", "1")
-    assert batch_workers(10**6) == 1
-
-
-def test_blocks_keep_order_and_line_numbers(tmp_path: Path) -> None:
-    """Blocks of lines, each split between worker processes (run in a fresh process: no
-    fork inside the test runner)."""
+def test_flushes_keep_order_and_line_numbers(tmp_path: Path) -> None:
+    """Output flushed every few lines (run in a fresh process) keeps order and numbering."""
     lines = [json.dumps(request(f"r{i}")) if i % 4 else "{broken" for i in range(10)]
     batch = tmp_path / "blocks.jsonl"
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code = (
-        "import io, sys\n"
-        "from copyguard.cli import simulate\n"
-        "simulate.BLOCK_LINES = 3\n"
-        f"with open({str(batch)!r}, encoding='utf-8') as fh:\n"
-        "    out = io.StringIO()\n"
-        "    rc = simulate.run_batch(fh, out, explain=False)\n"
-        "sys.stdout.write(out.getvalue())\n"
-        "sys.exit(rc)\n"
+        "import sys\n"
+        "from copyguard.evaluate import batch\n"
+        "batch.FLUSH_LINES = 3\n"
+        f"with open({str(batch)!r}, 'rb') as fh:\n"
+        "    stats = batch.run_batch(fh, sys.stdout.buffer)\n"
+        "sys.exit(2 if stats.errors else 0)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COPYGUARD_BATCH_WORKERS": "2"},
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert proc.returncode == 2, proc.stderr
     results = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [r.get("line") for r in results if "error" in r] == [1, 5, 9]
     assert [r["id"] for r in results if "decision" in r] == [f"r{i}" for i in range(10) if i % 4]
+
+
+# ------------------------------------------- batch robustness: bytes in, one line out each
+
+
+def run_bytes(
+    args: list[str], stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> tuple[int, bytes, str]:
+    """The CLI with raw bytes in and out (the locale decides nothing)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "copyguard", "simulate", *args],
+        input=stdin,
+        capture_output=True,
+        env=env if env is not None else dict(os.environ),
+        check=False,
+        timeout=120,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert proc.returncode in (0, 2), (proc.returncode, err)
+    return proc.returncode, proc.stdout, err
+
+
+def c_locale_env(**extra: str) -> dict[str, str]:
+    """A bare C locale: no UTF-8 locale, no PYTHONIOENCODING, no UTF-8 mode."""
+    out = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LC_")
+        and k not in ("LANG", "LANGUAGE", "PYTHONIOENCODING", "PYTHONUTF8")
+    }
+    out.update({"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}, **extra)
+    return out
+
+
+def parse_output(stdout: bytes) -> list[dict[str, Any]]:
+    text = stdout.decode("utf-8")  # strict: the output is always valid UTF-8
+    assert text.endswith("\n") or text == ""
+    return [json.loads(line) for line in text.split("\n")[:-1]]
+
+
+def hostile_batch() -> tuple[bytes, list[str]]:
+    """Lines that once stopped or garbled the batch, each with what its answer must be."""
+    good = json.dumps(request("good"))
+    lines: list[tuple[bytes, str]] = [
+        (good.encode(), "decision"),
+        (b'{"id": "latin-1 \xe9t\xe9"}', "error:UTF-8"),  # not UTF-8
+        (b"\xff\xfe{}", "error:UTF-8"),
+        (json.dumps(request("\ud800-lone")).encode(), "decision"),  # lone surrogate id
+        (json.dumps(request("\udcff")).encode(), "decision"),  # a lone surrogate id, echoed
+        (good.replace(", ", ",\r ").encode(), "decision"),  # bare CR between tokens: one line
+        (b'{"id": "cr\rinside"}', "error:invalid JSON"),  # bare CR in a string: one line
+        (json.dumps(request("sep\u2028\u0085"), ensure_ascii=False).encode(), "decision"),
+        (b"", "error:empty line"),
+        (b"   \r", "error:empty line"),
+        (b'{"id": NaN, "principal": "p"}', "error:invalid JSON"),
+        (b'{"id": ' + b"9" * 5000 + b"}", "error:invalid JSON"),
+        (json.dumps({**request("x"), "id": 1e308}).replace("1e+308", "1e999").encode(), "error:"),
+        (json.dumps({k: v for k, v in request("x").items() if k != "id"}).encode(), "decision"),
+        ('{"id": "\u00e9t\u00e9 \U0001f600", "principal": 5}'.encode(), "error:principal"),
+        (b"\x00\x01", "error:invalid JSON"),
+        (good.encode(), "decision"),
+    ]
+    return b"\n".join(line for line, _ in lines), [want for _, want in lines]
+
+
+def check_answers(stdout: bytes, wants: list[str]) -> list[dict[str, Any]]:
+    out = parse_output(stdout)
+    assert len(out) == len(wants), (len(out), len(wants), out)
+    for i, (result, want) in enumerate(zip(out, wants), 1):
+        if want == "decision":
+            assert "decision" in result and "error" not in result, (i, result)
+        else:
+            assert "error" in result and result["line"] == i, (i, result)
+            assert want[len("error:") :] in result["error"], (i, result)
+    assert out[0]["id"] == out[-1]["id"] == "good"
+    return out
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+@pytest.mark.parametrize(
+    "locale_env",
+    [
+        {},
+        {"PYTHONIOENCODING": "ascii"},
+        {"PYTHONIOENCODING": "latin-1:strict"},
+        {"LC_ALL": "en_US.ISO-8859-1"},
+    ],
+    ids=["C", "ioencoding-ascii", "ioencoding-latin1", "latin1-locale"],
+)
+def test_hostile_lines_each_get_one_answer_in_any_locale(
+    tmp_path: Path, source: str, locale_env: dict[str, str]
+) -> None:
+    data, wants = hostile_batch()
+    env = c_locale_env(**locale_env)
+    if source == "file":
+        batch = tmp_path / "hostile.jsonl"
+        batch.write_bytes(data)  # no final newline: the last line still counts
+        code, stdout, _ = run_bytes(["--batch", str(batch)], env=env)
+    else:
+        code, stdout, _ = run_bytes(["--batch", "-"], stdin=data + b"\n", env=env)
+    assert code == 2
+    out = check_answers(stdout, wants)
+    assert out[3]["id"] == "\ud800-lone" and out[4]["id"] == "\udcff"
+    assert b"\\udcff" in stdout  # written as escapes, never as invalid UTF-8
+    assert out[7]["id"] == "sep\u2028\u0085"
+    assert out[13]["id"] is None  # no id: still one answer
+
+
+def test_final_newline_adds_no_line_and_crlf_ends_a_line() -> None:
+    one = json.dumps(request("one")).encode()
+    for data, n in [(one, 1), (one + b"\n", 1), (one + b"\r\n", 1), (one + b"\n\n", 2)]:
+        _, stdout, _ = run_bytes(["--batch", "-"], stdin=data)
+        assert len(parse_output(stdout)) == n, data[-4:]
+
+
+def test_overlong_line_is_answered_and_skipped(tmp_path: Path) -> None:
+    big = json.dumps(request("big", context={"kms:EncryptionContext:x": "y" * 5000}))
+    lines = [json.dumps(request("a")), big, json.dumps(request("b"))]
+    batch = tmp_path / "long.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, stdout, _ = run_bytes(["--batch", str(batch), "--max-line-bytes", "3000"])
+    out = parse_output(stdout)
+    assert code == 2 and [r["id"] for r in out] == ["a", None, "b"]
+    assert "line too long" in out[1]["error"] and str(len(big)) in out[1]["error"]
+    assert "3000" in out[1]["error"] and out[1]["line"] == 2
+
+
+def pathological_request(rid: str) -> dict[str, Any]:
+    """A key policy (under KMS's 32 KiB) of 1,500 wildcard patterns and a context (under the
+    1 MiB line limit) of 18,000 values: ForAnyValue:StringLike tries every pair, 27 million
+    matches, about a minute of CPU time without a limit, however fast one match is."""
+    patterns = [f"*a*a*a*a*b{i}" for i in range(1500)]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{DEST}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"kms:EncryptionContextKeys": patterns}},
+            }
+        ],
+    }
+    values = ["a" * 40 + str(i) for i in range(18000)]
+    return request(rid, key_policy=policy, context={"kms:EncryptionContextKeys": values})
+
+
+@pytest.mark.parametrize("limit", [None, "0.5"])
+def test_a_pathological_line_is_stopped_and_the_batch_goes_on(
+    tmp_path: Path, limit: str | None
+) -> None:
+    lines = [request("before"), pathological_request("slow"), request("after")]
+    batch = tmp_path / "slow.jsonl"
+    batch.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    args = ["--batch", str(batch)] + (["--line-time-limit", limit] if limit else [])
+    code, stdout, _ = run_bytes(args)  # the helper's own timeout: 120 s
+    out = parse_output(stdout)
+    assert code == 2
+    assert out[0] == {"id": "before", "decision": "allowed"}
+    assert out[2] == {"id": "after", "decision": "allowed"}
+    assert out[1]["id"] == "slow" and out[1]["line"] == 2
+    assert "CPU time" in out[1]["error"] and (limit or "2") + " s" in out[1]["error"]
+
+
+def test_several_pathological_lines_each_stopped(tmp_path: Path) -> None:
+    reqs = [request(f"r{i}") for i in range(8)]
+    reqs[2] = pathological_request("slow-a")
+    reqs[5] = pathological_request("slow-b")
+    batch = tmp_path / "slow.jsonl"
+    batch.write_text("".join(json.dumps(r) + "\n" for r in reqs), encoding="utf-8")
+    code, stdout, _ = run_bytes(["--batch", str(batch), "--line-time-limit", "0.3"])
+    out = parse_output(stdout)
+    assert code == 2 and [r["id"] for r in out] == [r["id"] for r in reqs]
+    assert [r["line"] for r in out if "error" in r] == [3, 6]
+    assert all(r["decision"] == "allowed" for r in out if "error" not in r)
+
+
+# ------------------------------- single form: AWS Backup's service-linked role (issue 7)
+
+SLR = f"arn:aws:iam::{DEST}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
+GRANT_CONTEXT = ["kms:ViaService=ec2.us-east-1.amazonaws.com", "kms:GrantIsForAWSResource=true"]
+
+
+def slr_single(
+    files: dict[str, Path], action: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    ctx = [x for c in GRANT_CONTEXT for x in ("--context", c)]
+    return single(files, "--key-arn", KEY, *ctx, *extra, principal=SLR, action=action)
+
+
+def test_slr_without_identity_policy_gets_its_managed_policy(files: dict[str, Path]) -> None:
+    proc = slr_single(files, "kms:CreateGrant", "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    out = json.loads(proc.stdout)
+    assert out["decision"] == "allowed"
+    assert any("AWSBackupServiceLinkedRolePolicyForBackup" in n for n in out["notes"])
+    text = slr_single(files, "kms:CreateGrant").stdout
+    assert (
+        "AWSBackupServiceLinkedRolePolicyForBackup" in text and "KMSCreateGrantPermissions" in text
+    )
+    # the managed policy allows no kms:Decrypt: the answer stays what AWS would say
+    assert slr_single(files, "kms:Decrypt").returncode == 1
+
+
+def test_slr_managed_policy_can_be_left_out_and_says_why(files: dict[str, Path]) -> None:
+    proc = slr_single(files, "kms:CreateGrant", "--no-managed-policies", "--format", "json")
+    assert proc.returncode == 1
+    out = json.loads(proc.stdout)
+    assert out["decision"] == "implicit_deny"
+    assert any(
+        "AWSBackupServiceLinkedRolePolicyForBackup" in n and "copyguard check" in n
+        for n in out["notes"]
+    )
+
+
+def test_slr_given_identity_policies_are_used_as_given(files: dict[str, Path]) -> None:
+    deny_all = files["dir"] / "none.json"
+    deny_all.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    proc = slr_single(files, "kms:CreateGrant", "--identity-policy", str(deny_all))
+    assert proc.returncode == 1 and "AWSBackupServiceLinkedRolePolicyForBackup" not in proc.stdout
+
+
+def test_batch_never_adds_the_slr_managed_policy() -> None:
+    line = request(
+        "slr",
+        principal=SLR,
+        action="kms:CreateGrant",
+        identity_policies=[],
+        context={
+            "kms:ViaService": "ec2.us-east-1.amazonaws.com",
+            "kms:GrantIsForAWSResource": "true",
+        },
+    )
+    proc = run(["--batch", "-"], stdin=json.dumps(line) + "\n")
+    assert lines_of(proc) == [{"id": "slr", "decision": "implicit_deny"}]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_line_from_dev_zero_ends_the_batch() -> None:
+    code, stdout, _ = run_bytes(["--batch", "/dev/zero"])
+    (out,) = parse_output(stdout)
+    assert code == 2 and out["line"] == 1 and "no line end" in out["error"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--line-time-limit", "nan"],
+        ["--line-time-limit", "inf"],
+        ["--line-time-limit", "-1"],
+        ["--max-line-bytes", "0"],
+        ["--max-line-bytes", "1" + "0" * 30],
+    ],
+)
+def test_bad_limit_options_are_usage_errors(option: list[str]) -> None:
+    proc = run(["--batch", "-", *option], stdin=json.dumps(request("x")) + "\n")
+    assert proc.returncode == 2 and proc.stdout == "" and option[0] in proc.stderr

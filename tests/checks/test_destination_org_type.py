@@ -311,7 +311,7 @@ LOCKS = [
         "no-delete-days",
         {"min_retention_days": 7, "max_retention_days": 30},
         {"move_to_cold_storage_after_days": 30},
-        {"CG204"},
+        {"CG204", "CG404"},  # CG404: a cold-tier copy cannot be copied on to another account
     ),
     ("lock-null", None, {"delete_after_days": 36500}, set()),
 ]
@@ -406,9 +406,12 @@ TYPES: list[tuple[str, str, bool, str | None, set[str], str]] = [
     ("ebs-cross-region", "EBS", True, None, set(), "pass"),
     ("fsx-ontap", "FSx:ONTAP", False, None, {"CG401"}, "fail"),
     ("rds-same-region", "RDS", False, None, set(), "pass"),
-    ("rds-cross-region-unconfirmed", "RDS", True, None, {"CG902"}, "unknown"),
+    # December 2026: RDS supports one copy that is both cross-Region and cross-account
+    ("rds-cross-region", "RDS", True, None, set(), "pass"),
     ("rds-cross-region-observed", "RDS", True, NOT_SUPPORTED, {"CG402"}, "fail"),
-    ("redshift-unconfirmed", "Redshift", False, None, {"CG902"}, "unknown"),
+    ("fsx-cross-region-unconfirmed", "FSx", True, None, {"CG902"}, "unknown"),
+    ("redshift-no-cross-account", "Redshift", False, None, {"CG401"}, "fail"),
+    ("redshift-serverless-no-cross-account", "Redshift Serverless", False, None, {"CG401"}, "fail"),
     ("unknown-type", "Floppy", False, None, {"CG902"}, "unknown"),
 ]
 

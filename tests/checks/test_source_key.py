@@ -233,6 +233,27 @@ TABLE: list[tuple[str, dict[str, Any] | None, set[str], str]] = [
                 sid="G",
             ),
         ),
+        # every call but DescribeKey comes through EC2; the knowledge layer's copy_contexts
+        # keeps AWS Backup calling DescribeKey directly as an alternative (CG902)
+        {"CG902"},
+        "unknown",
+    ),
+    (
+        "viaservice-right-region-describekey-direct",
+        key_policy(
+            _allow({"AWS": SLR}, ["kms:DescribeKey"], sid="D"),
+            _allow(
+                {"AWS": SLR},
+                USE,
+                {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+            ),
+            _allow(
+                {"AWS": SLR},
+                GRANT,
+                {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}, **GRANT_TRUE},
+                sid="G",
+            ),
+        ),
         set(),
         "pass",
     ),
@@ -454,11 +475,11 @@ def test_same_account_copy_is_not_judged() -> None:
     doc = put(
         base(UNSHARED),
         "copies.0.destination_vault",
-        "arn:aws:backup:us-east-1:111122223333:backup-vault:x",
+        "arn:aws:backup:us-east-1:111122223333:backup-vault:xx",
     )
     doc["vaults"].append(
         {
-            "arn": "arn:aws:backup:us-east-1:111122223333:backup-vault:x",
+            "arn": "arn:aws:backup:us-east-1:111122223333:backup-vault:xx",
             "key": SRC_KEY,
             "access_policy": None,
             "lock": None,
@@ -517,7 +538,13 @@ def test_pinning_the_org_id_with_context_decides(org_id: str, verdict: str, want
 
 
 def test_via_service_of_a_known_type_is_pinned() -> None:
-    assert check(base(VIA_EC2_ANY_REGION)).verdict == "pass"
+    """EBS pins kms:ViaService to ec2.REGION for every call but DescribeKey, which AWS Backup
+    may make directly (copy_contexts): only DescribeKey depends."""
+    f = finding(check(base(VIA_EC2_ANY_REGION)), "CG902")
+    assert f.evidence["actions"] == {
+        a: "depends" if a == "kms:DescribeKey" else "allowed" for a in REQUIRED
+    }
+    assert "DescribeKey directly" in f.message.en
 
 
 def test_via_service_of_an_unknown_type_depends() -> None:
@@ -558,8 +585,10 @@ def test_quick_form_without_key_arn_does_not_guess_the_region() -> None:
         key_manager="CUSTOMER",
         key_state="Enabled",
     )
-    assert pinned.verdict == "pass"
-    assert "CG902" not in codes(pinned)
+    # the Region is known now; only whether AWS Backup calls DescribeKey directly is not
+    (g,) = [f for f in pinned.findings if f.code == "CG902"]
+    assert "--key-arn" not in g.message.en
+    assert {a for a, d in g.evidence["actions"].items() if d != "allowed"} == {"kms:DescribeKey"}
 
 
 def test_grant_is_for_aws_resource_is_absent_on_non_grant_actions() -> None:

@@ -13,7 +13,7 @@ import pytest
 if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
     collect_ignore_glob = ["test_*.py"]
 else:
-    from emulator_world import World, start_world
+    from emulator_fixtures import World, start_world
 
     @pytest.fixture(scope="module")
     def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:

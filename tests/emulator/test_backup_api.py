@@ -7,7 +7,8 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_world import REGION, World
+
+from emulator_fixtures import REGION, World
 
 pytestmark = pytest.mark.emulator
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from emulator_world import REGION, World
+
+from emulator_fixtures import REGION, World
 
 pytestmark = pytest.mark.emulator
 
@@ -262,16 +263,16 @@ def test_rds_with_the_aws_managed_key(world: World) -> None:
 
 
 def test_rds_cross_region_and_cross_account_in_one_job(world: World) -> None:
+    # AWS Backup now copies RDS across Regions and accounts in one job (feature availability
+    # table, re-read December 2026); the emulator follows the knowledge data.
     key = world.cmk()
     world.share_key(key)
     rp, vault = world.rds_recovery_point(key["Arn"])
     dest = world.destination_vault(region="us-west-2")
     job = world.copy(rp, vault, dest)
-    assert job["State"] == "FAILED"
-    assert job["StatusMessage"] == (
-        "Copy job from us-east-1 to us-west-2 cannot be initiated for RDS resources. "
-        "Feature is not supported for provided resource type."
-    )
+    assert job["State"] == "COMPLETED", job.get("StatusMessage")
+    assert job["DestinationBackupVaultArn"] == dest
+    assert job["DestinationRecoveryPointArn"].split(":")[3] == "us-west-2"
 
 
 def test_efs_copy_fully_managed(world: World) -> None:

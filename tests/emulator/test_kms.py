@@ -6,7 +6,8 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_world import World
+
+from emulator_fixtures import World
 
 pytestmark = pytest.mark.emulator
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emulator_world import World, start_world
+
+from emulator_fixtures import World, start_world
 
 pytestmark = pytest.mark.emulator
 

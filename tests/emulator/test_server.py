@@ -8,13 +8,17 @@ import urllib.request
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from emulator_world import REGION, World
+
+from emulator_fixtures import REGION, World
 
 pytestmark = pytest.mark.emulator
 
 
 def test_health_and_profiles(world: World) -> None:
-    with urllib.request.urlopen(f"{world.emu.endpoint_url}/copyguard/health") as response:
+    request = urllib.request.Request(
+        f"{world.emu.endpoint_url}/copyguard/health", headers=world.emu.control_headers()
+    )
+    with urllib.request.urlopen(request) as response:
         info = json.load(response)
     assert info["accounts"] == world.accounts
     assert info["region"] == REGION
@@ -137,6 +141,7 @@ def test_fault_injection(world: World) -> None:
             }
         ).encode(),
         method="POST",
+        headers=world.emu.control_headers(),
     )
     with urllib.request.urlopen(request) as response:
         assert json.load(response)["code"] == "ThrottlingException"

@@ -214,3 +214,47 @@ def test_lint_policies_by_name() -> None:
         name="kp",
     )
     assert list(lint_policies([p])) == ["kp"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "key"),
+    [
+        (
+            {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/aws/backup"}},
+            "kms:ResourceAliases",
+        ),
+        ({"StringEquals": {"kms:resourcealiases": "alias/x"}}, "kms:resourcealiases"),
+        ({"StringEquals": {"aws:ResourceTag/team": "backup"}}, "aws:ResourceTag/team"),
+        ({"Null": {"aws:ResourceTag/owner": "false"}}, "aws:ResourceTag/owner"),
+    ],
+)
+def test_iam_only_condition_keys_are_an_error_in_a_key_policy(condition: Any, key: str) -> None:
+    issues = lint({"Condition": condition})
+    (found,) = [i for i in issues if i.code == "iam-only-condition-key"]
+    assert found.severity == "error"
+    assert key in found.message and "KMS rejects" in found.message
+    assert found.path == f"Statement[0].Condition.{next(iter(condition))}.{key}"
+    # the same condition in an IAM policy is what AWS documents: no error there
+    assert not [i for i in lint({"Condition": condition}, kind="identity") if i.severity == "error"]
+
+
+def test_iam_only_condition_key_error_has_its_line_in_text() -> None:
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ResourceAliases": "alias/x"}},
+                }
+            ],
+        },
+        indent=2,
+    )
+    (found,) = [
+        i for i in lint_policy(parse_policy(text, kind="key")) if i.code == "iam-only-condition-key"
+    ]
+    assert found.line is not None and found.line > 1

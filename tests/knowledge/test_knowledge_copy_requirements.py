@@ -114,8 +114,10 @@ def test_slr_policy_via_services() -> None:
         ("Storage Gateway", "kms:CreateGrant", ["ec2.us-east-1.amazonaws.com", None], False),
         ("Redshift", "kms:CreateGrant", ["redshift.us-east-1.amazonaws.com", None], False),
         ("S3", "kms:Decrypt", ["backup.us-east-1.amazonaws.com", None], False),
-        ("EFS", "kms:CreateGrant", ["backup.us-east-1.amazonaws.com", None], False),
-        ("DynamoDB", "kms:CreateGrant", ["backup.us-east-1.amazonaws.com", None], False),
+        # AWS documents AWS Backup's CreateGrant only through backup.*.amazonaws.com (S-ENC)
+        ("EFS", "kms:CreateGrant", ["backup.us-east-1.amazonaws.com"], False),
+        ("DynamoDB", "kms:CreateGrant", ["backup.us-east-1.amazonaws.com"], False),
+        ("EFS", "kms:ListGrants", ["backup.us-east-1.amazonaws.com", None], False),
         ("EKS", "kms:DescribeKey", ["backup.us-east-1.amazonaws.com", None], False),
     ],
 )
@@ -162,3 +164,72 @@ def test_contexts_are_independent() -> None:
     first[0].context["kms:CallerAccount"] = "000000000000"
     again = copy_contexts("EBS", "kms:DescribeKey", "us-east-1", DEST, None, SLR)
     assert again[0].context["kms:CallerAccount"] == DEST
+
+
+# --- kms:EncryptionContextKeys (facts sheet section 9) ------------------------------------
+
+# AWS's documented CreateGrant statement (Encryption page), for the destination account.
+DOCUMENTED_GRANT = {
+    "Sid": "Allow AWS Backup to create grants",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{DEST}:root"},
+    "Action": "kms:CreateGrant",
+    "Resource": "*",
+    "Condition": {
+        "ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "aws:backup:backup-vault"},
+        "Bool": {"kms:GrantIsForAWSResource": True},
+        "StringLike": {"kms:ViaService": "backup.*.amazonaws.com"},
+    },
+}
+
+
+def test_backup_grant_requests_carry_the_documented_encryption_context_key() -> None:
+    alts = copy_contexts("S3", "kms:CreateGrant", "eu-west-1", DEST, None, SLR)
+    via_backup = [a for a in alts if a.context.get("kms:ViaService")]
+    assert via_backup[0].context["kms:EncryptionContextKeys"] == ["aws:backup:backup-vault"]
+    assert "INFERENCE" in via_backup[0].encryption_context
+    assert len(alts) == 1 and "INFERENCE" in alts[0].assumption  # no direct CreateGrant
+    direct = [
+        a
+        for a in copy_contexts("S3", "kms:Decrypt", "eu-west-1", DEST, None, SLR)
+        if not a.context.get("kms:ViaService")
+    ]
+    assert "kms:EncryptionContextKeys" not in direct[0].context
+    assert "does not document" in direct[0].encryption_context
+
+
+def test_ebs_calls_carry_aws_ebs_id_and_undocumented_ones_say_so() -> None:
+    (reencrypt,) = copy_contexts("EBS", "kms:ReEncryptFrom", "us-east-1", DEST, None, SLR)
+    assert reencrypt.context["kms:EncryptionContextKeys"] == ["aws:ebs:id"]
+    assert reencrypt.assumption == ""  # the ViaService is still pinned
+    (grant,) = copy_contexts("EBS", "kms:CreateGrant", "us-east-1", DEST, None, SLR)
+    assert "kms:EncryptionContextKeys" not in grant.context
+    assert "AWS does not document" in grant.encryption_context
+
+
+def test_the_documented_statement_allows_aws_backups_grant_request() -> None:
+    from copyguard.evaluate import Request, evaluate_kms
+    from copyguard.policy import parse_policy
+
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [DOCUMENTED_GRANT]}, kind="key")
+    # the caller's own IAM side, allowed here so that only the key policy's conditions decide
+    identity = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": "*"}],
+        },
+        kind="identity",
+    )
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    decisions = {}
+    for alt in copy_contexts("S3", "kms:CreateGrant", "eu-west-1", DEST, None, SLR):
+        request = Request(SLR, "kms:CreateGrant", key, alt.context)
+        decisions[alt.context.get("kms:ViaService")] = evaluate_kms(
+            request, policy, [identity]
+        ).decision
+    assert decisions == {"backup.eu-west-1.amazonaws.com": "allowed"}
+
+
+def test_source_copy_role_policy_is_v30() -> None:
+    sids = {s["Sid"] for s in copy_requirements().source_copy_role_policy["Statement"]}
+    assert "KMSViaDSQL" in sids

@@ -8,10 +8,12 @@ import pytest
 from copyguard.knowledge import (
     FINDING_CODES,
     error_catalogue,
+    fuzzy_match_error,
     match_error,
     normalize_message,
     provenance,
 )
+from copyguard.knowledge.errors import FUZZY_THRESHOLD
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OTHER_KEY = "arn:aws:kms:ap-southeast-2:999988887777:key/mrk-0123456789abcdef0123456789abcdef"
@@ -168,7 +170,7 @@ def test_feature_not_supported_values() -> None:
     assert best.values["source_region"] == "AP-SOUTHEAST-2"
     assert best.values["destination_region"] == "eu-west-1"
     assert best.values["resource_type"] == "DocumentDB"
-    assert best.codes[0] == "CG402"
+    assert best.codes[0] == "CG403"  # a Region limit is the likeliest cause today
 
 
 def test_more_specific_entry_ranks_first() -> None:
@@ -202,7 +204,7 @@ def test_not_authorized_orders_codes_by_reason(reason: str, first: str) -> None:
         f"to perform: kms:CreateGrant on resource: {KEY} {reason}"
     )
     best = match_error(message)[0]
-    assert best.pattern.id == "not-authorized"
+    assert best.pattern.id == "kms-not-authorized"
     assert best.codes[0] == first
     assert best.values["action"] == "kms:CreateGrant"
     assert best.values["resource"] == KEY
@@ -215,7 +217,7 @@ def test_not_authorized_orders_codes_by_reason(reason: str, first: str) -> None:
         "   \n ",
         "Copy job completed successfully",
         "The bucket does not exist",
-        "Access Denied",
+        "Access granted",
         "KMS key",
         "Given key ID",
         "is disabled",
@@ -263,5 +265,182 @@ def test_codes_of_the_brief() -> None:
     assert by_id["retention-outside-vault-lock"] == {"CG204"}
     assert by_id["not-same-organization"] == {"CG301"}
     assert by_id["cross-account-copy-not-enabled"] == {"CG302"}
-    assert by_id["feature-not-supported"] == {"CG401", "CG402"}
+    assert by_id["feature-not-supported"] == {"CG401", "CG402", "CG403", "CG404"}
     assert by_id["key-policy-invalid-principals"] == {"CG205"}
+
+
+# --- December 2026: real messages AWS documents (facts sheet section 9) ---------------------
+
+MERGED = (
+    "User: arn:aws:sts::111122223333:assumed-role/AWSBackupDefaultServiceRole/AWSBackup-x is "
+    "not authorized to perform: kms:Decrypt on this resource because the resource does not "
+    "exist in this Region, no resource-based policies allow access, or a resource-based policy "
+    "explicitly denies access"
+)
+NO_IDENTITY = (
+    "User: arn:aws:sts::444455556666:assumed-role/AWSServiceRoleForBackup/AWSBackup-x is not "
+    "authorized to perform: kms:CreateGrant on this resource because no identity-based policy "
+    "allows the kms:CreateGrant action"
+)
+
+
+def test_kms_merged_access_denied_text_is_matched_and_routed_to_the_key() -> None:
+    best = match_error(MERGED)[0]
+    assert best.pattern.id == "kms-not-authorized"
+    assert best.confidence == "exact"
+    assert best.values["principal"].endswith("AWSBackup-x")
+    assert best.values["action"] == "kms:Decrypt"
+    assert "resource" not in best.values  # "on this resource": KMS does not name the key
+    # KMS merges a missing key, a missing allow and an explicit deny into this one text
+    assert best.codes[:3] == ("CG101", "CG103", "CG104")
+
+
+def test_kms_no_identity_policy_text_points_at_delegation() -> None:
+    best = match_error(NO_IDENTITY)[0]
+    assert best.pattern.id == "kms-not-authorized"
+    assert best.codes[0] == "CG106"
+    assert best.values["action"] == "kms:CreateGrant"
+
+
+@pytest.mark.parametrize(
+    ("action", "entry_id", "codes"),
+    [
+        ("kms:GenerateDataKeyWithoutPlaintext", "kms-not-authorized", {"CG101", "CG103", "CG104", "CG106"}),
+        ("backup:CopyIntoBackupVault", "copy-into-vault-not-authorized", {"CG201"}),
+        ("iam:PassRole", "copy-role-not-authorized", set()),
+        ("sts:AssumeRole", "copy-role-not-authorized", set()),
+        ("backup:StartCopyJob", "not-authorized", set()),
+        ("s3:GetObject", "not-authorized", set()),
+        ("backup:CopyIntoBackupVaultX", "not-authorized", set()),
+    ],
+)  # fmt: skip
+def test_access_denial_is_routed_by_its_action(action: str, entry_id: str, codes: set[str]) -> None:
+    message = (
+        f"User: arn:aws:iam::111122223333:user/ops is not authorized to perform: {action} on "
+        "resource: arn:aws:backup:us-east-1:444455556666:backup-vault:central because no "
+        f"identity-based policy allows the {action} action"
+    )
+    found = match_error(message)
+    assert [m.pattern.id for m in found] == [entry_id]
+    assert set(found[0].codes) == codes
+    assert found[0].values["action"] == action
+    assert found[0].values["principal"] == "arn:aws:iam::111122223333:user/ops"
+    if not action.startswith("kms:"):
+        assert not {"CG101", "CG102", "CG103", "CG104", "CG106"} & set(found[0].codes)
+
+
+def test_efs_automatic_backup_vault_deny_wins_over_the_generic_entry() -> None:
+    message = (
+        "User: arn:aws:sts::111122223333:assumed-role/ops/jane is not authorized to perform: "
+        "backup:StartCopyJob on resource: "
+        "arn:aws:backup:eu-west-1:111122223333:backup-vault:aws/efs/automatic-backup-vault "
+        "with an explicit deny in a resource-based policy"
+    )
+    assert [m.pattern.id for m in match_error(message)] == ["efs-automatic-backup-vault-deny"]
+
+
+@pytest.mark.parametrize(
+    ("message", "entry_id"),
+    [
+        ("Failed to unshare snapshot", "failed-to-unshare-snapshot"),
+        ("Source AMI ami-0abc1234def567890 not found in Region.", "source-ami-not-found"),
+        ("Backup job failed because the lifecycle is outside the valid range for backup vault.",
+         "lag-lifecycle-out-of-range"),
+        ("Backup job completed successfully to the target backup vault. This resource is "
+         "encrypted with an AWS managed key and cannot be copied to a logically air-gapped "
+         "backup vault.", "lag-aws-managed-key"),
+        ("Backup job completed successfully to the target backup vault. This resource type is "
+         "not supported by logically air-gapped backup vault.", "lag-type-not-supported"),
+        ("Insufficient privileges to perform this action.", "insufficient-privileges"),
+        ("Access Denied", "access-denied"),
+    ],
+)  # fmt: skip
+def test_other_real_messages(message: str, entry_id: str) -> None:
+    found = match_error(message)
+    assert found and found[0].pattern.id == entry_id
+    assert found[0].confidence == "exact"
+
+
+def test_the_generic_access_denied_entry_gives_way_to_a_specific_one() -> None:
+    ids = [m.pattern.id for m in match_error("Access Denied trying to call AWS Backup service")]
+    assert ids == ["access-denied-backup-service"]
+    assert match_error("Access Denied")[0].codes == ()
+
+
+@pytest.mark.parametrize(
+    "message", ["无法访问给定的密钥 ID", "源快照 KMS 密钥不存在、未启用或您无权访问它"]
+)
+def test_chinese_texts_are_labelled_translations(message: str) -> None:
+    best = match_error(message)[0]
+    assert best.label == "translation"
+    assert match_error("Given key ID is not accessible")[0].label is None
+    assert "translations" in (provenance()["errors.yaml"].source("SEED-ZH") or _NONE).note
+
+
+class _NONE:
+    note = ""
+
+
+def test_a_message_inside_a_log_line_is_a_pattern_match() -> None:
+    line = (
+        "2026-12-05T10:00:01Z ERROR backup-monitor copy_job=7f3c state=FAILED "
+        'StatusMessage="Given key ID is not accessible" account=444455556666'
+    )
+    best = match_error(line)[0]
+    assert best.pattern.id == "given-key-not-accessible"
+    assert best.confidence == "pattern"
+    assert 0 < best.similarity < 1
+
+
+def test_prefixes_do_not_lower_confidence() -> None:
+    best = match_error(
+        "An error occurred (AccessDeniedException) when calling the StartCopyJob operation: "
+        "Access Denied trying to call AWS Backup service"
+    )[0]
+    assert best.confidence == "exact" and best.similarity == 1.0
+
+
+@pytest.mark.parametrize(
+    ("message", "entry_id"),
+    [
+        ("unable to access the given key id", "given-key-not-accessible"),
+        ("the source snapshot kms key doesnt exist or is not enabled",
+         "source-snapshot-key-not-accessible"),
+        ("cross account copy not enabled for organization", "cross-account-copy-not-enabled"),
+    ],
+)  # fmt: skip
+def test_fuzzy_matching_in_the_users_own_words(message: str, entry_id: str) -> None:
+    assert match_error(message) == ()
+    found = fuzzy_match_error(message)
+    assert found and found[0].pattern.id == entry_id
+    assert found[0].confidence == "fuzzy"
+    assert FUZZY_THRESHOLD <= found[0].similarity <= 1.0
+
+
+@pytest.mark.parametrize("message", ["hello world", "the weather is nice today", "key", "x" * 50])
+def test_fuzzy_matching_does_not_invent_matches(message: str) -> None:
+    assert fuzzy_match_error(message) == ()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "is not authorized to perform: kms:a " * 20000,
+        "NotFoundException " * 30000 + "Key 'x",
+        "User: arn:" + "a" * 200000,
+        "Copy job from us-east-1 to " * 20000,
+        "a b c d e f " * 50000,
+    ],
+)
+def test_matching_is_bounded_on_hostile_input(hostile: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    match_error(hostile)
+    fuzzy_match_error(hostile)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_a_long_paste_is_cut_and_says_so() -> None:
+    found = match_error("Given key ID is not accessible " + "x" * 5000)
+    assert found and found[0].values.get("truncated") == "true"

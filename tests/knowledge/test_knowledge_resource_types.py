@@ -6,6 +6,7 @@ from copyguard.knowledge import (
     classify_recovery_point_arn,
     provenance,
     resource_type,
+    resource_type_variant,
     resource_types,
 )
 
@@ -13,6 +14,7 @@ BRIEF_TYPES = [
     "EBS", "EC2", "RDS", "Aurora", "DocumentDB", "Neptune", "DynamoDB", "EFS", "S3", "FSx",
     "FSx:ONTAP", "Storage Gateway", "VirtualMachine", "Timestream", "CloudFormation",
     "SAP HANA on Amazon EC2", "Redshift", "Redshift Serverless", "Aurora DSQL", "EKS",
+    "RDS:MultiAZCluster",
 ]  # fmt: skip
 
 
@@ -63,10 +65,11 @@ def test_unknown_types(asked: str) -> None:
     assert resource_type(asked) is None
 
 
-FULLY_MANAGED = {"EFS", "S3", "VirtualMachine", "Timestream", "CloudFormation",
-                 "SAP HANA on Amazon EC2"}  # fmt: skip
+FULLY_MANAGED = {"EFS", "S3", "VirtualMachine", "Timestream", "SAP HANA on Amazon EC2",
+                 "Aurora DSQL"}  # fmt: skip
 NOT_FULLY_MANAGED = {"EBS", "EC2", "RDS", "Aurora", "DocumentDB", "Neptune", "FSx", "FSx:ONTAP",
-                     "Storage Gateway", "Redshift", "Redshift Serverless"}  # fmt: skip
+                     "Storage Gateway", "Redshift", "Redshift Serverless",
+                     "RDS:MultiAZCluster"}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(FULLY_MANAGED))
@@ -93,6 +96,31 @@ def test_dynamodb_depends_on_advanced_features() -> None:
     assert info.cross_account_copy == "depends"
     assert "advanced features" in info.note
     assert info.destination_vault_key_rules.aws_backup_key == "depends"
+
+
+@pytest.mark.parametrize(
+    ("name", "arn", "expected"),
+    [
+        ("RDS", "arn:aws:rds:us-east-1:111122223333:cluster:orders-maz", "RDS:MultiAZCluster"),
+        ("RDS", "arn:aws:rds:us-east-1:111122223333:db:orders-db", "RDS"),
+        ("RDS", None, "RDS"),
+        ("FSx", "arn:aws:fsx:us-east-1:111122223333:volume/fs-0123456789abcdef0/fsvol-0123456789abcdef0",
+         "FSx:ONTAP"),
+        ("FSx", "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0", "FSx"),
+        ("Aurora", "arn:aws:rds:us-east-1:111122223333:cluster:orders-cluster", "Aurora"),
+    ],
+)  # fmt: skip
+def test_variants_are_recognised_by_the_resource_arn(
+    name: str, arn: str | None, expected: str
+) -> None:
+    info = resource_type_variant(name, arn)
+    assert info is not None and info.name == expected
+
+
+def test_multi_az_db_clusters_cannot_be_copied() -> None:
+    info = resource_types()["RDS:MultiAZCluster"]
+    assert info.variant_of == "RDS"
+    assert "do not currently support any copy operations" in info.note
 
 
 def test_ontap_variant_cannot_copy() -> None:
@@ -131,7 +159,7 @@ def test_keys_and_via_service(name: str, alias: str | None, via: str) -> None:
         ("arn:aws:rds:us-east-1:111122223333:snapshot:awsbackup:job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
          ("RDS",)),
         ("arn:aws:rds:eu-central-1:111122223333:cluster-snapshot:awsbackup:job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
-         ("Aurora", "DocumentDB", "Neptune")),
+         ("Aurora", "DocumentDB", "Neptune", "RDS:MultiAZCluster")),
         ("arn:aws:dynamodb:us-east-1:111122223333:table/Orders/backup/01634567890123-abcdef12",
          ("DynamoDB",)),
         ("arn:aws:fsx:us-east-1:111122223333:backup/backup-0123456789abcdef0", ("FSx", "FSx:ONTAP")),

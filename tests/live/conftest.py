@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("moto")
 pytest.importorskip("boto3")
 
-from live_helpers import (
+from emulator_fixtures import (
     EmulatorProcess,
     Lab,
     in_process_emulator,

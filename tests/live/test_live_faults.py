@@ -5,6 +5,7 @@ no traceback, and the key policy afterwards is what it must be."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import (
+
+from emulator_fixtures import (
     LIVE_FLAGS,
     PROFILES,
     CliResult,
@@ -371,7 +373,7 @@ def test_apply_then_rollback_in_process(
     assert faults.attempts[("source", "PutKeyPolicy")] == 1
     assert canonical(lab.key_policy(seed.key)) != canonical(before)
     (backup,) = tmp_path.glob("*.json")
-    back = cli(capsys, "fix", "--rollback", str(backup), "--source-profile", "source")
+    back = cli(capsys, "fix", "--rollback", str(backup), "--source-profile", "source", "--yes")
     assert back.code == 0, back
     assert canonical(lab.key_policy(seed.key)) == canonical(before)
 
@@ -563,14 +565,32 @@ def test_policy_changed_between_diagnosis_and_write(
     result = apply(capsys, seed, tmp_path)
     assert result.code == 3, result
     assert "changed since the diagnosis; nothing was written" in result.err
+    assert "--- the policy diagnosed:" in result.err and "--- the policy now:" in result.err
     assert faults.attempts[("source", "PutKeyPolicy")] == 0
     assert lab.key_policy_doc(seed.key) == theirs
     assert backups_of(tmp_path) == []
 
 
-def test_read_back_mismatch_restores_the_previous_policy(
+def _theirs(lab: Lab, key: str) -> dict[str, Any]:
+    """The key policy as a colleague changes it meanwhile (one more statement)."""
+    theirs = lab.key_policy_doc(key)
+    theirs["Statement"].append(
+        {
+            "Sid": "Added by a colleague meanwhile",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{lab.source}:root"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+        }
+    )
+    return theirs
+
+
+def test_read_back_mismatch_is_reported_never_restored(
     faults: Faults, seed: Seed, local: tuple[Any, Lab], tmp_path: Path, capsys: Any
 ) -> None:
+    """The read-back answers another policy: copyguard stops and shows both; it does not write
+    the backup over it (that policy could be someone else's)."""
     _, lab = local
     before = lab.key_policy(seed.key)
     odd = json.dumps({"Version": "2012-10-17", "Statement": []})
@@ -582,39 +602,102 @@ def test_read_back_mismatch_restores_the_previous_policy(
     )
     result = apply(capsys, seed, tmp_path)
     assert result.code == 3, result
-    assert "read back differs from what was written" in result.err
-    assert "the previous policy was restored" in result.err
-    assert faults.attempts[("source", "PutKeyPolicy")] == 2  # the fix, then the restore
-    assert lab.key_policy(seed.key) == before
+    assert "reading it back shows a different policy" in result.err
+    assert "did not write over that change" in result.err
+    assert "--- the policy copyguard wrote:" in result.err
+    assert "--- the policy now:" in result.err
+    assert faults.attempts[("source", "PutKeyPolicy")] == 1  # no restore
+    after = lab.key_policy_doc(seed.key)
+    assert after != canonical(before)  # the fix copyguard wrote stays
+    assert f"arn:aws:iam::{lab.destination}:root" in json.dumps(after)
     assert [b["policy"] for b in backups_of(tmp_path)] == [before]
 
 
-def test_read_back_mismatch_and_failed_restore_says_how_to_roll_back(
+def test_change_right_after_the_write_is_not_overwritten(
     faults: Faults, seed: Seed, local: tuple[Any, Lab], tmp_path: Path, capsys: Any
 ) -> None:
+    """A colleague writes between copyguard's PutKeyPolicy and its read-back: their policy
+    stays, and both documents are reported."""
     _, lab = local
-    before = lab.key_policy(seed.key)
-    odd = json.dumps({"Version": "2012-10-17", "Statement": []})
+    theirs = _theirs(lab, seed.key)
     faults.on(
-        "source",
-        "before-call.kms.GetKeyPolicy",
-        _nth_get_key_policy(3, lambda: (parsed_error("x", "x", 200)[0], {"Policy": odd})),
+        "source", "after-call.kms.PutKeyPolicy", lambda **_: lab.put_key_policy(seed.key, theirs)
     )
+    result = apply(capsys, seed, tmp_path)
+    assert result.code == 3, result
+    assert "reading it back shows a different policy" in result.err
+    assert "Added by a colleague meanwhile" in result.err  # the policy now, shown in full
+    assert f"arn:aws:iam::{lab.destination}:root" in result.err  # what copyguard wrote
+    assert faults.attempts[("source", "PutKeyPolicy")] == 1
+    assert lab.key_policy_doc(seed.key) == theirs
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["write-landed", "write-lost"])
+def test_throttled_write_then_a_concurrent_change_is_not_overwritten(
+    landed: bool,
+    faults: Faults,
+    seed: Seed,
+    local: tuple[Any, Lab],
+    tmp_path: Path,
+    no_backoff: None,
+    capsys: Any,
+) -> None:
+    """PutKeyPolicy is answered with ThrottlingException (after KMS stored it, or not), and a
+    colleague changes the policy before the retry: a retry would write over their change, so
+    copyguard re-reads first and stops."""
+    _, lab = local
+    theirs = _theirs(lab, seed.key)
+
     puts = Counter[str]()
 
-    def second_put_fails(**_: Any) -> Any:
+    def throttle_once(request: Any = None, **_: Any) -> Any:
         puts["n"] += 1
-        return parsed_error(DENIED, "denied (injected)") if puts["n"] == 2 else None
+        if puts["n"] > 1:
+            return None
+        if landed:
+            lab.put_key_policy(seed.key, json.loads(request.body)["Policy"])
+        lab.put_key_policy(seed.key, theirs)
+        return http_error(400, "ThrottlingException", "Rate exceeded")
 
-    faults.on("source", "before-call.kms.PutKeyPolicy", second_put_fails)
+    faults.on("source", "before-send.kms.PutKeyPolicy", throttle_once)
     result = apply(capsys, seed, tmp_path)
-    assert result.code == 1, result
-    (backup,) = tmp_path.glob("*.json")
-    assert f"restore it with: copyguard fix --rollback {backup}" in result.err
-    assert canonical(lab.key_policy(seed.key)) != canonical(before)  # the fix stayed
-    back = cli(capsys, "fix", "--rollback", str(backup), "--source-profile", "source")
-    assert back.code == 0, back
-    assert canonical(lab.key_policy(seed.key)) == canonical(before)
+    assert result.code == 3, result
+    assert "someone else has changed it meanwhile" in result.err
+    assert "did not write over that change" in result.err
+    assert "Added by a colleague meanwhile" in result.err
+    assert faults.attempts[("source", "PutKeyPolicy")] == 1
+    assert lab.key_policy_doc(seed.key) == theirs
+
+
+def test_each_retry_of_the_write_reads_the_policy_first(
+    faults: Faults,
+    seed: Seed,
+    local: tuple[Any, Lab],
+    tmp_path: Path,
+    no_backoff: None,
+    capsys: Any,
+) -> None:
+    """botocore never retries PutKeyPolicy on its own: between two attempts there is a
+    GetKeyPolicy (the compare before the retry)."""
+    _, lab = local
+    sent: list[str] = []
+
+    def record_and_throttle(event_name: str = "", **_: Any) -> Any:
+        op = event_name.rsplit(".", 1)[-1]
+        sent.append(op)
+        if op == "PutKeyPolicy" and sent.count(op) <= 2:
+            return http_error(400, "ThrottlingException", "Rate exceeded")
+        return None
+
+    faults.on("source", "before-send.kms", record_and_throttle)
+    result = apply(capsys, seed, tmp_path)
+    assert result.code == 0, result
+    writes = [i for i, op in enumerate(sent) if op == "PutKeyPolicy"]
+    assert len(writes) == 3
+    for a, b in itertools.pairwise(writes):
+        assert "GetKeyPolicy" in sent[a + 1 : b], sent
+    assert sent[writes[-1] + 1 :] == ["GetKeyPolicy"]  # the read-back
+    assert f"arn:aws:iam::{lab.destination}:root" in lab.key_policy(seed.key)
 
 
 def test_unwritable_backup_dir_writes_nothing(

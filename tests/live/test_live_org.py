@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from live_helpers import LIVE_FLAGS, Lab, assert_clean, in_process_emulator, run_cli
+
+from emulator_fixtures import LIVE_FLAGS, Lab, assert_clean, in_process_emulator, run_cli
 
 pytestmark = pytest.mark.emulator
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import LIVE_FLAGS, CliResult, Lab, assert_clean, run_cli, vault_name
+
+from emulator_fixtures import LIVE_FLAGS, CliResult, Lab, assert_clean, run_cli, vault_name
 
 pytestmark = pytest.mark.emulator
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_helpers import (
+
+from emulator_fixtures import (
     LIVE_FLAGS,
     PROFILES,
     Lab,

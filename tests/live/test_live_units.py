@@ -80,13 +80,15 @@ def test_exit_code_of_each_apply_failure() -> None:
     assert _EXIT_OF_KIND == {
         "rejected": EXIT_FAIL,
         "changed": EXIT_FAIL,
+        "refused": EXIT_FAIL,
         "input": EXIT_INPUT,
         "stale": EXIT_UNKNOWN,
         "failed": EXIT_UNKNOWN,
-        "restored": EXIT_UNKNOWN,
+        "conflict": EXIT_UNKNOWN,
         "uncertain": EXIT_UNKNOWN,
     }
     assert ApplyError("x", "uncertain").changed and not ApplyError("x", "rejected").changed
+    assert ApplyError("x", "conflict").changed
 
 
 def test_permission_documents() -> None:
@@ -158,3 +160,98 @@ def test_policy_text_stays_within_the_kms_limit() -> None:
     assert len(json.dumps(big, indent=2)) > MAX_POLICY_BYTES
     assert len(policy_text(big)) <= MAX_POLICY_BYTES
     assert json.loads(policy_text(big)) == big
+
+
+def _policy(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(principal: str, action: object) -> dict[str, object]:
+    return {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action, "Resource": "*"}
+
+
+def test_broader_requests_names_what_the_restored_policy_would_add() -> None:
+    from copyguard.sources.apply import broader_requests
+
+    root = "arn:aws:iam::111122223333:root"
+    outsider = "arn:aws:iam::999988887777:root"
+    current = _policy(_allow(root, "kms:*"))
+    wider = _policy(_allow(root, "kms:*"), _allow(outsider, ["kms:Decrypt", "kms:Encrypt"]))
+    found = broader_requests(current, wider, KEY)
+    assert found and all(line.startswith(f"{outsider} kms:") for line in found)
+    assert {line.split()[1] for line in found} == {"kms:Decrypt", "kms:Encrypt"}
+    # narrower or equal is not broader; a restored Allow for everyone is
+    assert broader_requests(wider, current, KEY) == []
+    assert broader_requests(current, current, KEY) == []
+    everyone = _policy(_allow(root, "kms:*"), _allow("*", "kms:DescribeKey"))
+    assert any("kms:DescribeKey" in line for line in broader_requests(current, everyone, KEY))
+    # a removed Deny makes the policy broader too
+    deny = dict(_allow(root, "kms:ScheduleKeyDeletion"), Effect="Deny")
+    assert any(
+        "kms:ScheduleKeyDeletion" in line
+        for line in broader_requests(_policy(_allow(root, "kms:*"), deny), current, KEY)
+    )
+
+
+def test_backups_are_private_sealed_and_never_overwritten(tmp_path: object) -> None:
+    import os
+    import stat
+    from pathlib import Path
+
+    from copyguard.sources.apply import backup_record, checksum, read_backup, write_backup
+
+    old = os.umask(0)  # the mode must not depend on the umask
+    try:
+        base = Path(str(tmp_path)) / "b"
+        record = backup_record(KEY, _policy(), _policy(_allow("*", "kms:Decrypt")), "fix")
+        first = write_backup(base, record)
+        second = write_backup(base, record)
+    finally:
+        os.umask(old)
+    assert first != second  # a second backup never replaces the first
+    assert stat.S_IMODE(base.stat().st_mode) == 0o700
+    for path in (first, second):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        loaded = read_backup(path)
+        assert loaded == record and loaded["checksum"] == checksum(record)
+    assert record["checksum"].startswith("sha256:") and len(record["checksum"]) == 71
+
+
+def test_write_backup_does_not_follow_a_planted_link(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link planted at the backup's name is neither followed nor replaced."""
+    from pathlib import Path
+
+    from copyguard.sources import apply
+
+    base = Path(str(tmp_path))
+    target = base / "victim"
+    target.write_text("untouched", encoding="utf-8")
+
+    class Frozen(apply.datetime):  # type: ignore[misc,name-defined]
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:
+            return cls(2026, 1, 2, 3, 4, 5, 6, tzinfo=apply.UTC)
+
+    monkeypatch.setattr(apply, "datetime", Frozen)
+    key_id = KEY.rsplit("/", 1)[-1]
+    link = base / f"copyguard-backup-{key_id}-20260102T030405000006Z.json"
+    link.symlink_to(target)
+    path = apply.write_backup(base, apply.backup_record(KEY, _policy(), _policy(), "fix"))
+    assert path != link and path.exists()
+    assert target.read_text(encoding="utf-8") == "untouched"
+
+
+def test_fix_and_live_commands_do_not_import_each_other_in_a_circle() -> None:
+    """cli/fix.py starts cli/live.py; what both need lives in a module both import, so
+    cli/live.py never imports cli/fix.py (not even inside a function)."""
+    grimp = pytest.importorskip("grimp")
+
+    graph = grimp.build_graph("copyguard")
+    assert graph.direct_import_exists(importer="copyguard.cli.fix", imported="copyguard.cli.live")
+    assert not graph.direct_import_exists(
+        importer="copyguard.cli.live", imported="copyguard.cli.fix"
+    )
+    for module in ("copyguard.cli.fix", "copyguard.cli.live"):
+        assert "copyguard.cli.fix_select" in graph.find_modules_directly_imported_by(module)

@@ -44,7 +44,14 @@ SPEC_CODES = [
     "CG902",
     "CG999",
 ]
-DEFAULT_SEVERITY = {"CG106": "note", "CG107": "warning", "CG902": "warning", "CG999": "warning"}
+DEFAULT_SEVERITY = {
+    "CG106": "note",
+    "CG107": "warning",
+    "CG211": "warning",
+    "CG404": "warning",
+    "CG902": "warning",
+    "CG999": "warning",
+}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # ASCII sentence punctuation touching a Chinese character, outside quoted English.
 HALF_WIDTH_IN_ZH = re.compile(r"[\u4e00-\u9fff][,;:()]|[,;(][\u4e00-\u9fff]")

@@ -37,7 +37,8 @@ def allow_all_identity() -> Policy:
 @dataclass(slots=True)
 class Alternative:
     context: dict[str, str | list[str]]
-    assumptions: list[Text]
+    assumptions: list[Text]  # what this alternative assumes that others do not
+    notes: list[Text] = field(default_factory=list)  # inferences it rests on regardless
 
 
 @dataclass(slots=True)
@@ -78,6 +79,21 @@ class SourceKeyView:
     @property
     def depends(self) -> dict[str, ActionResult]:
         return {a: r for a, r in self.results.items() if r.decision == "depends"}
+
+    @property
+    def notes(self) -> list[Text]:
+        """The inferences the decided results rest on (what every alternative of an action
+        assumed, such as the kms:EncryptionContextKeys AWS's documented statements imply),
+        once each; a "depends" result states its alternatives itself (CG902)."""
+        out: list[Text] = []
+        for result in self.results.values():
+            if result.decision == "depends" or not result.decisions:
+                continue
+            shared = [n for n in result.decisions[0][0].notes]
+            for alt, _d in result.decisions[1:]:
+                shared = [n for n in shared if any(n.en == m.en for m in alt.notes)]
+            out += [n for n in shared if all(n.en != o.en for o in out)]
+        return out
 
 
 def referenced_keys(policy: Policy) -> dict[str, list[str]]:
@@ -120,6 +136,22 @@ def source_key_arn(scenario: Scenario, copy: Copy, facts: TypeFacts) -> tuple[An
     return UNKNOWN, "depends"
 
 
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One value (or several, set together) of a request-context dimension AWS does not pin
+    down: ``values`` maps keys to a value, or to None for "absent"; ``assumptions`` say it in
+    words (the alternative rests on them); ``notes`` are inferences the result rests on
+    whichever way the other dimensions go (shown even when the result does not depend on them)."""
+
+    values: dict[str, Any]
+    assumptions: tuple[Text, ...] = ()
+    notes: tuple[Text, ...] = ()
+
+
+def _one(key: str, value: Any, assumption: Text | None) -> _Option:
+    return _Option({key: value}, (assumption,) if assumption is not None else ())
+
+
 def build_alternatives(
     policy: Policy,
     copy_region: str | None,
@@ -143,14 +175,15 @@ def build_alternatives(
     }
     if action in GRANT_ACTIONS:
         base["kms:GrantIsForAWSResource"] = "true"
-    choices: list[list[tuple[str, Any, Text | None]]] = []  # per key: (key, value|None, assumption)
+    choices: list[list[_Option]] = []
+    covered: set[str] = set()  # lower-cased keys some dimension already decides
 
     if isinstance(org_id, str):
         base["aws:PrincipalOrgID"] = org_id
     elif "aws:principalorgid" in refs:
         vals = sorted(set(refs["aws:principalorgid"]))[:2]
-        opts: list[tuple[str, Any, Text | None]] = [
-            (
+        opts = [
+            _one(
                 "aws:PrincipalOrgID",
                 v,
                 tr(f"the destination account is in organization {v}", f"目标账户属于组织 {v}"),
@@ -158,7 +191,7 @@ def build_alternatives(
             for v in vals
         ]
         opts.append(
-            (
+            _one(
                 "aws:PrincipalOrgID",
                 "o-notthisorg0",
                 tr(
@@ -173,7 +206,7 @@ def build_alternatives(
     elif "aws:principalorgpaths" in refs:
         vals = sorted(set(refs["aws:principalorgpaths"]))[:2]
         opts = [
-            (
+            _one(
                 "aws:PrincipalOrgPaths",
                 [_sample(v)],
                 tr(
@@ -184,7 +217,7 @@ def build_alternatives(
             for v in vals
         ]
         opts.append(
-            (
+            _one(
                 "aws:PrincipalOrgPaths",
                 ["o-notthisorg0/r-x/"],
                 tr(
@@ -195,15 +228,26 @@ def build_alternatives(
         )
         choices.append(opts)
 
-    if "kms:viaservice" in refs:
-        choices.append(
-            _via_service_choices(refs["kms:viaservice"], facts, key_region, copy_region, base)
+    # kms:ViaService and kms:EncryptionContextKeys: from the knowledge layer (copy_contexts)
+    # when it knows the resource type; otherwise the conservative spread below.
+    known = _knowledge_choices(
+        refs, facts, key_region, copy_region, destination, caller, org_id, action
+    )
+    if known is not None:
+        if known:
+            choices.append(known)
+        covered |= {"kms:viaservice", "kms:encryptioncontextkeys"}
+    elif "kms:viaservice" in refs:
+        via_opts = _via_service_choices(
+            refs["kms:viaservice"], facts, key_region, copy_region, base
         )
-        if not choices[-1]:
-            choices.pop()
+        if via_opts:
+            choices.append([_one(*o) for o in via_opts])
+        covered.add("kms:viaservice")
 
+    covered |= {k.lower() for c in choices for o in c for k in o.values}
     for key, values in sorted(refs.items()):
-        if key in {k.lower() for k in base} or key in {c[0][0].lower() for c in choices if c}:
+        if key in {k.lower() for k in base} or key in covered:
             continue
         if _absent_for(action, key):
             continue  # KMS never puts this key in a request for this action
@@ -214,7 +258,7 @@ def build_alternatives(
         if key in ("aws:viaawsservice",):
             choices.append(
                 [
-                    (
+                    _one(
                         "aws:ViaAWSService",
                         "true",
                         tr(
@@ -222,7 +266,7 @@ def build_alternatives(
                             "KMS 认为该调用经由 AWS 服务发出",
                         ),
                     ),
-                    (
+                    _one(
                         "aws:ViaAWSService",
                         "false",
                         tr(
@@ -234,10 +278,12 @@ def build_alternatives(
             )
             continue
         name = names.get(key, key)
-        opts = [(name, None, tr(f"the copy's requests carry no {name}", f"复制请求不带 {name}"))]
+        opts = [
+            _one(name, None, tr(f"the copy's requests carry no {name}", f"复制请求不带 {name}"))
+        ]
         for v in sorted(set(values))[:2]:
             opts.append(
-                (
+                _one(
                     name,
                     _sample(v),
                     tr(
@@ -246,23 +292,228 @@ def build_alternatives(
                     ),
                 )
             )
+        if key == "kms:encryptioncontextkeys":
+            opts.append(_one(name, [_UNNAMED_CONTEXT_KEY], _unnamed_context_key(name)))
         choices.append(opts)
 
-    for k, pinned in overrides.items():  # the user's word wins, and removes the alternative
-        base[k] = pinned
-        choices = [c for c in choices if c and c[0][0].lower() != k.lower()]
+    pinned = {k.lower(): (k, v) for k, v in overrides.items()}  # the user's word wins
+    choices = [c for c in (_pin(c, pinned) for c in choices) if c]
 
     alternatives: list[Alternative] = []
     for combo in itertools.islice(itertools.product(*choices), MAX_ALTERNATIVES):
         ctx = dict(base)
         assumptions: list[Text] = []
-        for key, value, assumption in combo:
-            if value is not None:
-                ctx[key] = value
-            if assumption is not None:
-                assumptions.append(assumption)
-        alternatives.append(Alternative(ctx, assumptions))
-    return alternatives or [Alternative(dict(base), [])]
+        notes: list[Text] = []
+        for option in combo:
+            for key, value in option.values.items():
+                if value is None:
+                    ctx.pop(key, None)
+                else:
+                    ctx[key] = value
+            assumptions += option.assumptions
+            notes += option.notes
+        for key, value in overrides.items():
+            ctx[key] = value
+        alternatives.append(Alternative(ctx, assumptions, notes))
+    if not alternatives:
+        ctx = dict(base)
+        ctx.update(overrides)
+        alternatives.append(Alternative(ctx, []))
+    return alternatives
+
+
+#: Stands for an encryption context key the policy does not name (AWS documents none here).
+_UNNAMED_CONTEXT_KEY = "copyguard:unnamed-key"
+
+
+def _unnamed_context_key(name: str) -> Text:
+    return tr(
+        f"the copy's requests carry {name} with a key the policy does not name",
+        f"复制请求带有策略未列出的 {name} 键",
+    )
+
+
+def _pin(options: list[_Option], pinned: dict[str, tuple[str, Any]]) -> list[_Option]:
+    """A dimension with the keys the user pinned (--context) taken out: the options that
+    agree with the pinned values (all of them if none does), and nothing left when every
+    key of the dimension is pinned."""
+    if not pinned or not options:
+        return options
+    keys = {k.lower() for o in options for k in o.values}
+    if keys <= set(pinned):
+        return []
+    agree = [
+        o
+        for o in options
+        if all(_same(v, pinned[k.lower()][1]) for k, v in o.values.items() if k.lower() in pinned)
+    ]
+    return agree or options
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(v: Any) -> Any:
+        if isinstance(v, list):
+            return sorted(str(x).lower() for x in v)
+        return None if v is None else str(v).lower()
+
+    return bool(norm(a) == norm(b))
+
+
+def _candidate_regions(
+    values: list[str], key_region: str | None, copy_region: str | None
+) -> tuple[list[str], bool]:
+    """The Regions the key may be in, and whether that is known. Without a known Region (the
+    quick form without --key-arn) every Region the policy's kms:ViaService values name is
+    tried, plus one they do not name."""
+    regions = sorted({r for r in (key_region, copy_region) if r})
+    if regions:
+        return regions, True
+    named = _regions_named(values)
+    return [*named, next(r for r in ("us-east-1", "eu-west-1") if r not in named)], False
+
+
+def _knowledge_choices(
+    refs: dict[str, list[str]],
+    facts: TypeFacts | None,
+    key_region: str | None,
+    copy_region: str | None,
+    destination: str,
+    caller: str,
+    org_id: Any,
+    action: str,
+) -> list[_Option] | None:
+    """kms:ViaService and kms:EncryptionContextKeys of the copy's ``action`` request, as the
+    knowledge layer's ``copy_contexts`` gives them (one option per distinct alternative, with
+    its assumption), or None when the knowledge layer does not know the resource type.
+
+    An alternative whose encryption context keys AWS does not document is spread when the
+    policy tests kms:EncryptionContextKeys (none, each value the policy names, one it does
+    not name): assuming "none" would make a ForAllValues condition hold vacuously."""
+    if facts is None or not facts.known:
+        return None
+    try:
+        from copyguard.knowledge import copy_contexts
+    except ImportError:  # pragma: no cover - the knowledge layer ships with the package
+        return None
+    via_tested = "kms:viaservice" in refs
+    ec_tested = "kms:encryptioncontextkeys" in refs and not _absent_for(
+        action, "kms:EncryptionContextKeys"
+    )
+    regions, region_known = _candidate_regions(
+        refs.get("kms:viaservice", []), key_region, copy_region
+    )
+    if not via_tested:
+        regions = regions[:1]  # the Region only shows in kms:ViaService
+    org = org_id if isinstance(org_id, str) else None
+    options: list[_Option] = []
+    seen: set[str] = set()
+    for region in regions:
+        try:
+            alternatives = copy_contexts(facts.name, action, region, destination, org, caller)
+        except ValueError:
+            return None
+        for alt in alternatives:
+            via = alt.context.get("kms:ViaService")
+            keys = alt.context.get("kms:EncryptionContextKeys")
+            values: dict[str, Any] = dict(alt.context)  # the whole request, as AWS makes it
+            values.setdefault("kms:ViaService", None)
+            values.setdefault("kms:EncryptionContextKeys", None)
+            assumptions: list[Text] = []
+            notes: list[Text] = []
+            if via_tested:
+                words = _via_words(alt.assumption, via, region, region_known, len(regions) > 1)
+                if words is not None:
+                    assumptions.append(words)
+            if ec_tested and keys:
+                notes.append(_context_keys_note(action, via, keys, alt.encryption_context))
+            spread = [_Option(values)]
+            if ec_tested and not keys:
+                spread = _undocumented_context_keys(values, refs["kms:encryptioncontextkeys"])
+            for option in spread:
+                merged = _Option(option.values, (*assumptions, *option.assumptions), tuple(notes))
+                # alternatives the policy cannot tell apart are evaluated once
+                ident = repr(
+                    (
+                        merged.values["kms:ViaService"] if via_tested else None,
+                        merged.values["kms:EncryptionContextKeys"] if ec_tested else None,
+                    )
+                )
+                if ident not in seen:
+                    seen.add(ident)
+                    options.append(merged)
+    if len(options) == 1:
+        # a single alternative: the result rests on its assumptions, whatever it is
+        only = options[0]
+        return [_Option(only.values, (), (*only.assumptions, *only.notes))]
+    return options
+
+
+def _via_words(
+    assumption: str, via: Any, region: str, region_known: bool, several_regions: bool
+) -> Text | None:
+    """The knowledge layer's kms:ViaService assumption in both languages."""
+    if not assumption and not several_regions:
+        return None  # AWS pins the value down
+    where = via if isinstance(via, str) else None
+    zh = f"复制对源密钥的调用经由 {where}" if where else "复制对源密钥的调用不带 kms:ViaService"
+    if "UNCONFIRMED" in assumption:
+        zh += "(AWS 未确认)"
+    elif "INFERENCE" in assumption:
+        zh += "(推断)"
+    en = assumption.rstrip(".") or (
+        f"the copy's calls on the source key come through {where}"
+        if where
+        else "the copy's calls on the source key carry no kms:ViaService"
+    )
+    if not region_known:
+        en += f" (assuming the key is in {region}; its Region is not given: pass --key-arn)"
+        zh += f"(假设密钥位于 {region};未提供其区域:可用 --key-arn 指定)"
+    return tr(en, zh)
+
+
+def _context_keys_note(action: str, via: Any, keys: Any, why: str) -> Text:
+    listed = ", ".join(keys) if isinstance(keys, list) else str(keys)
+    through = f" through {via}" if isinstance(via, str) else ""
+    through_zh = f"经由 {via} 的" if isinstance(via, str) else ""
+    return tr(
+        f"{action}{through}: copyguard takes the request to carry kms:EncryptionContextKeys = "
+        f"{listed}. {why}",
+        f"{action}:copyguard 假定{through_zh}请求带有 kms:EncryptionContextKeys = {listed}"
+        "(推断:AWS 记录的是策略语句,而非请求本身)。",
+    )
+
+
+def _undocumented_context_keys(values: dict[str, Any], named: list[str]) -> list[_Option]:
+    """The encryption context keys of a request AWS does not document, spread out."""
+    name = "kms:EncryptionContextKeys"
+    why = tr(
+        "AWS does not document the encryption context keys of this request",
+        "AWS 未记录该请求的加密上下文键",
+    )
+    out = [
+        _Option(
+            {**values, name: None},
+            (tr(f"the copy's requests carry no {name}", f"复制请求不带 {name}"),),
+            (why,),
+        )
+    ]
+    for v in sorted(set(named))[:2]:
+        out.append(
+            _Option(
+                {**values, name: [_sample(v)]},
+                (
+                    tr(
+                        f"the copy's requests carry {name} = {_sample(v)}",
+                        f"复制请求带有 {name} = {_sample(v)}",
+                    ),
+                ),
+                (why,),
+            )
+        )
+    out.append(
+        _Option({**values, name: [_UNNAMED_CONTEXT_KEY]}, (_unnamed_context_key(name),), (why,))
+    )
+    return out
 
 
 def _regions_named(values: list[str]) -> list[str]:

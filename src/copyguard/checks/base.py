@@ -19,6 +19,7 @@ class Options:
     context: dict[str, str | list[str]] = field(default_factory=dict)  # user overrides
     vault_principal: str = "account"  # account | org: whom the vault policy fix names
     quick: bool = False  # quick form: judge only what was given
+    round_trip: bool = False  # also judge (and fix) the way back of every copy (CG211)
 
 
 @dataclass(slots=True)
@@ -82,6 +83,15 @@ class CheckContext:
             self._cache["view"] = view
         result: SourceKeyView | None = self._cache["view"]
         return result
+
+    def assumptions(self) -> list[Text]:
+        """The inferences the source key's verdict rests on, named by copy (empty unless
+        a check analysed the source key policy)."""
+        view = self._cache.get("view")
+        if not isinstance(view, SourceKeyView):
+            return []
+        name = self.copy.name
+        return [tr(f"{name}: {n.en}", f"{name}:{n.zh}") for n in view.notes]
 
     def fix_principal(self) -> str:
         dest = self.destination or "DESTINATION_ACCOUNT"

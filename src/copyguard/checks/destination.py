@@ -10,7 +10,7 @@ from copyguard.checks.facts import slr_arn
 from copyguard.checks.model import Finding, FixRef, tr
 from copyguard.evaluate import Request, evaluate_kms, evaluate_resource_policy
 from copyguard.policy import Policy
-from copyguard.scenario import UNKNOWN, Lifecycle, Organization, VaultLock
+from copyguard.scenario import AWS_OWNED_KEY, UNKNOWN, Lifecycle, Organization, VaultLock
 
 COPY_ROLE_PLACEHOLDER = "arn:aws:iam::{account}:role/copyguard-unknown-copy-role"
 
@@ -167,6 +167,8 @@ def _is_backup_managed_key(ctx: CheckContext, arn: object) -> object:
         return True  # a vault without an explicit key uses aws/backup
     if not isinstance(arn, str):
         return UNKNOWN
+    if arn == AWS_OWNED_KEY:
+        return False  # a logically air-gapped vault's AWS owned key (the LAG check judges it)
     if arn.endswith(":alias/aws/backup"):
         return True
     key = ctx.scenario.key(arn)
@@ -242,7 +244,7 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
                 f"{vault.path}.key",
                 vault.arn,
             )
-    if not isinstance(vault.key, str):
+    if not isinstance(vault.key, str) or vault.key == AWS_OWNED_KEY:
         return
     key = ctx.scenario.key(vault.key)
     if key is None:
@@ -407,7 +409,27 @@ def check_vault_lock(ctx: CheckContext) -> Iterable[Finding]:
         path=f"{copy.path}.lifecycle",
         evidence={"delete_after_days": days, "min_retention_days": lo, "max_retention_days": hi},
         fix=FixRef("playbook", vault.arn, "display-only"),
+        notes=[RETENTION_ASSUMPTION] + ([FOREVER_ASSUMPTION] if days is None else []),
     )
+
+
+# What AWS does not document about the lock's comparison (facts 9), shown with every CG204.
+RETENTION_ASSUMPTION = tr(
+    "copyguard compares the copy's own retention (the job's DeleteAfterDays) with the lock's "
+    "range. A copy keeps its source's creation date, so its expiry may come sooner than "
+    "DeleteAfterDays after the copy; whether the lock compares that inherited expiry instead is "
+    "not documented by AWS (UNCONFIRMED).",
+    "copyguard 用副本自身的保留期(作业的 DeleteAfterDays)与保管库锁的范围比较。副本沿用源恢复点的"
+    "创建日期,因此其到期时间可能早于复制后 DeleteAfterDays 天;保管库锁是否改为比较这一继承的到期时间,"
+    "AWS 未作说明(未确认)。",
+)
+FOREVER_ASSUMPTION = tr(
+    "No delete_after_days (or 'always', or lifecycle: null) is read as kept for ever. A copy "
+    "action given no lifecycle at all keeps the source recovery point's lifecycle instead: "
+    "describe that retention in the scenario if it is what the plan does.",
+    "没有 delete_after_days(或为 'always',或 lifecycle: null)视为永久保留。完全未给出生命周期的复制操作"
+    "会沿用源恢复点的生命周期:如果计划是这样做的,请在场景中写明该保留期。",
+)
 
 
 def check_fix_principal(ctx: CheckContext) -> Iterable[Finding]:

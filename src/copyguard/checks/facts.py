@@ -149,7 +149,11 @@ def type_facts(name: str) -> TypeFacts:
     return TypeFacts(
         name=str(_get(info, "name", default=name)),
         known=True,
-        fully_managed=_get(info, "fully_managed", default="unconfirmed"),
+        # a composite whose own recovery point the vault key encrypts (CloudFormation) has no
+        # full-management tick, but its source key is the vault's, as for a fully managed type
+        fully_managed=True
+        if _get(info, "composite", default=False) and _get(info, "source_key") == "vault"
+        else _get(info, "fully_managed", default="unconfirmed"),
         cross_account_copy=_get(info, "cross_account_copy", default="unconfirmed"),
         single_cross_region_account=_get(
             info, "cross_region_and_account_single_copy", default="unconfirmed"

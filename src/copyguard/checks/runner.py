@@ -12,9 +12,14 @@ from copyguard.checks.destination import (
     check_vault_access_policy,
     check_vault_lock,
 )
+from copyguard.checks.kms_rejects import kms_rejected_findings
+from copyguard.checks.lag import CODES as LAG_CODES
+from copyguard.checks.lag import check_lag
+from copyguard.checks.limits import limit_findings
 from copyguard.checks.model import Finding, NotRun, Report, tr
 from copyguard.checks.organization import check_organization
 from copyguard.checks.resource_type import check_resource_type
+from copyguard.checks.round_trip import check_round_trip
 from copyguard.checks.source_key import check_source_key, quick_gaps
 from copyguard.scenario import Scenario
 
@@ -56,11 +61,21 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "resource-type",
-        ("CG401", "CG402"),
+        ("CG401", "CG402", "CG403", "CG404"),
         check_resource_type,
         False,
         "the resource type and Regions",
     ),
+    Check(
+        "logically-air-gapped",
+        LAG_CODES,
+        check_lag,
+        False,
+        "the vaults' types and keys (logically air-gapped vaults)",
+    ),
+    # the way back (CG211): runs only on request (--round-trip), which the quick form refuses,
+    # so it is never listed among the quick form's checks not run
+    Check("round-trip", ("CG211",), check_round_trip, True),
 )
 
 
@@ -144,6 +159,8 @@ def run_checks(
     options = options or Options()
     report = Report(source=scenario.source, copies=[c.name for c in scenario.copies])
     report.findings += input_findings(scenario)
+    report.findings += kms_rejected_findings(scenario)  # IAM-only condition keys (CG901)
+    report.findings += limit_findings(scenario)  # a lock or lifecycle AWS refuses (CG901)
     report.findings += read_failure_findings(scenario)
     # a described set-up (a scenario document) without copies: nothing to judge is not a pass
     # (a live scan that found no failed job to diagnose says so itself, and passes)
@@ -181,6 +198,7 @@ def run_checks(
             except Exception as exc:  # contain it: report, never pass silently
                 found = _crash(check, ctx, exc)
             report.findings += found
+        report.assumptions += [a for a in ctx.assumptions() if a not in report.assumptions]
         if options.quick:
             try:
                 gaps = quick_gaps(ctx)

@@ -104,6 +104,9 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
         return
     if not ctx.cross_account and ctx.source is not None:
         return  # same account: not a cross-account copy, nothing to share
+    src_vault = ctx.scenario.vault(copy.source_vault)
+    if src_vault is not None and src_vault.logically_air_gapped:
+        return  # out of a logically air-gapped vault: its key is judged by CG207/CG208
     if role == "depends":
         yield unknown(
             ctx,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
 import click
@@ -17,9 +16,10 @@ from copyguard.cli.common import (
     fail_input,
     read_text_file,
 )
-
-_ACCOUNT = re.compile(r"^\d{12}$")
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+from copyguard.cli.inputs import KEY_POLICY_LIMIT
+from copyguard.cli.output import color_option, fix_command
+from copyguard.escape import visible
+from copyguard.policy import ids
 
 
 def principal_option(f: Any) -> Any:
@@ -31,6 +31,17 @@ def principal_option(f: Any) -> Any:
         metavar="root|slr|ARN",
         help="Which destination principal the fix names: the account root (AWS's pattern), "
         "AWSServiceRoleForBackup (slr), or an ARN.",
+    )(f)
+
+
+def round_trip_option(f: Any) -> Any:
+    return click.option(
+        "--round-trip",
+        "round_trip",
+        is_flag=True,
+        help="Also judge the way back of every copy (copying it back to the source account, "
+        "which restoring it there takes): CG211 warnings, and with fix the proven policy "
+        "changes for it.",
     )(f)
 
 
@@ -88,14 +99,15 @@ def quick_options(f: Any) -> Any:
 
 
 _PRINCIPAL_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$"
+    r"arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?:iam::[0-9]{12}:"
+    r"(?:root|(?:role|user)(?:/[\x21-\x7e]*)?/[A-Za-z0-9+=,.@_-]{1,64})"
 )
 
 
 def validate_principal(principal: str) -> str:
     if principal.lower() in ("root", "slr"):
         return principal.lower()
-    if _PRINCIPAL_ARN.match(principal):
+    if _PRINCIPAL_ARN.fullmatch(principal):
         return principal
     fail_input(
         f"--principal {principal!r}: expected root, slr or an IAM principal ARN "
@@ -115,6 +127,7 @@ def build_report(
     principal: str,
     context: tuple[str, ...],
     vault_principal: str,
+    round_trip: bool = False,
 ) -> Any:
     from copyguard import api
     from copyguard.checks import Options
@@ -126,7 +139,13 @@ def build_report(
         principal=validate_principal(principal),
         context=parse_context(context),
         vault_principal=vault_principal,
+        round_trip=round_trip,
     )
+    if key_policy and round_trip:
+        fail_input(
+            "--round-trip needs a SCENARIO with the vaults: the quick form (--key-policy) has "
+            "no destination vault to copy back from"
+        )
     if scenario_path and key_policy:
         fail_input("give either a SCENARIO file or --key-policy (the quick form), not both")
     if scenario_path:
@@ -160,8 +179,9 @@ def build_report(
     ):
         if not value:
             fail_input(f"the quick form needs {flag} (a 12-digit account ID)")
-        if not _ACCOUNT.match(value):
-            fail_input(f"{flag} {value!r}: expected a 12-digit AWS account ID")
+        bad = ids.account_problem(value)
+        if bad:
+            fail_input(f"{flag} {value!r}: expected a 12-digit AWS account ID: {bad}")
     if source_account == destination_account:
         fail_input(
             f"--destination-account is --source-account ({source_account}): the quick form checks a "
@@ -172,8 +192,12 @@ def build_report(
             f"--principal {principal} is in account {principal.split(':')[4]}, but --destination-account "
             f"is {destination_account}: the fix must name a principal of the destination account"
         )
-    if key_arn and not _KEY_ARN.match(key_arn):
-        fail_input(f"--key-arn {key_arn!r}: expected arn:aws:kms:REGION:ACCOUNT:key/KEY_ID")
+    bad_arn = ids.key_arn_problem(key_arn, alias=False) if key_arn else None
+    if bad_arn:
+        fail_input(
+            f"--key-arn {key_arn!r}: expected arn:aws:kms:REGION:ACCOUNT:key/KEY_ID "
+            f"(KEY_ID like {ids.KEY_ID_EXAMPLE}): {bad_arn}"
+        )
     if key_arn and key_arn.split(":")[4] != source_account:
         fail_input(
             f"--key-arn is in account {key_arn.split(':')[4]}, but --source-account is {source_account}"
@@ -185,7 +209,7 @@ def build_report(
         if match is None:
             fail_input(f"--key-state {key_state!r}: expected one of {', '.join(KEY_STATES)}")
         key_state = match
-    text = read_text_file(key_policy, "key policy")
+    text = read_text_file(key_policy, "key policy", KEY_POLICY_LIMIT)
     try:
         from copyguard.policy import parse_policy
 
@@ -213,18 +237,40 @@ def exit_code(report: Any) -> int:
     return {"pass": EXIT_PASS, "fail": EXIT_FAIL, "unknown": EXIT_UNKNOWN}[report.verdict]
 
 
-def emit(report: Any, fmt: str, lang: str | None, output: str | None) -> None:
+def emit(
+    report: Any,
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+    *,
+    color: bool | None = None,
+    fix_command: str | None = None,
+) -> None:
+    """The report to standard output or ``output``. ``color``: ``--color``/``--no-color``
+    (None: only on a terminal without NO_COLOR); text wraps to the terminal's width.
+    ``fix_command``: the ``copyguard fix`` line the report names for applying its fixes."""
     from copyguard import __version__
+    from copyguard.cli.output import text_width, use_color
     from copyguard.report import render
 
     lang = lang or default_lang()
-    color = fmt == "text" and output is None and sys.stdout.isatty()
-    write_output(render(report, fmt, lang, color=color, tool_version=__version__), output)
+    colored = fmt == "text" and use_color(color, output)
+    text = render(
+        report,
+        fmt,
+        lang,
+        color=colored,
+        tool_version=__version__,
+        fix_command=fix_command,
+        width=text_width(output),
+    )
+    write_output(text, output, colored)
     report_input_errors(report, lang)
 
 
-def write_output(text: str, output: str | None) -> None:
-    """The rendered report to FILE (``--output``) or to standard output."""
+def write_output(text: str, output: str | None, color: bool = False) -> None:
+    """The rendered report to FILE (``--output``) or to standard output (``color``: the
+    text holds copyguard's own colour codes, kept even when standard output is no terminal)."""
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
@@ -232,7 +278,7 @@ def write_output(text: str, output: str | None) -> None:
         except OSError as exc:
             fail_input(f"{output}: cannot write: {exc.strerror or exc}")
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\n"), color=True if color else None)
 
 
 def report_input_errors(report: Any, lang: str) -> bool:
@@ -242,7 +288,9 @@ def report_input_errors(report: Any, lang: str) -> bool:
         if f.code == "CG901":
             found = True
             where = f"{f.file}:{f.line}:{f.column}" if f.line else (f.file or "")
-            click.echo(f"copyguard: error: {where}: {f.path}: {f.message.get(lang)}", err=True)
+            message = f"{where}: {f.path}: {f.message.get(lang)}"
+            shown = "\n".join(visible(line) for line in message.split("\n"))
+            click.echo(f"copyguard: error: {shown}", err=True)
     return found
 
 
@@ -265,6 +313,8 @@ def report_input_errors(report: Any, lang: str) -> bool:
 @click.option(
     "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output."
 )
+@round_trip_option
+@color_option
 def check(
     scenario: str | None,
     key_policy: str | None,
@@ -280,6 +330,8 @@ def check(
     fmt: str,
     lang: str | None,
     output: str | None,
+    round_trip: bool,
+    color: bool | None,
 ) -> int:
     """Will these cross-account copies work? Offline, from a scenario file or one key policy.
 
@@ -301,6 +353,7 @@ def check(
         principal,
         context,
         vault_principal,
+        round_trip=round_trip,
     )
-    emit(report, fmt, lang, output)
+    emit(report, fmt, lang, output, color=color, fix_command=fix_command())
     return exit_code(report)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import locale
 import os
-import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -55,21 +52,19 @@ def lang_option() -> Any:
     )
 
 
-def read_text_file(path: str, what: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        fail_input(f"{path}: {what} file not found")
-    except IsADirectoryError:
-        fail_input(f"{path}: expected a {what} file, got a directory")
-    except UnicodeDecodeError as exc:
-        fail_input(f"{path}: {what} is not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except OSError as exc:
-        fail_input(f"{path}: cannot read {what}: {exc.strerror or exc}")
+def read_text_file(path: str, what: str, limit: int | None = None) -> str:
+    """FILE (or standard input for ``-``) as UTF-8 text, at most ``limit`` bytes.
+
+    The default limit is the one for a policy document (README "Input limits"); see
+    ``copyguard.cli.inputs`` for the details of what is refused.
+    """
+    from copyguard.cli.inputs import POLICY_LIMIT, read_input_text
+
+    return read_input_text(path, POLICY_LIMIT if limit is None else limit, what)
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+    from copyguard.escape import json_dumps
+
+    # always UTF-8 (lone surrogates and hidden characters escaped), still the same values
+    click.echo(json_dumps(data, indent=2, sort_keys=False))

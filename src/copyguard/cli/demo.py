@@ -173,11 +173,59 @@ def start_copy(emu: Any, names: dict[str, Any]) -> dict[str, Any]:
     return _wait_copy(backup, job_id)
 
 
+_DECISION_WORDS = {
+    "implicit_deny": ("not allowed", "未允许"),
+    "explicit_deny": ("denied explicitly", "被显式拒绝"),
+    "allowed": ("allowed", "已允许"),
+}
+
+
+def _wrapped(label: str, text: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap(text, width=92, subsequent_indent=" " * 18)
+    _info(f"{label:<16}  " + "\n    ".join(lines))
+
+
+def short_diagnosis(report: Any, lang: str) -> None:
+    """The diagnosis in a few lines: each finding once, its key and caller once, each action
+    once (grouped by decision), and the fix with its diff. (``copyguard scan`` prints the
+    full report with every statement's reasons.)"""
+    zh = lang == "zh"
+    errors = [f for f in report.findings if f.severity == "error"]
+    verdict = str(report.verdict).upper()
+    _info(
+        f"verdict {verdict}: {len(errors)} error{'' if len(errors) == 1 else 's'}"
+        if not zh
+        else f"结论 {verdict}:{len(errors)} 个错误"
+    )
+    for f in errors:
+        _info(f"{f.code}  {f.title.get(lang)}")
+        if f.resource:
+            _wrapped("key" if not zh else "密钥", str(f.resource))
+        caller = f.evidence.get("caller")
+        if caller:
+            _wrapped("caller" if not zh else "调用方", str(caller))
+        actions = f.evidence.get("actions")
+        if isinstance(actions, dict):
+            by: dict[str, list[str]] = {}
+            for action, decision in sorted(actions.items()):
+                by.setdefault(str(decision), []).append(str(action))
+            for decision, names in sorted(by.items()):
+                en, cn = _DECISION_WORDS.get(decision, (decision, decision))
+                _wrapped(f"{cn if zh else en} ({len(names)})", ", ".join(names))
+    for fx in report.fixes:
+        if fx.kind != "key-policy" or fx.applicability != "safe":
+            continue
+        _wrapped(("fix" if not zh else "修复") + f" ({fx.applicability})", fx.description.get(lang))
+        for line in fx.diff.rstrip("\n").splitlines():
+            _info(f"  {line}")
+
+
 def run_demo(lang: str, keep: bool = False) -> int:
-    from copyguard import __version__, api
+    from copyguard import api
     from copyguard.checks import Options
     from copyguard.emulator import Emulator
-    from copyguard.report import render
     from copyguard.sources.apply import apply_key_policy
 
     zh = lang == "zh"
@@ -191,7 +239,8 @@ def run_demo(lang: str, keep: bool = False) -> int:
             lang,
         )
         names = build_seed_situation(emu)
-        _info(f"source key      {names['key']} (policy allows only account {src})")
+        only = f"(policy allows only account {src})" if not zh else f"(策略仅允许账户 {src})"
+        _info(f"source key      {names['key']} {only}")
         _info(f"EBS volume      {names['volume']}")
         _info(f"recovery point  {names['recovery_point']}")
         _info(f"destination     {names['destination_vault']}")
@@ -211,19 +260,23 @@ def run_demo(lang: str, keep: bool = False) -> int:
 
         _say(
             3,
-            "Diagnose the failed job: copyguard scan --job-id.",
-            "诊断失败的作业:copyguard scan --job-id。",
+            "Diagnose the failed job (copyguard scan --job-id; shortened here).",
+            "诊断失败的作业(copyguard scan --job-id;此处为简要结果)。",
             lang,
         )
         sessions = {role: emu.session(role) for role in ("source", "destination", "management")}
-        report, live = api.scan(
-            sessions,
-            job_id=first["CopyJobId"],
-            region=emu.region,
-            endpoint_url=emu.endpoint_url,
-            options=Options(principal="root"),
-        )
-        click.echo(render(report, "text", lang, color=False, tool_version=__version__))
+
+        def scan(job_id: str) -> tuple[Any, Any]:
+            return api.scan(
+                sessions,
+                job_id=job_id,
+                region=emu.region,
+                endpoint_url=emu.endpoint_url,
+                options=Options(principal="root"),
+            )
+
+        report, live = scan(first["CopyJobId"])
+        short_diagnosis(report, lang)
         codes = {f.code for f in report.findings if f.severity == "error"}
         if codes != {"CG101"}:
             raise DemoFailure(f"the diagnosis should be CG101, got {sorted(codes) or 'nothing'}")
@@ -235,8 +288,9 @@ def run_demo(lang: str, keep: bool = False) -> int:
 
         _say(
             4,
-            "Apply the fix to the live key (backed up first, re-read, verified).",
-            "将修复应用到实时密钥(先备份,写入前重新读取,写入后验证)。",
+            "Apply the fix to the live key (copyguard fix --live --apply: backed up, re-read, "
+            "written, read back).",
+            "将修复应用到实时密钥(copyguard fix --live --apply:先备份,重新读取,写入,再读回验证)。",
             lang,
         )
         result = apply_key_policy(
@@ -247,10 +301,22 @@ def run_demo(lang: str, keep: bool = False) -> int:
             fix.policy,
             Path(tmp),
             lambda: True,
+            fix={"codes": sorted(fix.codes), "description": fix.description.get("en")},
         )
-        _info(f"{result.status}: {result.message}")
         if result.status != "applied":
-            raise DemoFailure("the fix was not applied")
+            raise DemoFailure(f"the fix was not applied: {result.message}")
+        _info(
+            "the previous policy was saved first; the fix was written, and read back as written"
+            if not zh
+            else "已先保存原策略;修复已写入并读回验证"
+        )
+        _info(
+            "(the emulator and the backup are discarded when the demo ends; on AWS, "
+            "`copyguard fix --live --apply` prints the command that rolls back)"
+            if not zh
+            else "(演示结束时模拟器与备份一并丢弃;在 AWS 上,`copyguard fix --live --apply` "
+            "会打印回滚命令)"
+        )
 
         _say(5, "Copy again.", "再次复制。", lang)
         second = start_copy(emu, names)
@@ -270,10 +336,20 @@ def run_demo(lang: str, keep: bool = False) -> int:
 
         _say(
             6,
-            "Done: failure, diagnosis, fix, successful copy."
-            if not zh
-            else "完成:失败、诊断、修复、复制成功。",
-            "完成:失败、诊断、修复、复制成功。",
+            "Scan the completed job again (copyguard scan --job-id).",
+            "再次扫描已完成的作业(copyguard scan --job-id)。",
+            lang,
+        )
+        final, _ = scan(second["CopyJobId"])
+        left = sorted({f.code for f in final.findings if f.severity in ("error", "warning")})
+        _info(f"verdict {str(final.verdict).upper()}" + (f": {', '.join(left)}" if left else ""))
+        if final.verdict != "pass":
+            raise DemoFailure(f"the final scan should pass, got {final.verdict}")
+
+        _say(
+            7,
+            "Done: failure, diagnosis, fix, successful copy, passing scan.",
+            "完成:失败、诊断、修复、复制成功、扫描通过。",
             lang,
         )
     return EXIT_PASS

@@ -45,8 +45,25 @@ def _start(options: dict[str, Any]) -> Any:
         raise InputError(f"{scenario}: {exc}") from exc
 
 
+def _read_faults(path: str) -> list[dict[str, Any]]:
+    """The fault definitions of ``--faults FILE``, checked before the emulator starts."""
+    from copyguard.emulator.faults import FaultError, parse_faults
+
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read fault definitions: {exc}") from exc
+    try:
+        return parse_faults(text)
+    except FaultError as exc:
+        where = f" at {exc.field}" if exc.field else ""
+        detail = str(exc).split(": ", 1)[-1] if exc.field else str(exc)
+        raise InputError(f"{path}: bad fault definition{where}: {detail}") from exc
+
+
 def _summary(emu: Any, config_dir: str | None, scenario: str | None) -> dict[str, Any]:
     data: dict[str, Any] = dict(emu.info())
+    data["control_token"] = emu.control_token
     data["profiles"] = {
         name: {
             "account": account,
@@ -59,6 +76,7 @@ def _summary(emu: Any, config_dir: str | None, scenario: str | None) -> dict[str
         config, creds = emu.write_aws_config(config_dir)
         data["config_file"] = str(config.resolve())
         data["credentials_file"] = str(creds.resolve())
+        data["control_token_file"] = str((Path(config_dir) / "emulator-token").resolve())
         data["env"] = {
             "AWS_CONFIG_FILE": data["config_file"],
             "AWS_SHARED_CREDENTIALS_FILE": data["credentials_file"],
@@ -108,6 +126,18 @@ def _print_text(data: dict[str, Any]) -> None:
                 f"AWS_SECRET_ACCESS_KEY={profile['aws_secret_access_key']}"
             )
         echo(f"  and --endpoint-url {data['endpoint_url']}")
+    echo("")
+    if "control_token_file" in data:
+        echo(
+            f"Control endpoints token (/copyguard/faults, /copyguard/health) in "
+            f"{data['control_token_file']}:"
+        )
+        echo("  send it as the header 'Authorization: Bearer TOKEN'")
+    else:
+        echo(
+            "Control endpoints (/copyguard/faults, /copyguard/health): header "
+            f"'Authorization: Bearer {data['control_token']}'"
+        )
     sc = data.get("scenario")
     if sc:
         echo("")
@@ -155,6 +185,14 @@ def _print_text(data: dict[str, Any]) -> None:
     "the scenario says).",
 )
 @click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Inject faults from a JSON file (one fault object or a list; fields service, "
+    "operation, code, message, status, times, account).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -169,6 +207,7 @@ def emulator(
     config_dir: str | None,
     scenario: str | None,
     cross_account: bool | None,
+    faults_file: str | None,
     fmt: str,
 ) -> int:
     """Run the local AWS Backup cross-account copy emulator until Ctrl-C.
@@ -180,6 +219,7 @@ def emulator(
     """
     if scenario is not None and not Path(scenario).is_file():
         raise InputError(f"{scenario}: scenario file not found")
+    faults = _read_faults(faults_file) if faults_file is not None else []
     emu = _start(
         {
             "port": port,
@@ -195,6 +235,8 @@ def emulator(
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        for fault in faults:
+            emu.faults.add(**fault)
         data = _summary(emu, config_dir, scenario)
         if fmt == "json":
             click.echo(json.dumps(data, indent=None, ensure_ascii=False))

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from copyguard.cli.check import build_report, quick_options, report_input_errors
+from copyguard.cli.check import (
+    build_report,
+    quick_options,
+    report_input_errors,
+    round_trip_option,
+)
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
+from copyguard.cli.fix_select import select_fixes
 from copyguard.cli.scan import live_options
 
 AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation")
-
-
-def select_fixes(report: Any, unsafe: bool) -> list[Any]:
-    fixes = list(report.fixes)
-    if unsafe:
-        # the unsafe key-policy fix already contains the safe one: show it instead
-        unsafe_keys = {
-            f.resource for f in fixes if f.kind == "key-policy" and f.applicability == "unsafe"
-        }
-        return [
-            f
-            for f in fixes
-            if not (
-                f.kind == "key-policy" and f.applicability == "safe" and f.resource in unsafe_keys
-            )
-        ]
-    return [f for f in fixes if f.applicability != "unsafe"]
 
 
 @click.command("fix")
@@ -65,9 +53,28 @@ def select_fixes(report: Any, unsafe: bool) -> list[Any]:
     help="With --apply: where the current policy is saved before it is replaced.",
 )
 @click.option(
-    "--rollback", metavar="FILE", help="Restore a key policy from a backup file written by --apply."
+    "--rollback",
+    metavar="FILE",
+    help="Restore a key policy from a backup file written by --apply (verified; shows the "
+    "diff; asks, or --yes).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --rollback: replace the key policy even if it changed since copyguard wrote it.",
+)
+@click.option(
+    "--allow-broader",
+    is_flag=True,
+    help="With --rollback: restore a policy that allows requests the current one denies.",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="With --rollback: use a backup without a checksum (written by an older copyguard).",
 )
 @live_options
+@round_trip_option
 def fix(
     scenario: str | None,
     key_policy: str | None,
@@ -88,6 +95,7 @@ def fix(
     yes: bool,
     backup_dir: str,
     rollback: str | None,
+    round_trip: bool,
     **live_kw: Any,
 ) -> int:
     """Print the minimal fix for a scenario or one key policy, proven by copyguard's evaluator.
@@ -96,6 +104,11 @@ def fix(
     statements that already have the right actions and conditions, or adds the AWS article's
     two statements; nothing else changes, and a second run changes nothing.
     """
+    rollback_flags = [n for n in ("force", "allow_broader", "allow_unverified") if live_kw.get(n)]
+    if rollback_flags and not rollback:
+        fail_input(f"--{rollback_flags[0].replace('_', '-')} works only with --rollback FILE")
+    if round_trip and (live or apply_ or rollback):
+        fail_input("--round-trip works on a SCENARIO, not with --live/--apply/--rollback")
     if live or apply_ or rollback:
         if scenario or key_policy:
             fail_input(
@@ -134,27 +147,18 @@ def fix(
         principal,
         context,
         vault_principal,
+        round_trip=round_trip,
     )
     if report_input_errors(report, lang):
         return EXIT_INPUT
     fixes = select_fixes(report, unsafe)
     if as_ == "policy":
-        docs = [f for f in fixes if f.policy is not None]
-        if not docs:
+        _print_policies(fixes, lang)
+        if not [f for f in fixes if f.policy is not None]:
             _say_nothing(report, lang)
-        elif len(docs) == 1:
-            click.echo(json.dumps(docs[0].policy, indent=2, ensure_ascii=False))
-        else:
-            for f in docs:
-                click.echo(f"// {f.kind} of {f.resource}", err=True)
-                click.echo(json.dumps(f.policy, indent=2, ensure_ascii=False))
-        others = [f for f in fixes if f.policy is None]
-        for f in others:
-            click.echo(f"# {f.description.get(lang)}", err=True)
-            for c in f.commands:
-                click.echo(f"#   {c}", err=True)
     else:
-        out = render_fixes(fixes, as_, lang)
+        files = _policy_files(scenario, key_policy, fixes) if as_ == "diff" else None
+        out = render_fixes(fixes, as_, lang, files=files)
         if out.strip():
             click.echo(out.rstrip("\n"))
         else:
@@ -170,6 +174,94 @@ def fix(
         f for f in report.findings if f.code == "CG902" and f.evidence.get("needed_for") == "fix"
     ]
     return EXIT_UNKNOWN if unproven else EXIT_PASS
+
+
+def _print_policies(fixes: list[Any], lang: str) -> None:
+    """``--as policy``: one JSON document on standard output, always. One fixed policy is the
+    document itself; several are one object mapping each resource ARN to its fixed policy.
+    What no policy edit fixes goes to standard error as comments."""
+    from copyguard.escape import json_dumps, shell_comment
+
+    docs = [f for f in fixes if f.policy is not None]
+    if len(docs) == 1:
+        click.echo(json_dumps(docs[0].policy, indent=2))
+    elif docs:
+        click.echo(
+            f"copyguard: {len(docs)} fixed policies: one JSON object, keyed by the ARN of the key "
+            "or vault each belongs to",
+            err=True,
+        )
+        click.echo(json_dumps({f.resource: f.policy for f in docs}, indent=2))
+    for f in fixes:
+        if f.policy is None:
+            click.echo(shell_comment(f.description.get(lang)), err=True)
+            for c in f.commands:
+                click.echo(shell_comment(f"  {c}"), err=True)
+
+
+def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]) -> Any:
+    """Resource -> the file its current policy was read from (``--key-policy FILE``, a
+    scenario's ``policy_file``/``access_policy_file``), with the file's exact text, so
+    ``--as diff`` is a patch of the user's own file. Files that cannot be read exactly (or
+    standard input) are left out: their diff is of the policy document."""
+    import os
+    from pathlib import Path
+
+    from copyguard.fixes.render import PolicyFile
+
+    def read(path: str) -> PolicyFile | None:
+        try:
+            text = Path(path).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        shown = os.path.normpath(path)
+        if os.path.isabs(shown):
+            rel = os.path.relpath(shown)
+            shown = rel if not rel.startswith("..") else shown
+        return PolicyFile(shown, text)
+
+    found: dict[str, Any] = {}
+    if key_policy and key_policy != "-":
+        source = read(key_policy)
+        for f in fixes:
+            if source is not None and f.kind == "key-policy" and f.resource:
+                found[f.resource] = source
+        return found
+    if not scenario or scenario == "-":
+        return found
+    try:
+        from copyguard.policy import Policy
+        from copyguard.scenario import load_scenario
+
+        sc = load_scenario(scenario)
+    except Exception:  # not a scenario file (or unreadable now): diffs of the documents
+        return found
+    raw = sc.raw if isinstance(sc.raw, dict) else {}
+    raw_vaults = raw.get("vaults") if isinstance(raw.get("vaults"), list) else []
+    for f in fixes:
+        if f.kind == "key-policy" and f.resource:
+            key = sc.key(f.resource)
+            if (
+                key is not None
+                and key.policy_path.endswith("policy_file")
+                and isinstance(key.policy, Policy)
+            ):
+                source = read(key.policy.name)
+                if source is not None:
+                    found[f.resource] = source
+        elif f.kind == "vault-access-policy" and f.resource:
+            vault = sc.vault(f.resource)
+            if vault is None or not isinstance(vault.access_policy, Policy):
+                continue
+            index = vault.path.removeprefix("vaults[").removesuffix("]")
+            entry = (
+                raw_vaults[int(index)] if index.isdigit() and int(index) < len(raw_vaults) else {}
+            )
+            if isinstance(entry, dict) and "access_policy_file" in entry:
+                source = read(vault.access_policy.name)
+                if source is not None:
+                    found[f.resource] = source
+    return found
 
 
 def _say_nothing(report: Any, lang: str) -> None:

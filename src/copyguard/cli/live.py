@@ -4,14 +4,20 @@ Exit codes: ``0`` the fix was shown (without ``--apply``), or applied and verifi
 else failing; ``1`` a fix could not be applied and the copy still fails (KMS rejected the
 policy, the change was declined, or other errors remain that only a person can fix); ``2``
 usage or input errors (no ``--yes`` without a terminal, a bad backup file or directory, an
-unknown job); ``3`` the outcome is unknown (the policy changed since the diagnosis, AWS could
-not be reached, or the write could not be verified).
+unknown job, a backup of a key the profile's account does not own); ``3`` the outcome is
+unknown (the policy changed since the diagnosis or while it was written, AWS could not be
+reached, or the write could not be verified).
+
+``--rollback FILE`` exits ``0`` when the key policy equals the backup's (restored and read
+back, or already), ``1`` when a safety rule refused it (the policy changed since copyguard wrote
+it: ``--force``; the backup allows more: ``--allow-broader``) or it was declined, ``2`` for a
+file that does not verify, and ``3`` as above.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,17 +32,20 @@ from copyguard.cli.common import (
     default_lang,
     fail_input,
 )
+from copyguard.escape import shell_quote
 
 #: exit code per ApplyError kind (see copyguard.sources.apply)
 _EXIT_OF_KIND = {
     "rejected": EXIT_FAIL,
     "changed": EXIT_FAIL,
+    "refused": EXIT_FAIL,
     "input": EXIT_INPUT,
     "stale": EXIT_UNKNOWN,
     "failed": EXIT_UNKNOWN,
-    "restored": EXIT_UNKNOWN,
+    "conflict": EXIT_UNKNOWN,
     "uncertain": EXIT_UNKNOWN,
 }
+_ROLLBACK_FLAGS = ("force", "allow_broader", "allow_unverified")
 _WORSE = (EXIT_PASS, EXIT_FAIL, EXIT_UNKNOWN, EXIT_INPUT)  # later wins
 
 
@@ -59,6 +68,16 @@ def _confirm(question: str, yes: bool) -> bool:
     return click.confirm(question, default=False, err=True)
 
 
+def _report_error(exc: Any) -> None:
+    """An ApplyError, with the policies it names (all of them: the user decides from them)."""
+    click.echo(f"copyguard: error: {exc}", err=True)
+    from copyguard.sources.apply import pretty
+
+    for label, text in getattr(exc, "documents", ()):
+        click.echo(f"--- {label}:", err=True)
+        click.echo(pretty(text), err=True)
+
+
 def live_fix_entry(
     kw: dict[str, Any],
     *,
@@ -73,9 +92,11 @@ def live_fix_entry(
     as_: str,
 ) -> int:
     lang = lang or default_lang()
+    kw = dict(kw)
+    flags = {name: bool(kw.pop(name, False)) for name in _ROLLBACK_FLAGS}
     if rollback:
-        return _rollback(kw, Path(rollback), yes)
-    from copyguard.cli.fix import select_fixes
+        return _rollback(kw, Path(rollback), yes, **flags)
+    from copyguard.cli.fix_select import select_fixes
     from copyguard.cli.scan import check_target, live_flags, run_live_scan
     from copyguard.fixes import render_fixes
     from copyguard.sources.apply import ApplyError, apply_key_policy
@@ -147,19 +168,20 @@ def live_fix_entry(
                 diagnosed,
                 fx.policy or {},
                 _backup_dir(backup_dir),
-                lambda k=key_arn: _confirm(f"Replace the key policy of {k}?", yes),
+                functools.partial(_confirm, f"Replace the key policy of {key_arn}?", yes),
+                fix={"codes": sorted(fx.codes), "description": fx.description.get("en")},
+                rollback_hint=functools.partial(_rollback_command, kw=kw, role=role),
             )
         except ApplyError as exc:
-            click.echo(f"copyguard: error: {exc}", err=True)
+            _report_error(exc)
             status = _worst(status, _EXIT_OF_KIND.get(exc.kind, EXIT_UNKNOWN))
             continue
         if result.backup_file:
             click.echo(f"copyguard: saved the previous policy to {result.backup_file}", err=True)
         click.echo(f"copyguard: {key_arn}: {result.message}", err=True)
-        if result.status == "applied":
+        if result.status == "applied" and result.backup_file:
             click.echo(
-                "copyguard: to roll back: copyguard fix --rollback "
-                f"{shlex.quote(str(result.backup_file))}{_profile_flags(kw, role)}",
+                f"copyguard: to roll back: {_rollback_command(result.backup_file, kw, role)}",
                 err=True,
             )
         if result.status in ("applied", "unchanged"):
@@ -218,27 +240,45 @@ def _role_for(reader: Any, key_arn: str) -> str | None:
     return None
 
 
+def _rollback_command(backup: Path, kw: dict[str, Any], role: str = "source") -> str:
+    """The rollback command line for ``backup``, every value shell-quoted."""
+    return f"copyguard fix --rollback {shell_quote(str(backup))}{_profile_flags(kw, role)}"
+
+
 def _profile_flags(kw: dict[str, Any], role: str = "source") -> str:
     out = ""
     for name in (f"{role}_profile", f"{role}_role_arn", "region", "endpoint_url"):
         if kw.get(name):
-            out += f" --{name.replace('_', '-')} {shlex.quote(str(kw[name]))}"
+            out += f" --{name.replace('_', '-')} {shell_quote(str(kw[name]))}"
     return out
 
 
-def _rollback(kw: dict[str, Any], backup: Path, yes: bool) -> int:
+def _rollback(
+    kw: dict[str, Any],
+    backup: Path,
+    yes: bool,
+    *,
+    force: bool = False,
+    allow_broader: bool = False,
+    allow_unverified: bool = False,
+) -> int:
+    """Verify the backup and the key it names, show the diff, ask (or --yes), then restore it
+    under the same guards as --apply."""
     from botocore.exceptions import ProfileNotFound
 
-    from copyguard.sources.apply import ApplyError, read_backup, rollback
+    from copyguard.sources.apply import ApplyError, policy_diff, read_backup, rollback
     from copyguard.sources.aws import LiveError, Reader, sessions_from
 
     try:
-        record = read_backup(backup)
+        record = read_backup(backup, allow_unverified=allow_unverified)
     except ApplyError as exc:
         fail_input(str(exc))
-    # A rollback restores what copyguard itself saved, after saving the policy it replaces:
-    # it asks on a terminal, and runs as printed (`copyguard fix --rollback FILE`) in scripts.
-    ask = not yes and sys.stdin.isatty()
+    if "checksum" not in record:
+        click.echo(
+            f"copyguard: warning: {backup} has no checksum; used because of --allow-unverified",
+            err=True,
+        )
+    _require_confirmation_channel(yes, "roll back a live key policy")
     profiles = {r: kw.get(f"{r}_profile") for r in ("source", "destination", "management")}
     roles = {r: kw.get(f"{r}_role_arn") for r in ("source", "destination", "management")}
     region = kw.get("region") or record.get("region")
@@ -252,22 +292,32 @@ def _rollback(kw: dict[str, Any], backup: Path, yes: bool) -> int:
     key_arn = record["key_arn"]
     role = _role_for(reader, key_arn)
     if role is None:
-        account = key_arn.split(":")[4] if key_arn.count(":") >= 5 else "?"
+        account = key_arn.split(":")[4]
         fail_input(
-            f"the backup is of a key in account {account}, and no profile given acts as that "
-            "account (give its profile with --source-profile, or check the credentials)"
+            f"{backup}: the backup is of a key in account {account}, and no profile given acts "
+            "as that account (give its profile with --source-profile, or check the credentials)"
         )
+
+    def show_and_confirm(current: str) -> bool:
+        click.echo(policy_diff(current, record["policy"], "key policy (now)", f"{backup}"))
+        return _confirm(f"Restore the key policy of {key_arn} from {backup}?", yes)
+
     try:
         result = rollback(
             reader,
             role,
+            record,
             backup,
-            lambda current: _confirm(
-                f"Restore the key policy of {key_arn} from {backup}?", not ask
-            ),
+            show_and_confirm,
+            force=force,
+            allow_broader=allow_broader,
         )
     except ApplyError as exc:
-        click.echo(f"copyguard: error: {exc}", err=True)
+        if exc.kind == "input":
+            fail_input(f"{backup}: {exc}")
+        _report_error(exc)
         return _EXIT_OF_KIND.get(exc.kind, EXIT_UNKNOWN)
+    for note in result.notes:
+        click.echo(f"copyguard: note: {note}", err=True)
     click.echo(f"copyguard: {key_arn}: {result.message}", err=True)
     return EXIT_PASS if result.status in ("applied", "unchanged") else EXIT_FAIL

@@ -41,6 +41,16 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run the local AWS Backup copy emulator.",
     ),
     "demo": ("copyguard.cli.demo", "demo", "The end-to-end story on the local emulator."),
+    "schema": (
+        "copyguard.cli.schema",
+        "schema",
+        "Print the JSON Schema of a scenario file, report or batch line.",
+    ),
+    "examples": (
+        "copyguard.cli.examples",
+        "examples",
+        "List, print or copy out the bundled example set-ups.",
+    ),
 }
 
 
@@ -98,7 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rc = cli.main(args=argv, prog_name="copyguard", standalone_mode=False)
     except InputError as exc:
-        click.echo(f"copyguard: error: {exc}", err=True)
+        from copyguard.escape import visible
+
+        shown = "\n".join(visible(line) for line in str(exc).split("\n"))
+        click.echo(f"copyguard: error: {shown}", err=True)
         sys.exit(EXIT_INPUT)
     except click.exceptions.Abort:
         click.echo("copyguard: aborted", err=True)

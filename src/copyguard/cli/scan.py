@@ -6,7 +6,6 @@ import copy
 import dataclasses
 import json
 import re
-import shlex
 import sys
 from datetime import timedelta
 from typing import Any
@@ -15,6 +14,8 @@ import click
 
 from copyguard.cli.check import exit_code, principal_option, validate_principal, write_output
 from copyguard.cli.common import EXIT_PASS, default_lang, fail_input
+from copyguard.cli.output import color_option
+from copyguard.escape import shell_join, shell_quote
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 
@@ -202,25 +203,35 @@ def live_flags(kw: dict[str, Any]) -> str:
         "failed_since",
     ):
         if kw.get(name):
-            out.append(f"--{name.replace('_', '-')} {shlex.quote(str(kw[name]))}")
-    out += [f"--plan-id {shlex.quote(p)}" for p in kw.get("plan_ids") or ()]
+            out.append(f"--{name.replace('_', '-')} {shell_quote(str(kw[name]))}")
+    out += [f"--plan-id {shell_quote(p)}" for p in kw.get("plan_ids") or ()]
     if kw.get("all_plans"):
         out.append("--all-plans")
     return " ".join(out)
 
 
 def emit_live(
-    report: Any, live: Any, kw: dict[str, Any], fmt: str, lang: str | None, output: str | None
+    report: Any,
+    live: Any,
+    kw: dict[str, Any],
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+    *,
+    color: bool | None = None,
+    fix_flags: str = "",
 ) -> None:
     """The report; in text and markdown, live field paths become AWS locations in words, and
-    the fix is applied with ``copyguard fix --live`` on the same options."""
+    the fix is applied with ``copyguard fix --live ... --apply`` on the same options (plus
+    ``fix_flags``: the run's --principal/--context, shell-quoted)."""
     from copyguard import __version__
+    from copyguard.cli.output import text_width, use_color
     from copyguard.report import render
     from copyguard.sources.aws import describe_path
 
     lang = lang or default_lang()
     shown = report
-    fix_command = None
+    fix_command = apply_command = None
     if fmt in ("text", "markdown"):
         shown = copy.copy(report)
         shown.findings = []
@@ -229,10 +240,21 @@ def emit_live(
             if where is not None:
                 f = dataclasses.replace(f, file=where, path=None, line=None, column=None)
             shown.findings.append(f)
-        fix_command = f"copyguard fix --live {live_flags(kw)} --as cli"
-    color = fmt == "text" and output is None and sys.stdout.isatty()
-    text = render(shown, fmt, lang, color=color, tool_version=__version__, fix_command=fix_command)
-    write_output(text, output)
+        flags = " ".join(x for x in (live_flags(kw), fix_flags) if x)
+        fix_command = f"copyguard fix --live {flags} --as cli"
+        apply_command = f"copyguard fix --live {flags} --apply"
+    colored = fmt == "text" and use_color(color, output)
+    text = render(
+        shown,
+        fmt,
+        lang,
+        color=colored,
+        tool_version=__version__,
+        fix_command=fix_command,
+        apply_command=apply_command,
+        width=text_width(output),
+    )
+    write_output(text, output, colored)
 
 
 def show_calls_of(live: Any) -> None:
@@ -266,6 +288,7 @@ def show_calls_of(live: Any) -> None:
     is_flag=True,
     help="Print the API calls the scan made (to stderr): per operation, then the total, the distinct reads and the HTTP requests (retries included).",
 )
+@color_option
 def scan(
     principal: str,
     context: tuple[str, ...],
@@ -273,6 +296,7 @@ def scan(
     lang: str | None,
     output: str | None,
     show_calls: bool,
+    color: bool | None,
     **kw: Any,
 ) -> int:
     """Live preflight and diagnosis of AWS Backup cross-account copies (read only).
@@ -287,7 +311,10 @@ def scan(
     3 unknown (something could not be read: CG902 names the permission).
     """
     report, live = run_live_scan(kw, principal, context)
-    emit_live(report, live, kw, fmt, lang, output)
+    fix_flags = [] if principal == "root" else ["--principal", principal]
+    for c in context:
+        fix_flags += ["--context", c]
+    emit_live(report, live, kw, fmt, lang, output, color=color, fix_flags=shell_join(fix_flags))
     if show_calls:
         show_calls_of(live)
     return exit_code(report)

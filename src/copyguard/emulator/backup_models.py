@@ -42,10 +42,16 @@ class Vault:
     access_policy: str | None = None
     lock: VaultLock | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    #: BACKUP_VAULT or LOGICALLY_AIR_GAPPED_BACKUP_VAULT (whose key_arn "" is AWS owned)
+    vault_type: str = "BACKUP_VAULT"
 
     @property
     def arn(self) -> str:
         return f"arn:aws:backup:{self.region}:{self.account}:backup-vault:{self.name}"
+
+    @property
+    def logically_air_gapped(self) -> bool:
+        return self.vault_type == "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
 
 
 @dataclass

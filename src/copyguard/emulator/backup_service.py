@@ -40,6 +40,7 @@ from copyguard.emulator.copy_rules import (
 )
 from copyguard.emulator.http import ApiRequest, ApiResponse
 from copyguard.emulator.resource_types import resource_type_of_arn, type_info
+from copyguard.knowledge.lag import lag_facts
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ Handler = Callable[..., ApiResponse]
 _ROUTES = """
     GET    backup-vaults                                  ListBackupVaults                   list_backup_vaults
     PUT    backup-vaults/{name}                           CreateBackupVault                  create_backup_vault
+    PUT    logically-air-gapped-backup-vaults/{name}      CreateLogicallyAirGappedBackupVault create_lag_vault
     GET    backup-vaults/{name}                           DescribeBackupVault                describe_backup_vault
     DELETE backup-vaults/{name}                           DeleteBackupVault                  delete_backup_vault
     PUT    backup-vaults/{name}/access-policy             PutBackupVaultAccessPolicy         put_access_policy
@@ -308,7 +310,7 @@ class BackupService:
         out: dict[str, Any] = {
             "BackupVaultName": vault.name,
             "BackupVaultArn": vault.arn,
-            "VaultType": "BACKUP_VAULT",
+            "VaultType": vault.vault_type,
             "VaultState": "AVAILABLE",
             "EncryptionKeyArn": vault.key_arn,
             "CreationDate": vault.creation_date,
@@ -317,6 +319,9 @@ class BackupService:
         }
         if key is not None and key.key_manager == "CUSTOMER":
             out["EncryptionKeyType"] = "CUSTOMER_MANAGED_KMS_KEY"
+        if vault.logically_air_gapped and not vault.key_arn:
+            del out["EncryptionKeyArn"]  # an AWS owned key has no ARN in the customer's view
+            out["EncryptionKeyType"] = "AWS_OWNED_KMS_KEY"
         if vault.creator_request_id:
             out["CreatorRequestId"] = vault.creator_request_id
         if vault.lock is not None:
@@ -361,6 +366,51 @@ class BackupService:
             }
         )
 
+    def create_lag_vault(self, req: ApiRequest, name: str) -> ApiResponse:
+        """CreateLogicallyAirGappedBackupVault: always locked in compliance mode, at least 7
+        days; an AWS owned key unless a customer managed key is given (facts 9)."""
+        body = req.json()
+        if not _VAULT_NAME_RE.match(name):
+            raise _invalid(
+                f"Invalid backup vault name {name}: use 2 to 50 letters, digits, - and _"
+            )
+        if self.state.vault(req.account, req.region, name) is not None:
+            raise BackupError(
+                "AlreadyExistsException", f"Backup vault with the same name {name} already exists"
+            )
+        min_days = _int(_required(body, "MinRetentionDays"), "MinRetentionDays")
+        max_days = _int(_required(body, "MaxRetentionDays"), "MaxRetentionDays")
+        floor = lag_facts().min_retention_days
+        if min_days is None or min_days < floor:
+            raise _invalid(f"MinRetentionDays must be at least {floor}")
+        if max_days is None or max_days > 36500 or max_days < min_days:
+            raise _invalid("MaxRetentionDays must be at most 36500 and at least MinRetentionDays")
+        key_arn = ""
+        if body.get("EncryptionKeyArn"):
+            key_arn = self._resolve_key_arn(str(body["EncryptionKeyArn"]), req)
+            key = moto_view.find_key(key_arn, req.account, req.region)
+            if key is None or key.key_manager != "CUSTOMER":
+                raise _invalid("EncryptionKeyArn must be a customer managed KMS key")
+        vault = Vault(
+            name,
+            req.account,
+            req.region,
+            key_arn,
+            creator_request_id=body.get("CreatorRequestId"),
+            tags=dict(body.get("BackupVaultTags") or {}),
+            lock=VaultLock(min_days, max_days, None, now()),
+            vault_type="LOGICALLY_AIR_GAPPED_BACKUP_VAULT",
+        )
+        self.state.vaults[(req.account, req.region, name)] = vault
+        return ApiResponse.json(
+            {
+                "BackupVaultName": name,
+                "BackupVaultArn": vault.arn,
+                "CreationDate": vault.creation_date,
+                "VaultState": "CREATING",
+            }
+        )
+
     def describe_backup_vault(self, req: ApiRequest, name: str) -> ApiResponse:
         vault = self._readable_vault(req, name, "backup:DescribeBackupVault")
         return ApiResponse.json(self._vault_out(vault))
@@ -375,8 +425,8 @@ class BackupService:
             key=lambda v: v.name,
         )
         vault_type = req.q("vaultType")
-        if vault_type and vault_type != "BACKUP_VAULT":
-            vaults = []
+        if vault_type:
+            vaults = [v for v in vaults if v.vault_type == vault_type]
         page, token = _paginate(vaults, req)
         return ApiResponse.json(
             _drop_none({"BackupVaultList": [self._vault_out(v) for v in page], "NextToken": token})
@@ -491,6 +541,12 @@ class BackupService:
         }
         if key is not None and key.key_manager == "CUSTOMER":
             out["EncryptionKeyType"] = "CUSTOMER_MANAGED_KMS_KEY"
+        home = self.state.vault(rp.account, rp.region, rp.vault_name)
+        if home is not None and home.logically_air_gapped:
+            out["VaultType"] = home.vault_type
+            if not key_arn:  # stored by AWS Backup under the vault's AWS owned key
+                out["IsEncrypted"] = True
+                out["EncryptionKeyType"] = "AWS_OWNED_KMS_KEY"
         if not short:
             out["StorageClass"] = "WARM"
         out.update(_lifecycle_out(rp.lifecycle, rp.creation_date))
@@ -872,6 +928,8 @@ class BackupService:
         role_arn = _required(body, "IamRoleArn")
         vault = self._own_vault(req, vault_name)
         token = body.get("IdempotencyToken")
+        lag_arn = body.get("LogicallyAirGappedBackupVaultArn")
+        lag_vault = self._primary_lag_vault(req, lag_arn) if lag_arn else None
         job = self.backup(
             req.account,
             req.region,
@@ -881,6 +939,8 @@ class BackupService:
             body.get("Lifecycle"),
             idempotency_token=token,
         )
+        if lag_vault is not None and job.state == "COMPLETED":
+            self._to_lag_vault(job, vault, lag_vault)
         return ApiResponse.json(
             _drop_none(
                 {
@@ -891,6 +951,51 @@ class BackupService:
                 }
             )
         )
+
+    def _primary_lag_vault(self, req: ApiRequest, arn: str) -> Vault:
+        """The LAG vault of a primary backup: same account and Region (facts 9)."""
+        vault = self.state.vault_by_arn(str(arn))
+        if vault is None or vault.account != req.account or vault.region != req.region:
+            raise _invalid(
+                "LogicallyAirGappedBackupVaultArn must name a logically air-gapped vault of "
+                "the same account and Region"
+            )
+        if not vault.logically_air_gapped:
+            raise _invalid(f"{arn} is not a logically air-gapped backup vault")
+        return vault
+
+    def _to_lag_vault(self, job: BackupJob, vault: Vault, lag_vault: Vault) -> None:
+        """A primary backup to a LAG vault: fully managed types go straight in; the others
+        are copied from the backup vault, unless their key is AWS managed (the job then
+        completes in the backup vault only, with AWS's message)."""
+        rp = self.state.recovery_points.get((job.account, job.region, job.recovery_point_arn or ""))
+        if rp is None:
+            return
+        info = type_info(rp.resource_type)
+        facts = lag_facts()
+        if info.fully_managed:
+            rp.vault_name = lag_vault.name
+            rp.encryption_key_arn = lag_vault.key_arn or None
+            job.vault_name, job.vault_arn = lag_vault.name, lag_vault.arn
+            return
+        key_arn = rp.encryption_key_arn
+        if rp.storage != "backup" and rp.native_id:
+            key_arn = native.native_snapshot_key(rp.account, rp.region, rp.storage, rp.native_id)
+        key = self._key_of(key_arn, rp.account, rp.region) if key_arn else None
+        if key is not None and key.key_manager == "AWS":
+            job.status_message = facts.messages["aws_managed_key"]
+            return
+        copied = self.copy(
+            job.account,
+            job.region,
+            vault.name,
+            rp.arn,
+            lag_vault.arn,
+            job.iam_role_arn,
+            job.lifecycle,
+        )
+        if copied.state != "COMPLETED":
+            job.status_message = copied.status_message
 
     def backup(
         self,
@@ -1170,7 +1275,10 @@ class BackupService:
             role_policies = [doc] if doc else []
         # the source key: the snapshot's key, or the source vault's key when fully managed
         key_ref: str | None
-        if info.fully_managed:
+        if source_vault.logically_air_gapped:
+            # every recovery point in a LAG vault is AWS Backup's, under the vault's key
+            key_ref = source_vault.key_arn or None
+        elif info.fully_managed:
             key_ref = source_vault.key_arn
         elif rp.storage != "backup" and rp.native_id:
             key_ref = native.native_snapshot_key(rp.account, rp.region, rp.storage, rp.native_id)
@@ -1185,9 +1293,10 @@ class BackupService:
             else:
                 source_key = self._facts(key)
         dest_key = None
-        if dest_vault is not None:
+        if dest_vault is not None and dest_vault.key_arn:
             key = moto_view.find_key(dest_vault.key_arn, dest_vault.account, dest_vault.region)
             dest_key = self._facts(key) if key is not None else None
+        dest_lag = dest_vault is not None and dest_vault.logically_air_gapped
         key_org = moto_view.org_of(source_key.arn.split(":")[4]) if source_key else None
         retention = None
         if job.lifecycle and job.lifecycle.get("DeleteAfterDays") is not None:
@@ -1217,6 +1326,9 @@ class BackupService:
             else [],
             destination_vault_rcps=dst_org.rcps.get(dest_account, []) if dst_org else [],
             slr_policy=moto_view.slr_identity_policy(),
+            destination_lag=dest_lag,
+            source_lag=source_vault.logically_air_gapped,
+            destination_lag_key=dest_key if dest_lag else None,
         )
 
     @staticmethod
@@ -1234,10 +1346,19 @@ class BackupService:
     ) -> RecoveryPoint:
         """Create the destination's recovery point, encrypted with its vault's key."""
         da, dr = dest_vault.account, dest_vault.region
-        key = moto_view.find_key(dest_vault.key_arn, da, dr)
-        key_arn = key.arn if key is not None else dest_vault.key_arn
+        key = moto_view.find_key(dest_vault.key_arn, da, dr) if dest_vault.key_arn else None
+        key_arn = key.arn if key is not None else (dest_vault.key_arn or None)
         info = type_info(rp.resource_type)
-        if rp.storage == "ebs-snapshot" and rp.native_id:
+        if dest_vault.logically_air_gapped:
+            # stored by AWS Backup whatever the type: a backup recovery point ARN (facts 9)
+            made = native.Protected(
+                synthetic_recovery_point_arn(rp.resource_type, True, da, dr),
+                key_arn,
+                "backup",
+                None,
+                rp.size,
+            )
+        elif rp.storage == "ebs-snapshot" and rp.native_id:
             made = native.copy_ebs(rp.account, rp.region, rp.native_id, da, dr, key_arn)
         elif rp.storage == "rds-snapshot" and rp.native_id:
             made = native.copy_rds(rp.account, rp.region, rp.native_id, da, dr, key_arn)
@@ -1269,6 +1390,10 @@ class BackupService:
         self.state.recovery_points[(da, dr, new_rp.arn)] = new_rp
         return new_rp
 
+    def _vault_type_of(self, arn: str) -> str:
+        vault = self.state.vault_by_arn(arn)
+        return vault.vault_type if vault is not None else "BACKUP_VAULT"
+
     def _copy_job_out(self, job: CopyJob) -> dict[str, Any]:
         return _drop_none(
             {
@@ -1277,7 +1402,7 @@ class BackupService:
                 "SourceBackupVaultArn": job.source_vault_arn,
                 "SourceRecoveryPointArn": job.source_recovery_point_arn,
                 "DestinationBackupVaultArn": job.destination_vault_arn,
-                "DestinationVaultType": "BACKUP_VAULT",
+                "DestinationVaultType": self._vault_type_of(job.destination_vault_arn),
                 "DestinationVaultLockState": job.destination_vault_lock_state,
                 "DestinationRecoveryPointArn": job.destination_recovery_point_arn,
                 "DestinationEncryptionKeyArn": job.destination_encryption_key_arn,

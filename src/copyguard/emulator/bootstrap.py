@@ -42,18 +42,19 @@ def reset_moto() -> None:
     organizations_backends.master_accounts.clear()
 
 
-def _admin_user(account: str, region: str) -> None:
+def _admin_user(account: str, region: str, secret: str) -> None:
     iam = iam_backends[account][PARTITION]
     if c.ADMIN_USER not in iam.users:
         iam.create_user(region, c.ADMIN_USER, path="/")
     iam.put_user_policy(c.ADMIN_USER, c.ADMIN_POLICY_NAME, json.dumps(c.ADMIN_POLICY))
     wanted = c.access_key_for(account)
     if wanted in iam.access_keys:
+        iam.access_keys[wanted].secret_access_key = secret
         return
     key = iam.create_access_key(c.ADMIN_USER)
     iam.access_keys.pop(key.access_key_id, None)
     key.access_key_id = wanted
-    key.secret_access_key = c.secret_key_for(account)
+    key.secret_access_key = secret
     iam.access_keys[wanted] = key
 
 
@@ -111,11 +112,13 @@ def bootstrap(
     region: str,
     organization_id: str | None,
     members: Iterable[str] | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> str:
     """Create the organization and the accounts; returns the organization ID.
 
     ``members``: the accounts (besides the management account) that belong to the
     organization; default all. The others exist, with credentials, outside any organization.
+    ``secrets``: the secret access key of each account's profile (default: a new random one).
     """
     management = accounts["management"]
     member_set = set(accounts.values()) if members is None else set(members)
@@ -139,7 +142,8 @@ def bootstrap(
         with mock.patch.object(org_utils, "make_random_account_id", lambda a=account: a):
             org_backend.create_account(AccountName=name, Email=f"{name}@copyguard.example")
     for name, account in accounts.items():
-        _admin_user(account, region)
+        secret = (secrets or {}).get(account) or c.new_secret_key()
+        _admin_user(account, region, secret)
         if name != "management":
             _backup_roles(account)
     return str(org_backend.org.id)

@@ -45,8 +45,12 @@ def access_key_for(account: str) -> str:
     return f"AKIACG{account}EM"
 
 
-def secret_key_for(account: str) -> str:
-    return f"copyguard-emulator-secret-{account}"
+def new_secret_key() -> str:
+    """A fresh random secret access key (40 characters, like AWS's): each emulator run issues
+    its own, so knowing an account ID is not knowing its credentials."""
+    import secrets
+
+    return secrets.token_urlsafe(30)
 
 
 # --- AWS's copy-job status messages (facts sheet, sections 4 and 5) -------------------------

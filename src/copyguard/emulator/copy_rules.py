@@ -92,6 +92,11 @@ class CopyInputs:
     destination_vault_rcps: list[Any] = field(default_factory=list)
     #: the identity policy of the destination's AWSServiceRoleForBackup
     slr_policy: dict[str, Any] = field(default_factory=dict)
+    #: logically air-gapped vaults (facts 9): the destination's, the source's, and the
+    #: destination LAG vault's customer managed key (None: an AWS owned key)
+    destination_lag: bool = False
+    source_lag: bool = False
+    destination_lag_key: KeyFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ def _fail(rule: str, message: str, category: str = "AccessDenied") -> Outcome:
 
 def _key_message(inputs: CopyInputs) -> str:
     family = inputs.type.key_family
-    if inputs.type.fully_managed:
+    if inputs.type.fully_managed or inputs.source_lag:
         return c.MSG_KMS_GENERIC
     if family == "ebs":
         return c.MSG_KEY_NOT_ACCESSIBLE
@@ -155,18 +160,21 @@ def required_source_key_actions(resource_type: str) -> tuple[str, ...]:
 def _source_key_allows(inputs: CopyInputs, authz: Authorizer, key: KeyFacts) -> bool:
     slr = c.slr_arn(inputs.destination_account)
     actions: tuple[str, ...]
-    if inputs.type.fully_managed:
+    # a recovery point in a logically air-gapped vault is AWS Backup's whatever its type
+    backup_owned = inputs.type.fully_managed or inputs.source_lag
+    if backup_owned:
         actions = FULLY_MANAGED_SOURCE_KEY_ACTIONS
         identity = [_ALLOW_ALL_KMS]
     else:
         actions = required_source_key_actions(inputs.type.name)
         identity = [inputs.slr_policy]
+    via = "backup" if inputs.source_lag else inputs.type.via_service
     for action in actions:
         decision = authz.kms(
             slr,
             action,
             key.arn,
-            slr_context(inputs, action, inputs.type.via_service, inputs.source_region),
+            slr_context(inputs, action, via, inputs.source_region),
             key.policy,
             identity,
             scps=[],  # SCPs do not apply to service-linked roles
@@ -229,6 +237,93 @@ def vault_policy_allows(inputs: CopyInputs, authz: Authorizer) -> bool:
     return decision == ALLOWED
 
 
+def _lag_messages() -> Any:
+    from copyguard.knowledge.lag import lag_facts
+
+    return lag_facts()
+
+
+def copy_role_context(inputs: CopyInputs, action: str, region: str) -> dict[str, Any]:
+    """The context of a KMS call AWS Backup makes for the copy job's role (LAG keys)."""
+    account = inputs.role_arn.split(":")[4] if inputs.role_arn.count(":") >= 5 else ""
+    ctx: dict[str, Any] = {
+        "kms:CallerAccount": account,
+        "aws:PrincipalAccount": account,
+        "aws:PrincipalArn": inputs.role_arn,
+        "aws:PrincipalType": "AssumedRole",
+        "aws:PrincipalIsAWSService": "false",
+        "aws:ViaAWSService": "true",
+        "kms:ViaService": f"backup.{region}.amazonaws.com",
+    }
+    if inputs.source_org is not None:
+        ctx["aws:PrincipalOrgID"] = inputs.source_org.id
+    if action in GRANT_ACTIONS:
+        ctx["kms:GrantIsForAWSResource"] = "true"
+    return ctx
+
+
+#: what the copy role itself calls on a LAG vault's customer managed key (AWS's
+#: least-privilege IAM policy for the role names exactly these two)
+LAG_COPY_ROLE_ACTIONS = ("kms:DescribeKey", "kms:CreateGrant")
+
+
+def _copy_role_denied(
+    inputs: CopyInputs, authz: Authorizer, key: KeyFacts, region: str
+) -> str | None:
+    """The first action the copy role may not perform on a LAG key (key policy and its own
+    IAM policies), or None."""
+    for action in LAG_COPY_ROLE_ACTIONS:
+        decision = authz.kms(
+            inputs.role_arn,
+            action,
+            key.arn,
+            copy_role_context(inputs, action, region),
+            key.policy,
+            inputs.role_policies,
+            scps=inputs.source_scps,
+            rcps=[],
+        )
+        if decision != ALLOWED:
+            return action
+    return None
+
+
+def _lag_outcome(inputs: CopyInputs, authz: Authorizer) -> Outcome | None:
+    """AWS Backup's checks for logically air-gapped vaults (facts 9), or None if they pass."""
+    if not (inputs.destination_lag or inputs.source_lag):
+        return None
+    facts = _lag_messages()
+    info = inputs.type
+    if inputs.destination_lag and not info.fully_managed:
+        key = inputs.source_key
+        if key is not None and key.manager == "AWS":
+            return _fail(
+                "lag-aws-managed-key", facts.messages["aws_managed_key"], "InvalidParameters"
+            )
+        unsupported = {t.lower() for t in facts.unencrypted_not_supported}
+        if key is None and not inputs.source_key_missing and info.name.lower() in unsupported:
+            return _fail("lag-type", facts.messages["type_not_supported"], "InvalidParameters")
+    checks: list[tuple[KeyFacts, str]] = []
+    if inputs.destination_lag and inputs.destination_lag_key is not None:
+        checks.append((inputs.destination_lag_key, inputs.destination_region))
+    if (
+        inputs.source_lag
+        and inputs.source_key is not None
+        and inputs.source_key.manager == "CUSTOMER"
+    ):
+        checks.append((inputs.source_key, inputs.source_region))
+    for key, region in checks:
+        if key.state != "Enabled":
+            return _fail("lag-key", c.MSG_KMS_GENERIC)
+        denied = _copy_role_denied(inputs, authz, key, region)
+        if denied is not None:
+            return _fail(
+                "lag-key",
+                facts.messages["kms_denied"].format(principal=inputs.role_arn, action=denied),
+            )
+    return None
+
+
 def evaluate_copy(inputs: CopyInputs, authz: Authorizer) -> Outcome:
     """Run AWS Backup's copy checks in order; the first failure decides the status message."""
     cross_account = inputs.source_account != inputs.destination_account
@@ -263,6 +358,10 @@ def evaluate_copy(inputs: CopyInputs, authz: Authorizer) -> Outcome:
                 ),
                 "InvalidParameters",
             )
+        # 4b. logically air-gapped vaults: what they accept, and their keys
+        lag = _lag_outcome(inputs, authz)
+        if lag is not None:
+            return lag
         # 5. the destination vault's key type
         if (
             not info.fully_managed
@@ -290,6 +389,9 @@ def evaluate_copy(inputs: CopyInputs, authz: Authorizer) -> Outcome:
     else:
         if inputs.destination_vault is None:
             return _fail("destination-vault", c.MSG_ACCESS_DENIED)
+        lag = _lag_outcome(inputs, authz)
+        if lag is not None:
+            return lag
         if inputs.source_key is not None and inputs.source_key.state != "Enabled":
             return _fail("source-key", _key_message(inputs))
         if inputs.destination_key is not None and inputs.destination_key.state != "Enabled":
@@ -302,5 +404,8 @@ def evaluate_copy(inputs: CopyInputs, authz: Authorizer) -> Outcome:
 
         lock = VaultLock(vault.lock_min, vault.lock_max)
         if not lock.allows(inputs.retention_days):
+            if inputs.destination_lag:
+                message = _lag_messages().messages["lifecycle_out_of_range"]
+                return _fail("vault-lock", message, "InvalidParameters")
             return _fail("vault-lock", c.MSG_RETENTION, "InvalidParameters")
     return Outcome(True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
 import logging
 import os
+import secrets
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,20 @@ log = logging.getLogger(__name__)
 _ACTIVE_LOCK = threading.Lock()
 _ACTIVE: list[Emulator] = []
 DEFAULT_ORGANIZATION_ID = "o-copyguard01"
+#: the file next to the written profiles that holds the control endpoints' token
+TOKEN_FILE = "emulator-token"
+#: seconds a connection may stay silent (a stalled body, an idle keep-alive) before it closes
+SOCKET_TIMEOUT = 60.0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (or ``localhost``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class EmulatorError(Exception):
@@ -87,6 +104,11 @@ class Emulator:
         self.backup_state: Any = None
         self.backup_service: Any = None
         self.app: Any = None
+        self._secrets: dict[str, str] = {}
+        #: the secret the control endpoints (/copyguard/...) want, new for each start
+        self.control_token = ""
+        self._saved_cors: Any = None
+        self._saved_kms_check: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -122,6 +144,12 @@ class Emulator:
         from copyguard.emulator.kms_front import KmsFront
         from copyguard.emulator.wsgi import FrontApp
 
+        if not is_loopback(self.host):
+            sys.stderr.write(
+                f"copyguard emulator: warning: listening on {self.host}, not on a loopback "
+                "address: other machines can reach it. It is a test tool with test "
+                "credentials; bind it to 127.0.0.1 unless you mean this.\n"
+            )
         with _ACTIVE_LOCK:
             if _ACTIVE:
                 raise EmulatorError("another Emulator is already running in this process")
@@ -134,9 +162,23 @@ class Emulator:
             # no stock AMIs (and their snapshots): each account starts empty, and faster
             self._saved_amis = os.environ.get("MOTO_EC2_LOAD_DEFAULT_AMIS")
             os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+            from moto.kms import responses as kms_responses
+            from moto.moto_server import werkzeug_app
+
+            # moto's own key-policy check (a substring test on Deny statements that ignores
+            # their conditions) would second-guess KmsFront, which decides with copyguard's
+            # evaluator
+            self._saved_kms_check = getattr(kms_responses, "validate_policy", None)
+            if self._saved_kms_check is not None:
+                setattr(kms_responses, "validate_policy", _no_moto_key_policy_check)  # noqa: B010
+            # moto's server would answer CORS preflights and add Access-Control headers
+            self._saved_cors = getattr(werkzeug_app, "DISABLE_GLOBAL_CORS", None)
+            setattr(werkzeug_app, "DISABLE_GLOBAL_CORS", True)  # noqa: B010
             bootstrap.reset_moto()
+            self._secrets = {acct: c.new_secret_key() for acct in self.accounts.values()}
+            self.control_token = secrets.token_urlsafe(32)
             self.organization_id = bootstrap.bootstrap(
-                self.accounts, self.region, self.organization_id, self.members
+                self.accounts, self.region, self.organization_id, self.members, self._secrets
             )
             authz = Authorizer()
             self.backup_state = BackupState()
@@ -147,6 +189,7 @@ class Emulator:
                 self.backup_service,
                 KmsFront(authz),
                 self.info,
+                self.control_token,
             )
             # werkzeug reports a busy port on stderr and exits: turn that into an error
             err = io.StringIO()
@@ -195,7 +238,16 @@ class Emulator:
         if self._env_applied:
             self._env_applied = False
             from moto.core.config import default_user_config
+            from moto.moto_server import werkzeug_app
 
+            if self._saved_kms_check is not None:
+                from moto.kms import responses as kms_responses
+
+                setattr(kms_responses, "validate_policy", self._saved_kms_check)  # noqa: B010
+                self._saved_kms_check = None
+            if self._saved_cors is not None:
+                setattr(werkzeug_app, "DISABLE_GLOBAL_CORS", self._saved_cors)  # noqa: B010
+                self._saved_cors = None
             iam_config = default_user_config.setdefault("iam", {})
             if self._saved_config is None:
                 iam_config.pop("load_aws_managed_policies", None)
@@ -243,7 +295,10 @@ class Emulator:
     def credentials(self, name: str) -> tuple[str, str]:
         """The static access key ID and secret key of profile ``name``."""
         account = self._account(name)
-        return c.access_key_for(account), c.secret_key_for(account)
+        secret = self._secrets.get(account)
+        if secret is None:
+            raise EmulatorError("the credentials are issued when the emulator starts")
+        return c.access_key_for(account), secret
 
     def _account(self, name: str) -> str:
         if name in self.accounts:
@@ -261,13 +316,24 @@ class Emulator:
         return self.session(name, region).client(service)
 
     def write_aws_config(self, directory: str | os.PathLike[str]) -> tuple[Path, Path]:
-        """Write ``config`` and ``credentials`` with the three profiles; returns their paths."""
-        return write_aws_config(
+        """Write ``config`` and ``credentials`` with the three profiles, and the control token
+        in ``emulator-token`` (owner-only, like ``credentials``); returns the first two paths."""
+        paths = write_aws_config(
             directory,
             self.endpoint_url,
             {name: self.credentials(name) for name in self.accounts},
             self.region,
         )
+        token = Path(directory) / TOKEN_FILE
+        token.write_text(self.control_token + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):
+            token.chmod(0o600)
+        return paths
+
+    def control_headers(self) -> dict[str, str]:
+        """The header the control endpoints (``/copyguard/health``, ``/copyguard/faults``)
+        want."""
+        return {"Authorization": f"Bearer {self.control_token}"}
 
     def environment(self, directory: str | os.PathLike[str]) -> dict[str, str]:
         d = Path(directory).resolve()
@@ -288,11 +354,19 @@ class Emulator:
             return load_into(self, scenario)
 
 
+def _no_moto_key_policy_check(key: Any, action: str) -> None:
+    """Stands in for moto's KMS key-policy check while an emulator runs (KmsFront decides)."""
+
+
 def _quiet_handler() -> Any:
     from werkzeug.serving import WSGIRequestHandler
 
     class QuietHandler(WSGIRequestHandler):
-        """Log requests through ``logging`` (debug) instead of stderr."""
+        """Log requests through ``logging`` (debug) instead of stderr; a connection that stays
+        silent for SOCKET_TIMEOUT seconds is closed, so a stalled client holds one thread only.
+        """
+
+        timeout = SOCKET_TIMEOUT
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             log.debug("%s %s %s", self.command, self.path, code)

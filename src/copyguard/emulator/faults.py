@@ -15,16 +15,117 @@ fields, ``GET`` lists them, ``DELETE`` clears them.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from copyguard.emulator import surface
 from copyguard.emulator.http import ApiResponse
 
 QUERY_SERVICES = frozenset(
     {"iam", "sts", "rds", "sns", "sqs", "cloudformation", "autoscaling", "elasticache"}
 )
+FIELDS = ("service", "operation", "code", "message", "status", "times", "account")
+MAX_TIMES = 1_000_000
+MAX_MESSAGE = 2048
+_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9.]{0,127}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+class FaultError(ValueError):
+    """A fault definition the emulator cannot use; ``field`` names the bad field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+def _int_field(data: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise FaultError(name, f"expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def validate_fault(data: Any) -> dict[str, Any]:
+    """The keyword arguments of ``Faults.add`` for one fault definition, checked.
+
+    ``service`` must be one the emulator serves, ``operation`` (or null: any) one of its
+    operations in botocore's model, ``code`` one of the service's errors or a common AWS
+    error; ``status`` 400-599, ``times`` 1 or more (or null: until cleared), ``account`` a
+    12-digit account ID (or null: any caller).
+    """
+    if not isinstance(data, dict):
+        raise FaultError("", f"a fault is a JSON object, got {type(data).__name__}")
+    unknown = sorted(str(k) for k in data if k not in FIELDS)
+    if unknown:
+        raise FaultError(unknown[0], f"unknown field; expected some of {', '.join(FIELDS)}")
+    service = data.get("service")
+    if not isinstance(service, str) or service not in surface.SERVICES:
+        raise FaultError(
+            "service",
+            f"expected one of {', '.join(sorted(surface.SERVICES))}, got {service!r}",
+        )
+    operation = data.get("operation")
+    if operation is not None and (
+        not isinstance(operation, str) or operation not in surface.operations(service)
+    ):
+        raise FaultError(
+            "operation",
+            f"{operation!r} is not an operation of {service} (use null for any operation)",
+        )
+    code = data.get("code")
+    if not isinstance(code, str) or not _CODE_RE.match(code):
+        raise FaultError(
+            "code", f"expected an AWS error code such as ThrottlingException, got {code!r}"
+        )
+    if code not in surface.errors(service) and code not in surface.COMMON_ERRORS:
+        raise FaultError(
+            "code",
+            f"{code!r} is neither an error of {service} nor a common AWS error "
+            "(AccessDeniedException, ThrottlingException, ServiceUnavailable, ...)",
+        )
+    message = data.get("message", "Injected fault")
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+        raise FaultError("message", f"expected a string of at most {MAX_MESSAGE} characters")
+    status = _int_field(data, "status", 400, 599)
+    times = _int_field(data, "times", 1, MAX_TIMES)
+    account = data.get("account")
+    if account is not None and not (isinstance(account, str) and _ACCOUNT_RE.match(account)):
+        raise FaultError("account", f"expected a 12-digit account ID, got {account!r}")
+    return {
+        "service": service,
+        "operation": operation,
+        "code": code,
+        "message": message,
+        "status": 400 if status is None else status,
+        "times": times,
+        "account": account,
+    }
+
+
+def parse_faults(text: str | bytes) -> list[dict[str, Any]]:
+    """Fault definitions from JSON text: one object or a list of them (FaultError if bad)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FaultError("", f"not JSON: {exc}") from None
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(validate_fault(item))
+        except FaultError as exc:
+            if isinstance(data, list):
+                raise FaultError(
+                    f"[{i}].{exc.field}" if exc.field else f"[{i}]", str(exc).split(": ", 1)[-1]
+                ) from None
+            raise
+    return out
 
 
 @dataclass
@@ -61,7 +162,19 @@ class Faults:
         times: int | None = None,
         account: str | None = None,
     ) -> Fault:
-        fault = Fault(service, operation, code, message, status, times, account, str(uuid.uuid4()))
+        """Add a fault (FaultError if the definition is not usable)."""
+        checked = validate_fault(
+            {
+                "service": service,
+                "operation": operation,
+                "code": code,
+                "message": message,
+                "status": status,
+                "times": times,
+                "account": account,
+            }
+        )
+        fault = Fault(**checked, id=str(uuid.uuid4()))
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -94,57 +207,19 @@ class Faults:
             return ApiResponse.json({"faults": []})
         if method in ("POST", "PUT"):
             try:
-                data = json.loads(body or b"{}")
-                fault = self.add(
-                    str(data["service"]),
-                    data.get("operation"),
-                    str(data["code"]),
-                    str(data.get("message", "Injected fault")),
-                    int(data.get("status", 400)),
-                    data.get("times"),
-                    data.get("account"),
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                return ApiResponse.json({"error": f"bad fault: {exc}"}, 400)
-            return ApiResponse.json(asdict(fault))
-        return ApiResponse.json({"error": "use GET, POST or DELETE"}, 400)
+                definitions = parse_faults(body or b"{}")
+            except FaultError as exc:
+                return ApiResponse.json({"error": f"bad fault: {exc}", "field": exc.field}, 400)
+            faults = [asdict(self.add(**d)) for d in definitions]
+            return ApiResponse.json(faults[0] if len(faults) == 1 else {"faults": faults})
+        return ApiResponse.json({"error": "use GET, POST or DELETE"}, 405)
 
 
 def error_in_protocol(
     service: str, json_protocol: bool, code: str, message: str, status: int
 ) -> ApiResponse:
     """An AWS error response as ``service``'s protocol spells it."""
-    request_id = str(uuid.uuid4())
-    if json_protocol:
-        return ApiResponse(
-            status,
-            json.dumps({"__type": code, "message": message}).encode(),
-            [("Content-Type", "application/x-amz-json-1.1")],
-        )
-    if service == "ec2":
-        body = (
-            "<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
-            f"<Code>{code}</Code><Message>{_xml(message)}</Message></Error></Errors>"
-            f"<RequestID>{request_id}</RequestID></Response>"
-        )
-        return ApiResponse(status, body.encode(), [("Content-Type", "text/xml")])
-    if service in QUERY_SERVICES:
-        kind = "Sender" if status < 500 else "Receiver"
-        body = (
-            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>"
-            f"<Message>{_xml(message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return ApiResponse(status, body.encode(), [("Content-Type", "text/xml")])
+    proto = "json" if json_protocol else surface.protocol(service)
     if service == "s3":
-        body = f"<Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
-        return ApiResponse(status, body.encode(), [("Content-Type", "application/xml")])
-    return ApiResponse(
-        status,
-        json.dumps({"Code": code, "Message": message, "message": message}).encode(),
-        [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
-    )
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        proto = "rest-xml"
+    return surface.aws_error(proto, code, message, status)

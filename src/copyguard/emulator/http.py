@@ -97,8 +97,11 @@ class ApiResponse:
 REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
 }

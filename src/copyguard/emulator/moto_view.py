@@ -72,6 +72,41 @@ def caller_for_access_key(access_key: str) -> Caller | None:
     return None
 
 
+@dataclass(frozen=True)
+class IssuedKey:
+    """An access key the emulator (or moto's STS on its behalf) issued, with its secret."""
+
+    caller: Caller
+    secret: str
+    session_token: str | None  # temporary credentials only
+    active: bool
+
+
+def issued_key(access_key: str) -> IssuedKey | None:
+    """The principal, secret and session token of ``access_key`` (None: never issued).
+
+    The profiles' static keys and every key moto's IAM or STS handed out live in the IAM
+    backend of their account; an assumed role's session token lives with moto's STS.
+    """
+    caller = caller_for_access_key(access_key)
+    if caller is None:
+        return None
+    key = _iam(caller.account).access_keys.get(access_key)
+    secret = getattr(key, "secret_access_key", None)
+    if not isinstance(secret, str) or not secret:
+        return None
+    token: str | None = None
+    if getattr(key, "role_arn", None) or access_key.startswith("ASIA"):
+        from moto.sts.models import sts_backends
+
+        assumed = sts_backends[caller.account][PARTITION].get_assumed_role_from_access_key(
+            access_key
+        )
+        # a temporary key without its session is unusable, as in AWS
+        token = getattr(assumed, "session_token", None) or ""
+    return IssuedKey(caller, secret, token, getattr(key, "status", "Active") == "Active")
+
+
 def _iam(account: str) -> Any:
     return iam_backends[account][PARTITION]
 

@@ -157,13 +157,21 @@ def load_into(emu: Emulator, scenario: Any) -> LoadedScenario:
             )
             continue
         key_arn = None
-        if _known(vault.key) and vault.key:
+        lag = vault.logically_air_gapped
+        if _known(vault.key) and vault.key and vault.key != "aws-owned":
             key_arn = _ensure_key(vault.key, None, result)
+        elif lag:
+            key_arn = ""  # a logically air-gapped vault's AWS owned key
         v = _ensure_vault(state, vault.account, vault.region, vault.name, key_arn)
         if _known(vault.access_policy) and vault.access_policy is not None:
             v.access_policy = json.dumps(vault.access_policy.document)
         if _known(vault.lock) and vault.lock is not None:
             v.lock = VaultLock(vault.lock.min_retention_days, vault.lock.max_retention_days)
+        if lag:  # always locked in compliance mode, at least 7 days (facts 9)
+            v.vault_type = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
+            low = v.lock.min_retention_days if v.lock else None
+            high = v.lock.max_retention_days if v.lock else None
+            v.lock = VaultLock(max(low or 7, 7), high, None, v.lock.lock_date if v.lock else None)
         result.vaults.append(v.arn)
 
     for cp in sc.copies:

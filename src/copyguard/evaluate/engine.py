@@ -22,16 +22,16 @@ Principals (IAM User Guide, "AWS JSON policy elements: Principal" and "NotPrinci
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
 from copyguard.evaluate.conditions import CompiledCondition, compile_condition
-from copyguard.evaluate.patterns import resource_regex, resource_segments_regex
+from copyguard.evaluate.patterns import Matcher, resource_matcher, resource_segments_matcher
 from copyguard.evaluate.request import ContextValue, PrincipalInfo
 from copyguard.evaluate.variables import Template, parse_template
 from copyguard.policy import Policy, Principals, Statement
+from copyguard.policy.wildcard import Glob, glob
 
 PrincipalMatch = Literal["direct", "account", "none"]
 
@@ -128,36 +128,45 @@ def _compile_principals(wildcard: bool, entries: tuple[tuple[str, str], ...]) ->
     )
 
 
+class _AnyOf:
+    """Matches when one of its (linear-time) wildcard patterns does."""
+
+    __slots__ = ("_globs",)
+
+    def __init__(self, globs: tuple[Glob, ...]) -> None:
+        self._globs = globs
+
+    def match(self, value: str) -> bool:
+        return any(g.match(value) for g in self._globs)
+
+
 @lru_cache(maxsize=4096)
-def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str] | None]:
-    """(lower-cased literal actions, one regex for the wildcard patterns)."""
+def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], _AnyOf | None]:
+    """(lower-cased literal actions, one matcher for the wildcard patterns)."""
     literals: set[str] = set()
-    wild: list[str] = []
+    wild: list[Glob] = []
     for a in actions:
         lowered = a.lower()
         if "*" in lowered or "?" in lowered:
-            wild.append(
-                "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in lowered)
-            )
+            wild.append(glob(lowered))
         else:
             literals.add(lowered)
-    rx = re.compile("(?:" + "|".join(wild) + r")\Z", re.DOTALL) if wild else None
-    return frozenset(literals), rx
+    return frozenset(literals), _AnyOf(tuple(wild)) if wild else None
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledResources:
     all: bool  # a "*" among the patterns
     literals: frozenset[str]
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Matcher, ...]
     templates: tuple[Template, ...]
 
     def hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:
         """True / False, or None when a pattern's policy variable has no value."""
         if self.all or resource in self.literals:
             return True
-        for rx in self.patterns:
-            if rx.match(resource):
+        for m in self.patterns:
+            if m.match(resource):
                 return True
         unresolved = False
         for tpl in self.templates:
@@ -165,8 +174,8 @@ class CompiledResources:
             if segments is None:
                 unresolved = True
                 continue
-            rx2 = resource_segments_regex(segments)
-            if rx2 is not None and rx2.match(resource):
+            m2 = resource_segments_matcher(segments)
+            if m2 is not None and m2.match(resource):
                 return True
         return None if unresolved else False
 
@@ -174,7 +183,7 @@ class CompiledResources:
 @lru_cache(maxsize=8192)
 def compile_resources(resources: tuple[str, ...], variables: bool) -> CompiledResources:
     literals: set[str] = set()
-    patterns: list[re.Pattern[str]] = []
+    patterns: list[Matcher] = []
     templates: list[Template] = []
     every = False
     for r in resources:
@@ -186,9 +195,9 @@ def compile_resources(resources: tuple[str, ...], variables: bool) -> CompiledRe
         elif "*" not in r and "?" not in r:
             literals.add(r)
         else:
-            rx = resource_regex(r)
-            if rx is not None:
-                patterns.append(rx)
+            m = resource_matcher(r)
+            if m is not None:
+                patterns.append(m)
     return CompiledResources(every, frozenset(literals), tuple(patterns), tuple(templates))
 
 
@@ -217,7 +226,7 @@ class CompiledStatement:
         self.allow = statement.effect == "Allow"
         self._variables = variables
         self.action_literals: frozenset[str] | None  # None: no Action element (never applies)
-        self.action_rx: re.Pattern[str] | None
+        self.action_rx: _AnyOf | None
         if statement.actions is not None:
             self.action_literals, self.action_rx = _actions_matcher(statement.actions)
         else:
@@ -263,9 +272,7 @@ class CompiledStatement:
         if literals is None:
             return False
         lowered = action.lower()
-        hit = lowered in literals or (
-            self.action_rx is not None and self.action_rx.match(lowered) is not None
-        )
+        hit = lowered in literals or (self.action_rx is not None and self.action_rx.match(lowered))
         return not hit if self.statement.actions_negated else hit
 
     def resource_hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:

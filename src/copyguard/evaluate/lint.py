@@ -1,4 +1,5 @@
-"""Semantic lint: what AWS accepts but cannot do what it seems to.
+"""Semantic lint: what AWS accepts but cannot do what it seems to (and the few things KMS
+rejects that only the catalogue knows).
 
 The parser (:mod:`copyguard.policy`) rejects what AWS would reject. This module warns about
 statements that KMS accepts but that cannot work as written, using the KMS action and
@@ -21,6 +22,10 @@ condition-key catalogue in :mod:`copyguard.knowledge`:
   ``NumericEquals`` "ten", an ``ArnLike`` value that is not an ARN);
 * ``viaservice-without-region``: ``kms:ViaService`` names ``SERVICE.REGION.amazonaws.com``
   (KMS "kms:ViaService"), so ``ec2.amazonaws.com`` never matches.
+* ``iam-only-condition-key`` (an **error**): ``kms:ResourceAliases`` and
+  ``aws:ResourceTag/...`` are IAM-only condition keys; KMS rejects a key policy that uses them
+  ("These condition keys are not permitted in a key policy"), so PutKeyPolicy fails. The
+  checks report it as CG901 with its location.
 
 Every warning is an :class:`copyguard.policy.Issue` with the JSON path and, for a document
 parsed from text, its line and column. The knowledge data is read on the first call only.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 from copyguard.evaluate.operators import FAMILIES, POSITIVE_OF
 from copyguard.evaluate.operators.base import INVALID
@@ -59,7 +65,13 @@ class _Linter:
         self.issues: list[Issue] = []
         self._positions: dict[str, tuple[int, int]] | None = None
 
-    def warn(self, path: str, message: str, code: str) -> None:
+    def warn(
+        self,
+        path: str,
+        message: str,
+        code: str,
+        severity: Literal["error", "warning"] = "warning",
+    ) -> None:
         line = column = None
         if self.policy.text is not None:
             if self._positions is None:
@@ -68,7 +80,7 @@ class _Linter:
             if pos:
                 line, column = pos
         source = self.policy.name if self.policy.text is not None else None
-        self.issues.append(Issue("warning", path, message, line, column, source, code))
+        self.issues.append(Issue(severity, path, message, line, column, source, code))
 
     # ------------------------------------------------------------------ actions
 
@@ -115,6 +127,18 @@ class _Linter:
         spec = parse_operator(cond.operator)
         if spec is None:
             return
+        if self.policy.kind == "key":
+            iam_only = self.k.iam_only_condition_key(cond.key)
+            if iam_only is not None:
+                self.warn(
+                    cond.path,
+                    f"{cond.key} is an IAM-only condition key ({iam_only}): KMS rejects a key "
+                    "policy that uses it, so PutKeyPolicy fails; put this condition in an IAM "
+                    "policy instead",
+                    "iam-only-condition-key",
+                    "error",
+                )
+                return
         info = self.k.condition_key(cond.key)
         if info is None:
             self.warn(

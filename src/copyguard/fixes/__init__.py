@@ -11,6 +11,7 @@ from copyguard.fixes.key_policy import (
     fix_source_key,
     render_diff,
 )
+from copyguard.fixes.lag import lag_fixes
 from copyguard.fixes.playbooks import playbook
 from copyguard.fixes.render import AS_CHOICES, render_fixes
 from copyguard.fixes.vault_policy import fix_vault_policy
@@ -139,6 +140,11 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         pb = playbook(f)
         if pb:
             fixes.append(pb)
+    fixes += lag_fixes(scenario, report)  # logically air-gapped vaults (CG206-CG210)
+    if options.round_trip:  # the way back's policy fixes, merged with the forward ones
+        from copyguard.fixes.round_trip import add_round_trip_fixes
+
+        fixes = add_round_trip_fixes(scenario, report, options, fixes)
     return fixes
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from copyguard.checks.model import Finding, Fix, Text, tr
+from copyguard.escape import shell_join
+
+
+def _cmd(*argv: str) -> str:
+    """One command line; every word shell-quoted (input values run nothing)."""
+    return shell_join(argv)
 
 
 def _rt(f: Finding) -> str:
@@ -15,37 +21,164 @@ def _region(arn: str | None, default: str = "us-east-1") -> str:
     return default
 
 
-_REENCRYPT: dict[str, list[str]] = {
+#: argv of each command; ``_R`` stands for the Region (every word is shell-quoted when printed)
+_R = object()
+_REENCRYPT: dict[str, list[list[str | object]]] = {
     "EBS": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws ec2 copy-snapshot --source-region {r} --source-snapshot-id SNAPSHOT_ID --encrypted --kms-key-id NEW_CMK_ARN --region {r}",
-        "aws ec2 create-volume --snapshot-id NEW_SNAPSHOT_ID --availability-zone AZ --encrypted --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "ec2",
+            "copy-snapshot",
+            "--source-region",
+            _R,
+            "--source-snapshot-id",
+            "SNAPSHOT_ID",
+            "--encrypted",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
+        [
+            "aws",
+            "ec2",
+            "create-volume",
+            "--snapshot-id",
+            "NEW_SNAPSHOT_ID",
+            "--availability-zone",
+            "AZ",
+            "--encrypted",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
     "EC2": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws ec2 copy-image --source-region {r} --source-image-id AMI_ID --name NAME --encrypted --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "ec2",
+            "copy-image",
+            "--source-region",
+            _R,
+            "--source-image-id",
+            "AMI_ID",
+            "--name",
+            "NAME",
+            "--encrypted",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
     "RDS": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws rds copy-db-snapshot --source-db-snapshot-identifier SNAPSHOT_ARN --target-db-snapshot-identifier NAME-cmk --kms-key-id NEW_CMK_ARN --region {r}",
-        "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier NEW_DB --db-snapshot-identifier NAME-cmk --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "rds",
+            "copy-db-snapshot",
+            "--source-db-snapshot-identifier",
+            "SNAPSHOT_ARN",
+            "--target-db-snapshot-identifier",
+            "NAME-cmk",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
+        [
+            "aws",
+            "rds",
+            "restore-db-instance-from-db-snapshot",
+            "--db-instance-identifier",
+            "NEW_DB",
+            "--db-snapshot-identifier",
+            "NAME-cmk",
+            "--region",
+            _R,
+        ],
     ],
     "Aurora": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws rds copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier SNAPSHOT_ARN --target-db-cluster-snapshot-identifier NAME-cmk --kms-key-id NEW_CMK_ARN --region {r}",
-        "aws rds restore-db-cluster-from-snapshot --db-cluster-identifier NEW_CLUSTER --snapshot-identifier NAME-cmk --engine ENGINE --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "rds",
+            "copy-db-cluster-snapshot",
+            "--source-db-cluster-snapshot-identifier",
+            "SNAPSHOT_ARN",
+            "--target-db-cluster-snapshot-identifier",
+            "NAME-cmk",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
+        [
+            "aws",
+            "rds",
+            "restore-db-cluster-from-snapshot",
+            "--db-cluster-identifier",
+            "NEW_CLUSTER",
+            "--snapshot-identifier",
+            "NAME-cmk",
+            "--engine",
+            "ENGINE",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
     "DocumentDB": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws docdb copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier SNAPSHOT_ARN --target-db-cluster-snapshot-identifier NAME-cmk --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "docdb",
+            "copy-db-cluster-snapshot",
+            "--source-db-cluster-snapshot-identifier",
+            "SNAPSHOT_ARN",
+            "--target-db-cluster-snapshot-identifier",
+            "NAME-cmk",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
     "Neptune": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws neptune copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier SNAPSHOT_ARN --target-db-cluster-snapshot-identifier NAME-cmk --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "neptune",
+            "copy-db-cluster-snapshot",
+            "--source-db-cluster-snapshot-identifier",
+            "SNAPSHOT_ARN",
+            "--target-db-cluster-snapshot-identifier",
+            "NAME-cmk",
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
     "FSx": [
-        "aws kms create-key --description 'cross-account backup key' --region {r}",
-        "aws fsx copy-backup --source-backup-id BACKUP_ID --source-region {r} --kms-key-id NEW_CMK_ARN --region {r}",
+        ["aws", "kms", "create-key", "--description", "cross-account backup key", "--region", _R],
+        [
+            "aws",
+            "fsx",
+            "copy-backup",
+            "--source-backup-id",
+            "BACKUP_ID",
+            "--source-region",
+            _R,
+            "--kms-key-id",
+            "NEW_CMK_ARN",
+            "--region",
+            _R,
+        ],
     ],
 }
 
@@ -78,17 +211,18 @@ def playbook(
                 "再从该保管库跨账户复制(AWS 存储博客中的 RDS 模式)。",
             ),
         ]
-        commands = [c.format(r=r) for c in _REENCRYPT.get(rt, ["aws kms create-key --region {r}"])]
+        templates = _REENCRYPT.get(rt, [["aws", "kms", "create-key", "--region", _R]])
+        commands = [_cmd(*(r if w is _R else str(w) for w in t)) for t in templates]
     elif code == "CG103":
         state = f.evidence.get("state")
         key = f.resource or "KEY_ARN"
         if state == "PendingDeletion":
             commands = [
-                f"aws kms cancel-key-deletion --key-id {key} --region {r}",
-                f"aws kms enable-key --key-id {key} --region {r}",
+                _cmd("aws", "kms", "cancel-key-deletion", "--key-id", key, "--region", r),
+                _cmd("aws", "kms", "enable-key", "--key-id", key, "--region", r),
             ]
         elif state == "Disabled":
-            commands = [f"aws kms enable-key --key-id {key} --region {r}"]
+            commands = [_cmd("aws", "kms", "enable-key", "--key-id", key, "--region", r)]
         steps = [
             tr(
                 f"Make {key} usable again (it is {state}); run these in the key's account.",
@@ -106,8 +240,18 @@ def playbook(
             )
         ]
         commands = [
-            f"aws kms create-key --description 'backup vault key' --region {r}",
-            f"aws backup create-backup-vault --backup-vault-name {name}-cmk --encryption-key-arn NEW_CMK_ARN --region {r}",
+            _cmd("aws", "kms", "create-key", "--description", "backup vault key", "--region", r),
+            _cmd(
+                "aws",
+                "backup",
+                "create-backup-vault",
+                "--backup-vault-name",
+                f"{name}-cmk",
+                "--encryption-key-arn",
+                "NEW_CMK_ARN",
+                "--region",
+                r,
+            ),
         ]
     elif code == "CG203":
         steps = [
@@ -118,7 +262,9 @@ def playbook(
             )
         ]
         if f.evidence.get("state") == "Disabled":
-            commands = [f"aws kms enable-key --key-id {f.resource} --region {r}"]
+            commands = [
+                _cmd("aws", "kms", "enable-key", "--key-id", f.resource or "KEY_ARN", "--region", r)
+            ]
     elif code == "CG204":
         lo, hi = f.evidence.get("min_retention_days"), f.evidence.get("max_retention_days")
         steps = [
@@ -146,7 +292,13 @@ def playbook(
             )
         ]
         commands = [
-            f"aws organizations invite-account-to-organization --target Id={a},Type=ACCOUNT"
+            _cmd(
+                "aws",
+                "organizations",
+                "invite-account-to-organization",
+                "--target",
+                f"Id={a},Type=ACCOUNT",
+            )
             for a in outside
         ]
     elif code == "CG302":
@@ -157,8 +309,16 @@ def playbook(
             )
         ]
         commands = [
-            f"aws backup update-global-settings --global-settings isCrossAccountBackupEnabled=true --region {r}",
-            f"aws backup describe-global-settings --region {r}",
+            _cmd(
+                "aws",
+                "backup",
+                "update-global-settings",
+                "--global-settings",
+                "isCrossAccountBackupEnabled=true",
+                "--region",
+                r,
+            ),
+            _cmd("aws", "backup", "describe-global-settings", "--region", r),
         ]
     elif code in ("CG401", "CG402"):
         steps = [
@@ -171,9 +331,21 @@ def playbook(
         if code == "CG402":
             dst = f.evidence.get("destination_region", "DEST_REGION")
             commands = [
-                f"aws backup start-copy-job --recovery-point-arn RECOVERY_POINT_ARN --source-backup-vault-name SOURCE_VAULT "
-                f"--destination-backup-vault-arn arn:aws:backup:{dst}:SOURCE_ACCOUNT:backup-vault:INTERMEDIATE "
-                f"--iam-role-arn COPY_ROLE_ARN --region {f.evidence.get('source_region', r)}"
+                _cmd(
+                    "aws",
+                    "backup",
+                    "start-copy-job",
+                    "--recovery-point-arn",
+                    "RECOVERY_POINT_ARN",
+                    "--source-backup-vault-name",
+                    "SOURCE_VAULT",
+                    "--destination-backup-vault-arn",
+                    f"arn:aws:backup:{dst}:SOURCE_ACCOUNT:backup-vault:INTERMEDIATE",
+                    "--iam-role-arn",
+                    "COPY_ROLE_ARN",
+                    "--region",
+                    str(f.evidence.get("source_region", r)),
+                )
             ]
     else:
         return None

@@ -14,6 +14,8 @@ from copyguard.knowledge._loader import (
     SourceRef,
     TriState,
     provenance,
+    row_sources,
+    rows,
 )
 from copyguard.knowledge.conditions import (
     CONDITION_TYPES,
@@ -39,18 +41,34 @@ from copyguard.knowledge.errors import (
     ErrorMatch,
     ErrorPattern,
     LocalizedText,
+    MatchConfidence,
     PatternSpec,
     ReasonCodes,
     error_catalogue,
+    fuzzy_match_error,
     match_error,
     normalize_message,
 )
-from copyguard.knowledge.kms import KmsAction, expand_action_pattern, kms_action, kms_actions
+from copyguard.knowledge.kms import (
+    KmsAction,
+    expand_action_pattern,
+    iam_only_condition_key,
+    kms_action,
+    kms_actions,
+)
+from copyguard.knowledge.regions import (
+    RegionGroup,
+    RegionLimit,
+    copy_region_limits,
+    region_group,
+    region_groups,
+)
 from copyguard.knowledge.resource_types import (
     DestinationVaultKeyRules,
     ResourceTypeInfo,
     classify_recovery_point_arn,
     resource_type,
+    resource_type_variant,
     resource_types,
 )
 
@@ -71,9 +89,12 @@ __all__ = [
     "KmsAction",
     "KnowledgeDataError",
     "LocalizedText",
+    "MatchConfidence",
     "PatternSpec",
     "Provenance",
     "ReasonCodes",
+    "RegionGroup",
+    "RegionLimit",
     "RequiredAction",
     "ResourceTypeInfo",
     "SourceRef",
@@ -84,15 +105,23 @@ __all__ = [
     "condition_key",
     "condition_keys",
     "copy_contexts",
+    "copy_region_limits",
     "copy_requirements",
     "error_catalogue",
     "expand_action_pattern",
+    "fuzzy_match_error",
+    "iam_only_condition_key",
     "kms_action",
     "kms_actions",
     "kms_condition_keys_for_action",
     "match_error",
     "normalize_message",
     "provenance",
+    "region_group",
+    "region_groups",
     "resource_type",
+    "resource_type_variant",
     "resource_types",
+    "row_sources",
+    "rows",
 ]

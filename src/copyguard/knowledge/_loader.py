@@ -7,9 +7,11 @@ and cached for the life of the process.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 
 import yaml
@@ -23,6 +25,8 @@ __all__ = [
     "TriState",
     "load_data",
     "provenance",
+    "row_sources",
+    "rows",
 ]
 
 #: The data files of the knowledge layer, in ``copyguard/knowledge/data/``.
@@ -32,6 +36,8 @@ DATA_FILES: tuple[str, ...] = (
     "resource_types.yaml",
     "copy_requirements.yaml",
     "errors.yaml",
+    "regions.yaml",
+    "lag.yaml",
 )
 
 #: How sure we are of a fact: ``confirmed`` (a primary source says so), ``inference``
@@ -51,21 +57,32 @@ class KnowledgeDataError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """One source a data file was compiled from."""
+    """One source a data file was compiled from: where (``url``) and when it was read
+    (``read``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
 
     id: str
     url: str
+    read: str
     note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """The ``provenance:`` block of a data file."""
+    """The ``provenance:`` block of a data file.
+
+    ``default_sources`` back every row and section of the file that names no ``sources`` of
+    its own; ``section_sources`` back whole top-level sections (policy documents, templates)
+    that cannot carry a ``sources`` field.
+    """
 
     file: str
     compiled: str
     sources: tuple[SourceRef, ...]
     notes: str
+    default_sources: tuple[str, ...] = ()
+    section_sources: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def source(self, source_id: str) -> SourceRef | None:
         """The source with this id, or None."""
@@ -94,6 +111,39 @@ def load_data(name: str) -> Mapping[str, Any]:
     return cast("Mapping[str, Any]", data)
 
 
+def rows(name: str) -> Iterator[tuple[str, str, Any]]:
+    """Every fact of one data file as ``(section, where, value)``.
+
+    A top-level section that is a list of mappings yields one item per row
+    (``where`` = ``section[i]``); any other section (a policy document, a template, a list of
+    names) is one fact as a whole.
+    """
+    data = load_data(name)
+    for section, value in data.items():
+        if section == "provenance":
+            continue
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            for index, row in enumerate(value):
+                yield str(section), f"{section}[{index}]", row
+        else:
+            yield str(section), str(section), value
+
+
+def row_sources(name: str, section: str, value: Any) -> tuple[SourceRef | None, ...]:
+    """The sources backing one fact: its own ``sources``, else its section's, else the file's
+    defaults. An id that names no source of the file comes back as ``None``."""
+    prov = provenance()[name]
+    ids: tuple[str, ...] = ()
+    own = value.get("sources") if isinstance(value, Mapping) else None
+    if isinstance(own, str):
+        ids = (own,)
+    elif isinstance(own, list):
+        ids = tuple(str(i) for i in own)
+    if not ids:
+        ids = prov.section_sources.get(section, ()) or prov.default_sources
+    return tuple(prov.source(i) for i in ids)
+
+
 def provenance() -> Mapping[str, Provenance]:
     """Every data file's provenance block, keyed by file name (reads all data files)."""
     return {name: _provenance(name) for name in DATA_FILES}
@@ -107,16 +157,40 @@ def _provenance(name: str) -> Provenance:
         SourceRef(
             id=string(item, "id", where),
             url=string(item, "url", where),
+            read=_date(string(item, "read", where), f"{where}: {item.get('id')}"),
             note=string(item, "note", where, ""),
         )
         for item in mappings(block, "sources", where)
     )
+    known = {ref.id for ref in sources}
+    defaults = strings(block, "default_sources", where, ())
+    sections_raw = block.get("section_sources") or {}
+    if not isinstance(sections_raw, Mapping):
+        raise KnowledgeDataError(f"{where}: section_sources must be a mapping")
+    sections = {
+        str(section): strings(sections_raw, str(section), f"{where}: section_sources")
+        for section in sections_raw
+    }
+    for ref_id in (*defaults, *(i for ids in sections.values() for i in ids)):
+        if ref_id not in known:
+            raise KnowledgeDataError(f"{where}: unknown source id {ref_id!r}")
     return Provenance(
         file=name,
         compiled=string(block, "compiled", where),
         sources=sources,
         notes=string(block, "notes", where, ""),
+        default_sources=defaults,
+        section_sources=MappingProxyType(sections),
     )
+
+
+_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?$")
+
+
+def _date(value: str, where: str) -> str:
+    if not _DATE.match(value):
+        raise KnowledgeDataError(f"{where}: read must be YYYY-MM or YYYY-MM-DD, not {value!r}")
+    return value
 
 
 # --- typed access to parsed YAML --------------------------------------------------------

@@ -104,11 +104,15 @@ class Caveat:
 class ContextAlternative:
     """One request context a copy call may present, with the assumption it rests on.
 
-    ``assumption`` is ``""`` when AWS pins every value down.
+    ``assumption`` is ``""`` when AWS pins every value down. ``encryption_context`` says
+    where the request's ``kms:EncryptionContextKeys`` come from: the inference it rests on
+    when the context carries them, or that AWS does not document them (and the request is
+    assumed to carry none).
     """
 
     context: dict[str, ContextValue]
     assumption: str
+    encryption_context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +346,7 @@ def copy_contexts(
     }
     base: dict[str, ContextValue] = {}
     for rule in req.context_keys:
-        if rule.key.lower() == "kms:viaservice" or not rule.applies(found.name):
+        if rule.key.lower() in _PER_ALTERNATIVE or not rule.applies(found.name):
             continue
         if rule.when == "org_id_known" and not values["org_id"]:
             continue
@@ -354,16 +358,51 @@ def copy_contexts(
     out: list[ContextAlternative] = []
     for alt in chosen:
         context = dict(base)
+        via: str | None = None
         if alt.via == "service":
             if host is None:
                 continue
             context["kms:ViaService"] = host
+            via = info.via_service
         elif alt.via == "backup":
             context["kms:ViaService"] = f"backup.{values['region']}.amazonaws.com"
+            via = "backup"
         text = alt.assumption.format(service_host=host or "", region=values["region"])
         assumption = " ".join(part for part in (shared, text) if part)
-        out.append(ContextAlternative(context=context, assumption=assumption))
+        keys, why = _encryption_context_keys(req, found.name, via)
+        if keys:
+            context["kms:EncryptionContextKeys"] = keys
+        out.append(
+            ContextAlternative(context=context, assumption=assumption, encryption_context=why)
+        )
     return out
+
+
+#: Context keys whose value depends on the alternative (the service in between), not the copy.
+_PER_ALTERNATIVE = frozenset({"kms:viaservice", "kms:encryptioncontextkeys"})
+
+_UNDOCUMENTED_CONTEXT = (
+    "AWS does not document the encryption context keys of this request; copyguard assumes it "
+    "carries no kms:EncryptionContextKeys (a condition that requires one then does not hold)."
+)
+
+
+def _encryption_context_keys(
+    req: CopyRequirements, action: str, via: str | None
+) -> tuple[list[str], str]:
+    """The kms:EncryptionContextKeys a call of ``action`` through ``via`` carries, and why."""
+    keys: list[str] = []
+    notes: list[str] = []
+    for rule in req.context_keys:
+        if rule.key.lower() != "kms:encryptioncontextkeys" or not rule.applies(action):
+            continue
+        if rule.when is not None and rule.when != f"via:{via}":
+            continue
+        keys.append(rule.value)
+        notes.append(rule.note)
+    if not keys:
+        return [], _UNDOCUMENTED_CONTEXT
+    return keys, " ".join(notes)
 
 
 def _resource_type(name: str) -> ResourceTypeInfo:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from copyguard.knowledge._loader import (
     Confidence,
     KnowledgeDataError,
+    boolean,
     confidence,
     load_data,
     mappings,
@@ -28,21 +29,29 @@ __all__ = [
     "ErrorMatch",
     "ErrorPattern",
     "LocalizedText",
+    "MatchConfidence",
     "PatternSpec",
     "ReasonCodes",
     "error_catalogue",
+    "fuzzy_match_error",
     "match_error",
     "normalize_message",
 ]
 
 _FILE = "errors.yaml"
+_LABELS = frozenset({"translation"})
+
+#: Matching looks at this many characters of a (normalised) message at most, so that every
+#: pattern stays fast on hostile input; a longer paste is cut and says so (``truncated``).
+MAX_MESSAGE_CHARS = 2000
 
 #: The finding codes of the product contract (spec section 5).
 FINDING_CODES: frozenset[str] = frozenset(
     {
         "CG101", "CG102", "CG103", "CG104", "CG105", "CG106", "CG107",
-        "CG201", "CG202", "CG203", "CG204", "CG205",
-        "CG301", "CG302", "CG401", "CG402", "CG901", "CG902", "CG999",
+        "CG201", "CG202", "CG203", "CG204", "CG205", "CG206", "CG207", "CG208", "CG209",
+        "CG210", "CG211",
+        "CG301", "CG302", "CG401", "CG402", "CG403", "CG404", "CG901", "CG902", "CG999",
     }
 )  # fmt: skip
 
@@ -70,10 +79,15 @@ class ErrorCause:
 
 @dataclass(frozen=True, slots=True)
 class PatternSpec:
-    """A ``template`` (literal text with ``{name:type}`` placeholders) or a ``regex``."""
+    """A ``template`` (literal text with ``{name:type}`` placeholders) or a ``regex``.
+
+    ``label`` says what kind of text the pattern stands for when it is not AWS's own output:
+    ``translation`` for a translation published in an article (AWS Backup returns English).
+    """
 
     kind: Literal["template", "regex"]
     text: str
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,13 @@ class ErrorPattern:
     confidence: Confidence = "confirmed"
     note: str = ""
     reason_codes: tuple[ReasonCodes, ...] = ()
+    fallback: bool = False
+
+
+#: How a message was recognised: ``exact`` (the whole message is a catalogue message),
+#: ``pattern`` (a catalogue message was found inside a longer text, such as a log line) or
+#: ``fuzzy`` (similar wording, for a message retold in the user's own words).
+MatchConfidence = Literal["exact", "pattern", "fuzzy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +132,10 @@ class ErrorMatch:
     ``destination_region``, ``resource_type`` (canonical when known), ``state``,
     ``error_code`` and ``operation`` (from an SDK/CLI prefix), ``principal``, ``action``,
     ``resource``, ``reason`` and other template placeholders. ``codes`` is the entry's codes,
-    reordered when the message says which applies.
+    reordered when the message says which applies. ``confidence`` says how the message was
+    recognised (exact, pattern or fuzzy) and ``similarity`` (0..1) how much of it: the share of
+    the text the catalogue message covers, or the word similarity of a fuzzy match. ``label``
+    is the matching pattern's label (``translation`` for an article's translated text).
     """
 
     pattern: ErrorPattern
@@ -119,6 +143,9 @@ class ErrorMatch:
     codes: tuple[str, ...]
     score: int
     matched_text: str
+    confidence: MatchConfidence = "exact"
+    similarity: float = 1.0
+    label: str | None = None
 
 
 # --- normalisation --------------------------------------------------------------------
@@ -225,6 +252,7 @@ def compile_regex(pattern: str) -> tuple[re.Pattern[str], int]:
 class _Compiled:
     entry: ErrorPattern
     regexes: tuple[tuple[re.Pattern[str], int], ...]
+    example_tokens: tuple[frozenset[str], ...] = ()
 
 
 def _codes(values: tuple[str, ...], where: str) -> tuple[str, ...]:
@@ -239,10 +267,13 @@ def _entry(row: Mapping[str, Any]) -> ErrorPattern:
     where = f"{_FILE}: entries.{entry_id}"
     specs: list[PatternSpec] = []
     for item in mappings(row, "patterns", where):
+        label = optional_string(item, "label", where)
+        if label is not None and label not in _LABELS:
+            raise KnowledgeDataError(f"{where}: pattern label must be one of {sorted(_LABELS)}")
         if "template" in item:
-            specs.append(PatternSpec("template", string(item, "template", where)))
+            specs.append(PatternSpec("template", string(item, "template", where), label))
         elif "regex" in item:
-            specs.append(PatternSpec("regex", string(item, "regex", where)))
+            specs.append(PatternSpec("regex", string(item, "regex", where), label))
         else:
             raise KnowledgeDataError(f"{where}: a pattern needs template or regex")
     if not specs:
@@ -279,6 +310,7 @@ def _entry(row: Mapping[str, Any]) -> ErrorPattern:
         confidence=confidence(row, where),
         note=" ".join(string(row, "note", where, "").split()),
         reason_codes=reasons,
+        fallback=boolean(row, "fallback", where, False),
     )
     if not entry.causes or not entry.next_steps or not entry.examples:
         raise KnowledgeDataError(f"{where}: needs causes, next_steps and examples")
@@ -298,7 +330,8 @@ def _catalogue() -> tuple[_Compiled, ...]:
             compile_template(spec.text) if spec.kind == "template" else compile_regex(spec.text)
             for spec in entry.patterns
         )
-        out.append(_Compiled(entry=entry, regexes=regexes))
+        tokens = tuple(t for t in (_tokens(e) for e in entry.examples) if t)
+        out.append(_Compiled(entry=entry, regexes=regexes, example_tokens=tokens))
     return tuple(out)
 
 
@@ -353,31 +386,190 @@ def _ordered_codes(entry: ErrorPattern, values: Mapping[str, str]) -> tuple[str,
     return (*first, *(c for c in entry.codes if c not in first))
 
 
+def _prepare(message: str) -> tuple[str, dict[str, str]]:
+    text, found = normalize_message(message[: MAX_MESSAGE_CHARS * 4])
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS]
+        found["truncated"] = "true"
+    return text, found
+
+
 def match_error(message: str) -> tuple[ErrorMatch, ...]:
-    """The catalogue entries a message matches, best (most specific) first; () if none."""
-    text, found = normalize_message(message)
+    """The catalogue entries a message matches, best (most specific) first; () if none.
+
+    A message pasted with its surrounding log line still matches (confidence ``pattern``).
+    Entries marked ``fallback`` (the generic access-denied family) only come back when no
+    other entry matches. Only the first :data:`MAX_MESSAGE_CHARS` characters are read.
+    """
+    text, found = _prepare(message)
     if not text:
         return ()
     results: list[tuple[int, int, ErrorMatch]] = []
     for index, compiled in enumerate(_catalogue()):
-        best: tuple[int, re.Match[str]] | None = None
-        for regex, score in compiled.regexes:
+        best: tuple[int, re.Match[str], PatternSpec] | None = None
+        for (regex, score), spec in zip(compiled.regexes, compiled.entry.patterns, strict=True):
             hit = regex.search(text)
             if hit is not None and (best is None or score > best[0]):
-                best = (score, hit)
+                best = (score, hit, spec)
         if best is None:
             continue
-        score, hit = best
+        score, hit, spec = best
         values = dict(found)
         values.update({k: _clean(v) for k, v in hit.groupdict().items() if v is not None})
         _derive(values, text)
+        covered = _coverage(text, hit)
         match = ErrorMatch(
             pattern=compiled.entry,
             values=MappingProxyType(values),
             codes=_ordered_codes(compiled.entry, values),
             score=score,
             matched_text=hit.group(0),
+            confidence="exact" if covered >= 1.0 else "pattern",
+            similarity=covered,
+            label=spec.label,
         )
         results.append((-score, index, match))
+    if any(not m.pattern.fallback for _, _, m in results):
+        results = [r for r in results if not r[2].pattern.fallback]
     results.sort(key=lambda item: (item[0], item[1]))
     return tuple(match for _, _, match in results)
+
+
+# Prefixes a message commonly carries that are not part of it (they do not lower confidence).
+_ENVELOPE = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9_.]*(?:Exception|Error|Fault|Operation)\s*[:-]\s*|"
+    r"access denied\s*:\s*|(?:copy job failed|statusmessage)\s*[.:]\s*)+",
+    re.IGNORECASE,
+)
+
+
+def _coverage(text: str, hit: re.Match[str]) -> float:
+    """The share of the message the catalogue message covers (1.0: nothing else around it)."""
+    rest = (text[: hit.start()] + " " + text[hit.end() :]).strip()
+    rest = _ENVELOPE.sub("", rest).strip(" .,;:\"'`()[]")
+    if not rest:
+        return 1.0
+    core = len(hit.group(0))
+    return round(core / (core + len(rest)), 2)
+
+
+# --- fuzzy matching ---------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+_ARN_WORD = re.compile(r"arn:[^\s\]\['\"]*")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "is",
+        "are",
+        "was",
+        "be",
+        "been",
+        "this",
+        "that",
+        "it",
+        "its",
+        "with",
+        "and",
+        "or",
+        "from",
+        "your",
+        "you",
+        "my",
+        "our",
+        "we",
+        "i",
+        "me",
+        "please",
+    ]
+)
+_NEGATIONS = frozenset({"not", "no", "cannot", "cant", "unable", "never", "isnt", "doesnt", "dont"})
+_SUFFIXES = ("ibility", "ability", "ible", "able", "ation", "ing", "ed", "es", "s")
+#: A fuzzy match needs at least this word similarity (Dice coefficient) to count.
+FUZZY_THRESHOLD = 0.6
+_MAX_TOKENS = 200
+_FUZZY_MARGIN = 0.1
+
+
+def _stem(word: str) -> str:
+    if word in _NEGATIONS:
+        return "not"
+    if word.endswith("ss"):  # access, class: no plural to strip
+        return word
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _tokens(text: str) -> frozenset[str]:
+    """The words of a text for fuzzy matching: lower-cased, stemmed, without filler words;
+    runs of Chinese characters become character pairs. Linear in the text's length."""
+    out: set[str] = set()
+    folded = unicodedata.normalize("NFKC", text[: MAX_MESSAGE_CHARS * 4]).lower()
+    folded = _ARN_WORD.sub(" ", folded)  # ARNs and IDs say which resource, not which message
+    for found in _WORD.finditer(folded):
+        word = found.group(0)
+        if any(ch.isdigit() for ch in word):
+            continue
+        if "\u3400" <= word[0] <= "\u9fff":
+            out.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+        elif word not in _STOP:
+            out.add(_stem(word))
+        if len(out) >= _MAX_TOKENS:
+            break
+    return frozenset(out)
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def fuzzy_match_error(message: str, limit: int = 3) -> tuple[ErrorMatch, ...]:
+    """Catalogue entries whose example messages share most words with ``message``.
+
+    For a message retold in the user's own words ("unable to access the given key id").
+    Each result has confidence ``fuzzy`` and its word similarity (0..1, at least
+    :data:`FUZZY_THRESHOLD`), best first. Bounded: the message is read up to
+    :data:`MAX_MESSAGE_CHARS` characters and 200 distinct words, and the catalogue is small.
+    """
+    text, found = _prepare(message)
+    words = _tokens(text)
+    if len(words) < 2:
+        return ()
+    scored: list[tuple[float, int, _Compiled]] = []
+    for index, compiled in enumerate(_catalogue()):
+        best = max((_dice(words, ex) for ex in compiled.example_tokens), default=0.0)
+        if best >= FUZZY_THRESHOLD:
+            scored.append((best, index, compiled))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    top = scored[0][0] if scored else 0.0
+    out: list[ErrorMatch] = []
+    # only the close runners-up: a clearly weaker resemblance is noise
+    close = [item for item in scored if item[0] >= top - _FUZZY_MARGIN]
+    for similarity, _index, compiled in close[: max(0, limit)]:
+        values = dict(found)
+        _derive(values, text)
+        out.append(
+            ErrorMatch(
+                pattern=compiled.entry,
+                values=MappingProxyType(values),
+                codes=compiled.entry.codes,
+                score=0,
+                matched_text="",
+                confidence="fuzzy",
+                similarity=round(similarity, 2),
+            )
+        )
+    return tuple(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,8 +19,15 @@ from copyguard.knowledge._loader import (
     string,
     strings,
 )
+from copyguard.policy.wildcard import Glob, glob
 
-__all__ = ["KmsAction", "expand_action_pattern", "kms_action", "kms_actions"]
+__all__ = [
+    "KmsAction",
+    "expand_action_pattern",
+    "iam_only_condition_key",
+    "kms_action",
+    "kms_actions",
+]
 
 _FILE = "kms.yaml"
 
@@ -154,10 +160,9 @@ def kms_action(name: str) -> KmsAction | None:
     return _actions().get(key)
 
 
-@functools.cache
-def _glob(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern.strip())
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+def _glob(pattern: str) -> Glob:
+    # linear-time wildcards: a regex built from policy text can backtrack for minutes
+    return glob(pattern.strip(), ignore_case=True)
 
 
 def expand_action_pattern(pattern: str) -> tuple[str, ...]:
@@ -168,5 +173,25 @@ def expand_action_pattern(pattern: str) -> tuple[str, ...]:
     """
     if not pattern.strip():
         return ()
-    regex = _glob(pattern)
-    return tuple(sorted(a.name for a in _actions().values() if regex.fullmatch(a.name)))
+    matcher = _glob(pattern)
+    return tuple(sorted(a.name for a in _actions().values() if matcher.match(a.name)))
+
+
+@functools.cache
+def _iam_only() -> tuple[str, ...]:
+    rows = mappings(load_data(_FILE), "iam_only_condition_keys", _FILE)
+    return tuple(string(row, "key", f"{_FILE}: iam_only_condition_keys") for row in rows)
+
+
+def iam_only_condition_key(name: str) -> str | None:
+    """The IAM-only condition key ``name`` is (canonical spelling, e.g. ``kms:ResourceAliases``
+    or ``aws:ResourceTag/${TagKey}``), or None. KMS rejects a key policy that uses one."""
+    wanted = name.strip().lower()
+    for key in _iam_only():
+        if key.endswith("/${TagKey}"):
+            prefix = key[: -len("${TagKey}")].lower()
+            if wanted.startswith(prefix) and len(wanted) > len(prefix):
+                return key
+        elif wanted == key.lower():
+            return key
+    return None

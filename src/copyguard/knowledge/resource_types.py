@@ -13,6 +13,7 @@ from copyguard.knowledge._loader import (
     Confidence,
     KnowledgeDataError,
     TriState,
+    boolean,
     confidence,
     load_data,
     mapping,
@@ -28,6 +29,7 @@ __all__ = [
     "ResourceTypeInfo",
     "classify_recovery_point_arn",
     "resource_type",
+    "resource_type_variant",
     "resource_types",
 ]
 
@@ -63,6 +65,9 @@ class ResourceTypeInfo:
 
     ``recovery_point_arn`` and ``resource_arn`` are regexes (full match).
     ``unconfirmed_fields`` names the fields whose values no primary source confirms.
+    ``composite``: the backup holds other resources that keep their own keys and copy rules
+    (CloudFormation stacks, EKS clusters); ``fully_managed`` and ``source_key`` describe the
+    composite's own recovery point.
     """
 
     name: str
@@ -84,6 +89,7 @@ class ResourceTypeInfo:
     confidence: Confidence
     note: str
     unconfirmed_fields: tuple[str, ...] = ()
+    composite: bool = False
 
     def is_unconfirmed(self, field: str) -> bool:
         """Whether the value of ``field`` is not confirmed by a primary source."""
@@ -152,6 +158,7 @@ def _row(row: Mapping[str, object]) -> ResourceTypeInfo:
         confidence=confidence(data, where, "unconfirmed" if unconfirmed else "confirmed"),
         note=string(data, "note", where, ""),
         unconfirmed_fields=unconfirmed,
+        composite=boolean(data, "composite", where, False),
     )
     _validate(info, where)
     return info
@@ -214,3 +221,20 @@ def classify_recovery_point_arn(arn: str) -> tuple[str, ...]:
     return tuple(
         info.name for info in _table().rows.values() if info.matches_recovery_point_arn(arn)
     )
+
+
+def resource_type_variant(name: str, resource_arn: str | None) -> ResourceTypeInfo | None:
+    """The row for a ``ResourceType`` value and, when given, the resource's ARN.
+
+    AWS Backup reports some variants under their base type (FSx for NetApp ONTAP as ``FSx``,
+    RDS Multi-AZ DB clusters as ``RDS``); the resource ARN tells them apart. Returns the base
+    row when no variant's ``resource_arn`` matches, and None for an unknown name.
+    """
+    info = resource_type(name)
+    if info is None or not resource_arn:
+        return info
+    base = info.variant_of or info.name
+    for row in _table().rows.values():
+        if row.variant_of == base and row.matches_resource_arn(resource_arn):
+            return row
+    return info

@@ -7,6 +7,7 @@ starts; it assumes the text is valid JSON (it is only called after ``json.loads`
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 
@@ -95,14 +96,40 @@ class _Scanner:
 
 
 def json_positions(text: str) -> dict[str, tuple[int, int]]:
-    """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``."""
+    """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``.
+
+    Linear in the text: one scan, then the offsets are turned into positions in order.
+    """
     scanner = _Scanner(text)
-    with contextlib.suppress(IndexError, ValueError):  # a partial map is still useful
+    # a partial map is still useful
+    with contextlib.suppress(IndexError, ValueError, RecursionError):
         scanner.value("")
-    return {path: offset_to_line_col(text, offset) for path, offset in scanner.found.items()}
+    return positions_of(text, scanner.found)
+
+
+def positions_of(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """``{key: offset}`` -> ``{key: (line, column)}``, in one pass over the text."""
+    starts = line_starts(text)
+    out: dict[str, tuple[int, int]] = {}
+    for key, offset in offsets.items():
+        line = bisect.bisect_right(starts, offset)
+        out[key] = (line, offset - starts[line - 1] + 1)
+    return out
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset where each line begins (``[0, ...]``)."""
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
 
 
 def offset_to_line_col(text: str, offset: int) -> tuple[int, int]:
+    """One offset's position (linear in the text: for many offsets use :func:`positions_of`)."""
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column

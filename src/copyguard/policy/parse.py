@@ -41,7 +41,7 @@ _ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
 _ACTIONS_RE = re.compile(
     r"(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)(?:\n(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+))*\Z"
 )
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}\Z")  # ASCII digits only; no trailing newline
 _SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
 
 
@@ -701,6 +701,32 @@ def _check_kms_charset(text: str, c: _Collector, positions: bool, doc: Any) -> N
     )
 
 
+MAX_NUMBER_CHARS = 64
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; expected a finite number")
+
+
+def _bounded_int(written: str) -> int:
+    if len(written) > MAX_NUMBER_CHARS:
+        raise ValueError(
+            f"a number with {len(written)} digits; expected at most {MAX_NUMBER_CHARS}"
+        )
+    return int(written)
+
+
+def _non_json(text: str, exc: ValueError, label: str | None) -> PolicyError:
+    """A syntax error further on is reported first, with its position, as before."""
+    try:
+        json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as syntax:
+        return _fail(f"invalid JSON: {syntax.msg}", label, syntax.lineno, syntax.colno)
+    except (ValueError, RecursionError):
+        pass
+    return _fail(f"invalid JSON: {exc}", label)
+
+
 def _fail(
     message: str, label: str | None, line: int | None = None, col: int | None = None
 ) -> PolicyError:
@@ -742,11 +768,13 @@ def parse_policy(
         text = source
         c.text = text
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int)
         except json.JSONDecodeError as exc:
             raise _fail(f"invalid JSON: {exc.msg}", label, exc.lineno, exc.colno) from None
         except RecursionError:
             raise _fail("invalid JSON: nested too deeply", label) from None
+        except ValueError as exc:  # NaN, Infinity, a number too long
+            raise _non_json(text, exc, label) from None
         size = len(text.encode("utf-8"))
         if kind == "key":
             _check_kms_charset(text, c, positions=True, doc=doc)

@@ -21,12 +21,17 @@ def render(
     color: bool = False,
     tool_version: str,
     fix_command: str | None = None,
+    apply_command: str | None = None,
+    width: int | None = None,
 ) -> str:
     """``report`` in ``fmt`` (text, json, sarif, markdown) and ``lang`` (en, zh).
 
     ``color`` adds ANSI colour to the text format only (same content). ``fix_command`` is
     the exact ``copyguard fix ... --as cli`` line the text and Markdown reports suggest for
-    applying a policy fix; without it they show a generic one.
+    applying a policy fix; without it they show a generic one. ``apply_command`` (live mode)
+    is the ``copyguard fix --live ... --apply`` line that writes a key-policy fix. ``width``:
+    the terminal width the text format wraps its prose to (commands and diffs never wrap).
+    Input strings are escaped for each format (``copyguard.escape``).
     """
     if fmt == "json":
         from copyguard.report.common import check_lang
@@ -35,7 +40,14 @@ def render(
     if fmt == "text":
         from copyguard.report.text import render_text
 
-        return render_text(report, lang, color=color, fix_command=fix_command)
+        return render_text(
+            report,
+            lang,
+            color=color,
+            fix_command=fix_command,
+            apply_command=apply_command,
+            width=width,
+        )
     if fmt == "sarif":
         from copyguard.report.sarif import render_sarif
 
@@ -43,5 +55,5 @@ def render(
     if fmt == "markdown":
         from copyguard.report.markdown import render_markdown
 
-        return render_markdown(report, lang, fix_command=fix_command)
+        return render_markdown(report, lang, fix_command=fix_command, apply_command=apply_command)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from copyguard.checks.model import Finding, Report
+from copyguard.checks.model import Finding, Fix, Report
+from copyguard.escape import json_dumps
 from copyguard.report.labels import decision_label, label
 
 LANGS = ("en", "zh")
@@ -188,12 +188,35 @@ def _json_default(value: Any) -> Any:
 
 
 def compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=_json_default)
+    return json_dumps(value, separators=(", ", ": "), default=_json_default)
 
 
 def dumps(value: Any) -> str:
-    """Pretty, deterministic JSON (key order as built; non-ASCII kept)."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
+    """Pretty, deterministic JSON (key order as built; non-ASCII kept, but controls, BIDI and
+    invisible characters and lone surrogates escaped: it always encodes to UTF-8)."""
+    return json_dumps(value, indent=2, default=_json_default)
+
+
+def apply_hint(
+    fix: Fix,
+    lang: str,
+    fix_command: str | None,
+    apply_command: str | None,
+    quote: Callable[[str], str],
+) -> str | None:
+    """The "How to apply" sentence of a policy fix (None for other fixes), naming the command
+    that matches how the report was made: ``fix_command`` prints the fix as AWS CLI commands
+    (``copyguard fix INPUT --as cli``); ``apply_command`` (live mode) writes a key-policy fix.
+    ``quote`` formats a command for the target (a code span)."""
+    if fix.kind not in ("key-policy", "vault-access-policy") or not (fix.diff or fix.policy):
+        return None
+    unsafe = " --unsafe" if fix.applicability == "unsafe" else ""
+    command = (fix_command + unsafe) if fix_command else label("fix.apply.default", lang)
+    if apply_command and fix.kind == "key-policy":
+        return label(
+            "fix.apply.live", lang, apply=quote(apply_command + unsafe), command=quote(command)
+        )
+    return label("fix.apply.policy", lang, command=quote(command))
 
 
 def verdict_word(verdict: str, lang: str) -> str:
@@ -223,8 +246,11 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_width(text))
 
 
+# A code span (`copyguard fix ... --as cli`) is one token: a command is never broken across
+# lines, so it stays copy-pasteable (a span wider than the line gets a line of its own).
 _TOKEN = re.compile(
-    r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+"
+    r"`[^`\n]+`|\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
+    r"|[^\s`\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|`"
 )
 
 

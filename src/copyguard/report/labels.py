@@ -68,9 +68,15 @@ LABELS: dict[str, Text] = {
     "fix.commands": tr("Commands", "命令"),
     "fix.steps": tr("Steps", "步骤"),
     "fix.apply.policy": tr(
-        "How to apply: `{command}` prints the AWS CLI command "
+        "How to apply: {command} prints the AWS CLI command "
         "(or use --as terraform / --as cloudformation).",
-        "应用方法：`{command}` 会输出对应的 AWS CLI 命令（也可使用 --as terraform / --as cloudformation）。",
+        "应用方法：{command} 会输出对应的 AWS CLI 命令（也可使用 --as terraform / --as cloudformation）。",
+    ),
+    "fix.apply.live": tr(
+        "How to apply: {apply} writes it to the key (it saves the current policy first and "
+        "asks before writing); {command} prints the AWS CLI command instead.",
+        "应用方法：{apply} 会将其写入密钥（先保存当前策略，写入前会确认）；"
+        "{command} 则只输出对应的 AWS CLI 命令。",
     ),
     "fix.apply.default": tr(
         "copyguard fix <same input as this check> --as cli",

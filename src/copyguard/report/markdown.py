@@ -7,8 +7,10 @@ import html
 import re
 
 from copyguard.checks.model import Finding, Fix, Report
+from copyguard.escape import md_cell, md_code, md_text, visible
 from copyguard.report.common import (
     action_rows,
+    apply_hint,
     check_lang,
     counts,
     decision_text,
@@ -34,31 +36,42 @@ _DECISION_ICON = {"allowed": "✅", "implicit_deny": "⛔", "explicit_deny": "�
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
+    """Text safe inside a Markdown table cell (one line, Markdown and HTML escaped)."""
+    return md_cell(text)
+
+
+_SPAN = re.compile(r"(`[^`\n]+`)")
 
 
 def text(value: str) -> str:
-    """Prose for Markdown: ``<``, ``>`` and ``&`` escaped outside inline code spans."""
-    parts = re.split(r"(`+[^`]*`+)", value)
-    return "".join(p if p.startswith("`") else html.escape(p, quote=False) for p in parts)
+    """Prose for Markdown: the message's own inline code spans (single backticks) kept as
+    code, everything else escaped (no emphasis, links, images or HTML from input); unsafe
+    characters visible."""
+    parts = _SPAN.split(value)
+    return "".join(
+        md_code(p[1:-1]) if i % 2 else md_text(p) if p else "" for i, p in enumerate(parts)
+    )
 
 
-def code(text: str) -> str:
+def code(text: str, *, in_table: bool = False) -> str:
     """Inline code that survives backticks inside ``text``."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return md_code(text, in_table=in_table)
 
 
 def fenced(body: str, info: str = "") -> list[str]:
-    fence = "```"
-    while fence in body:
-        fence += "`"
-    return [f"{fence}{info}", body.rstrip("\n"), fence]
+    body = "\n".join(visible(ln) for ln in body.rstrip("\n").split("\n"))
+    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * (longest + 1)
+    return [f"{fence}{info}", body, fence]
 
 
-def render_markdown(report: Report, lang: str, *, fix_command: str | None = None) -> str:
+def render_markdown(
+    report: Report,
+    lang: str,
+    *,
+    fix_command: str | None = None,
+    apply_command: str | None = None,
+) -> str:
     check_lang(lang)
     findings = sorted_findings(report)
     verdict = report.verdict
@@ -83,7 +96,7 @@ def render_markdown(report: Report, lang: str, *, fix_command: str | None = None
         ]
         for f in findings:
             lines.append(
-                f"| {code(f.code)} | {_SEVERITY_ICON.get(f.severity, '')} "
+                f"| {code(f.code, in_table=True)} | {_SEVERITY_ICON.get(f.severity, '')} "
                 f"{cell(severity_label(f.severity, lang))} | {cell(f.copy or '—')} | "
                 f"{cell(f.title.get(lang))} |"
             )
@@ -95,7 +108,7 @@ def render_markdown(report: Report, lang: str, *, fix_command: str | None = None
     if report.not_run:
         lines += ["", f"#### {label('not_run', lang)}", "", label("not_run.hint", lang), ""]
         for nr in sorted(report.not_run, key=lambda x: x.code):
-            lines.append(f"- **{nr.code}**{colon}{text(nr.reason.get(lang))}")
+            lines.append(f"- **{md_text(nr.code)}**{colon}{text(nr.reason.get(lang))}")
 
     if report.assumptions:
         lines += ["", f"#### {label('assumptions', lang)}", ""]
@@ -105,17 +118,23 @@ def render_markdown(report: Report, lang: str, *, fix_command: str | None = None
     if fixes:
         lines += ["", f"#### {label('fixes', lang)}"]
         for i, fix in enumerate(fixes, 1):
-            lines += ["", *_fix(i, fix, lang, fix_command)]
+            lines += ["", *_fix(i, fix, lang, fix_command, apply_command)]
     return "\n".join(lines).rstrip("\n")
+
+
+def _html(value: str) -> str:
+    """Text inside raw HTML (``<summary>``): entities (``[`` too, in case a renderer reads
+    Markdown there), and unsafe characters visible."""
+    return html.escape(visible(value), quote=False).replace("[", "&#91;")
 
 
 def _details(f: Finding, lang: str) -> list[str]:
     colon = ": " if lang == "en" else "："
     summary = (
-        f"<code>{html.escape(f.code)}</code> {_SEVERITY_ICON.get(f.severity, '')} "
-        f"{html.escape(severity_label(f.severity, lang))}"
-        + (f" · {html.escape(f.copy)}" if f.copy else "")
-        + f" — {html.escape(f.title.get(lang))}"
+        f"<code>{_html(f.code)}</code> {_SEVERITY_ICON.get(f.severity, '')} "
+        f"{_html(severity_label(f.severity, lang))}"
+        + (f" · {_html(f.copy)}" if f.copy else "")
+        + f" — {_html(f.title.get(lang))}"
     )
     out = ["<details>", f"<summary>{summary}</summary>", "", text(f.message.get(lang))]
     facts = []
@@ -136,7 +155,8 @@ def _details(f: Finding, lang: str) -> list[str]:
             "|---|---|",
         ]
         out += [
-            f"| {code(a)} | {_DECISION_ICON.get(d, '')} {cell(decision_text(d, lang))} |"
+            f"| {code(a, in_table=True)} | {_DECISION_ICON.get(d, '')} "
+            f"{cell(decision_text(d, lang))} |"
             for a, d in rows
         ]
     statements = statement_lines(f.evidence, lang)
@@ -167,16 +187,19 @@ def _details(f: Finding, lang: str) -> list[str]:
     return out
 
 
-def _fix(index: int, fix: Fix, lang: str, fix_command: str | None) -> list[str]:
+def _fix(
+    index: int, fix: Fix, lang: str, fix_command: str | None, apply_command: str | None
+) -> list[str]:
     colon = ": " if lang == "en" else "："
-    head = f"**{index}. {fix.kind}**"
+    head = f"**{index}. {md_text(fix.kind)}**"
     if fix.resource:
         head += f" {code(fix.resource)}"
     head += " " + parens(applicability_label(fix.applicability, lang), lang)
     out = [head, "", text(fix.description.get(lang))]
     meta = []
     if fix.codes:
-        meta.append(f"{label('fix.resolves', lang)}{colon}{', '.join(sorted(set(fix.codes)))}")
+        resolves = ", ".join(sorted(set(fix.codes)))
+        meta.append(f"{label('fix.resolves', lang)}{colon}{md_text(resolves)}")
     if fix.principal:
         meta.append(f"{label('fix.principal', lang)}{colon}{code(fix.principal)}")
     if meta:
@@ -189,7 +212,7 @@ def _fix(index: int, fix: Fix, lang: str, fix_command: str | None) -> list[str]:
         out += ["", *fenced("\n".join(fix.commands), "sh")]
     if fix.diff:
         out += ["", *fenced(fix.diff, "diff")]
-    if fix.kind in ("key-policy", "vault-access-policy") and (fix.diff or fix.policy):
-        command = fix_command or label("fix.apply.default", lang)
-        out += ["", label("fix.apply.policy", lang, command=command)]
+    how = apply_hint(fix, lang, fix_command, apply_command, md_code)
+    if how:
+        out += ["", how]
     return out

@@ -9,8 +9,10 @@ import io
 from typing import Any
 
 from copyguard.checks.model import Finding, Fix, Report
+from copyguard.escape import visible
 from copyguard.report.common import (
     action_rows,
+    apply_hint,
     check_lang,
     counts,
     decision_text,
@@ -37,7 +39,8 @@ from copyguard.report.labels import (
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
 
-WIDTH = 100
+WIDTH = 100  # the width when the output is not a terminal (files, pipes, goldens)
+MIN_WIDTH = 40
 _VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "unknown": "bold yellow"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 _DECISION_STYLE = {"allowed": "green", "implicit_deny": "yellow", "explicit_deny": "bold red"}
@@ -46,13 +49,21 @@ _DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), (
 
 
 class _Out:
-    """Lines of styled segments: rendered plain, or through rich with ANSI colour."""
+    """Lines of styled segments: rendered plain, or through rich with ANSI colour.
 
-    def __init__(self) -> None:
+    Every segment's text is made :func:`~copyguard.escape.visible`: control characters, BIDI
+    overrides and invisible characters from the input are shown as escapes, never sent to the
+    terminal raw (the only newlines are those between lines, the only escape sequences the
+    colours of ``colored``)."""
+
+    def __init__(self, width: int = WIDTH) -> None:
         self.lines: list[list[Segment]] = []
+        self.width = max(width, MIN_WIDTH)
 
     def line(self, *segments: str | Segment) -> None:
-        self.lines.append([s if isinstance(s, tuple) else (s, "") for s in segments])
+        self.lines.append(
+            [(visible(s[0]), s[1]) if isinstance(s, tuple) else (visible(s), "") for s in segments]
+        )
 
     def blank(self) -> None:
         if self.lines and self.lines[-1]:
@@ -60,7 +71,8 @@ class _Out:
 
     def para(self, text: str, indent: int, style: str = "", hang: int = 0) -> None:
         """``text`` wrapped at ``indent``; continuation lines indented ``hang`` more."""
-        for i, ln in enumerate(wrap(text, WIDTH - indent - hang)):
+        shown = "\n".join(visible(p) for p in text.split("\n"))
+        for i, ln in enumerate(wrap(shown, self.width - indent - hang)):
             self.line(" " * (indent + (hang if i else 0)), (ln, style))
 
     def item(self, bullet: str, text: str, indent: int) -> None:
@@ -94,10 +106,20 @@ class _Out:
 
 
 def render_text(
-    report: Report, lang: str, *, color: bool = False, fix_command: str | None = None
+    report: Report,
+    lang: str,
+    *,
+    color: bool = False,
+    fix_command: str | None = None,
+    apply_command: str | None = None,
+    width: int | None = None,
 ) -> str:
+    """The report for a terminal. Prose wraps at ``width`` cells (default :data:`WIDTH`);
+    commands, diffs and tables are never wrapped, so they stay copy-pasteable.
+    ``fix_command`` prints the fix (``copyguard fix ... --as cli``); ``apply_command``, in
+    live mode, writes a key-policy fix (``copyguard fix --live ... --apply``)."""
     check_lang(lang)
-    out = _Out()
+    out = _Out(width or WIDTH)
     findings = sorted_findings(report)
     verdict = report.verdict
     out.line(
@@ -141,7 +163,7 @@ def render_text(
         out.blank()
         out.line((label("fixes", lang), "bold"))
         for i, fix in enumerate(fixes, 1):
-            _fix(out, i, fix, lang, fix_command)
+            _fix(out, i, fix, lang, fix_command, apply_command)
 
     return out.colored() if color else out.plain()
 
@@ -201,7 +223,14 @@ def _finding(out: _Out, f: Finding, lang: str) -> None:
         out.para(label("fix.ref", lang, kind=f.fix.kind, applicability=applicability), 4)
 
 
-def _fix(out: _Out, index: int, fix: Fix, lang: str, fix_command: str | None) -> None:
+def _fix(
+    out: _Out,
+    index: int,
+    fix: Fix,
+    lang: str,
+    fix_command: str | None,
+    apply_command: str | None = None,
+) -> None:
     c = colon(lang)
     out.blank()
     head: list[Any] = [f"  {index}. ", (fix.kind, "bold")]
@@ -240,6 +269,6 @@ def _fix(out: _Out, index: int, fix: Fix, lang: str, fix_command: str | None) ->
         for ln in fix.diff.rstrip("\n").splitlines():
             style = next((st for prefix, st in _DIFF_STYLE if ln.startswith(prefix)), "")
             out.line("       ", (ln, style))
-    if fix.kind in ("key-policy", "vault-access-policy") and (fix.diff or fix.policy):
-        command = fix_command or label("fix.apply.default", lang)
-        out.para(label("fix.apply.policy", lang, command=command), 5)
+    how = apply_hint(fix, lang, fix_command, apply_command, lambda c: f"`{c}`")
+    if how:
+        out.para(how, 5)

@@ -7,7 +7,10 @@ from copyguard.scenario.load import (
     parse_scenario_text,
 )
 from copyguard.scenario.model import (
+    AWS_OWNED_KEY,
     UNKNOWN,
+    VAULT_TYPE_LAG,
+    VAULT_TYPE_STANDARD,
     Copy,
     Key,
     Lifecycle,
@@ -19,7 +22,10 @@ from copyguard.scenario.model import (
 )
 
 __all__ = [
+    "AWS_OWNED_KEY",
     "UNKNOWN",
+    "VAULT_TYPE_LAG",
+    "VAULT_TYPE_STANDARD",
     "Copy",
     "Key",
     "Lifecycle",

@@ -8,14 +8,27 @@ findings) so the rest of the scenario is still checked.
 from __future__ import annotations
 
 import json
-import re
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from copyguard.policy import Issue, Policy, PolicyError, parse_policy
+from copyguard.policy import Issue, Policy, PolicyError, ids, parse_policy
+from copyguard.policy.files import (
+    KEY_POLICY_LIMIT,
+    POLICY_LIMIT,
+    SCENARIO_LIMIT,
+    InputFileError,
+    decode_utf8,
+    read_bounded,
+    read_stdin_bounded,
+)
 from copyguard.policy.locate import json_positions
+from copyguard.scenario.limits import lifecycle_problems, lock_problems
 from copyguard.scenario.model import (
+    AWS_OWNED_KEY,
     UNKNOWN,
+    VAULT_TYPE_LAG,
     Copy,
     Key,
     Lifecycle,
@@ -35,13 +48,34 @@ KEY_STATES = (
     "Unavailable",
     "Updating",
 )
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$")
-_VAULT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:.+$")
-_ARN_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
-_ORG_ID_RE = re.compile(r"^o-[a-z0-9]+$")
+#: how deeply a scenario document may nest (a real one needs about 12 levels)
+MAX_DEPTH = 64
+#: the most nodes a YAML document may expand to through aliases, beyond its own nodes
+MAX_ALIAS_EXPANSION = 100_000
+#: the longest number a scenario may hold (YAML and JSON)
+MAX_NUMBER_DIGITS = 64
+LAG_MIN_RETENTION_DAYS = 7  # facts 9: a logically air-gapped vault keeps copies 7 days or more
 VAULT_TYPES = ("BACKUP_VAULT", "LOGICALLY_AIR_GAPPED_BACKUP_VAULT", "RESTORE_ACCESS_BACKUP_VAULT")
+
+
+def _check_lag_vault(c: _Ctx, vault: Vault) -> None:
+    """What a logically air-gapped vault cannot be (facts 9): only it has an AWS owned key,
+    and its compliance-mode lock keeps recovery points at least 7 days."""
+    if vault.key == AWS_OWNED_KEY and vault.vault_type not in (UNKNOWN, VAULT_TYPE_LAG):
+        raise c.error(
+            f"{vault.path}.key",
+            f"{AWS_OWNED_KEY!r} is the key of a logically air-gapped vault only, but vault_type "
+            f"is {vault.vault_type}; expected a KMS key or alias ARN, or vault_type {VAULT_TYPE_LAG}",
+        )
+    lock = vault.lock
+    if vault.logically_air_gapped and isinstance(lock, VaultLock):
+        low = lock.min_retention_days
+        if low is not None and low < LAG_MIN_RETENTION_DAYS:
+            raise c.error(
+                f"{vault.path}.lock.min_retention_days",
+                f"expected at least {LAG_MIN_RETENTION_DAYS} for a logically air-gapped vault "
+                f"(AWS refuses a smaller minimum retention), got {low}",
+            )
 
 
 class ScenarioError(ValueError):
@@ -62,11 +96,16 @@ class ScenarioError(ValueError):
 
 class _Ctx:
     def __init__(
-        self, source: str | None, positions: dict[str, tuple[int, int]], base: Path | None
+        self,
+        source: str | None,
+        positions: dict[str, tuple[int, int]],
+        base: Path | None,
+        written: dict[str, str] | None = None,
     ):
         self.source = source
         self.positions = positions
         self.base = base
+        self.written = written or {}  # field path -> a YAML number's text as written
 
     def error(self, path: str, message: str) -> ScenarioError:
         pos = self.positions.get(path)
@@ -113,10 +152,24 @@ def _str(c: _Ctx, v: Any, path: str, what: str = "a string") -> str:
 
 
 def _account(c: _Ctx, v: Any, path: str) -> str:
-    if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 10**12:
-        v = f"{v:012d}"
-    if not isinstance(v, str) or not _ACCOUNT_RE.match(v):
-        raise c.error(path, f"expected a 12-digit AWS account ID, got {v!r}")
+    """12 ASCII digits. A number is read as the digits written (spec section 3): YAML 1.1
+    reads an unquoted ``012345670123`` as octal, so its text, not its value, is used; a
+    number whose text is not 12 digits is an error, never padded or converted."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        written = c.written.get(path, str(v))
+        if ids.ACCOUNT.fullmatch(written):
+            return written
+        raise c.error(
+            path,
+            f"expected a 12-digit AWS account ID as a string, got the number {written}"
+            + (f" (which YAML reads as {v})" if written != str(v) else "")
+            + "; write the account ID in quotes, e.g. '012345678901'",
+        )
+    if not isinstance(v, str):
+        raise c.error(path, f"expected a 12-digit AWS account ID, got {_tname(v)} {v!r}")
+    bad = ids.account_problem(v)
+    if bad:
+        raise c.error(path, f"expected a 12-digit AWS account ID: {bad}")
     return v
 
 
@@ -134,10 +187,26 @@ def _int(c: _Ctx, v: Any, path: str) -> int:
     return v
 
 
-def _arn(c: _Ctx, v: Any, path: str, rx: re.Pattern[str], what: str) -> str:
-    if not isinstance(v, str) or not rx.match(v):
-        raise c.error(path, f"expected {what}, got {v!r}")
+def _days_or_always(c: _Ctx, v: Any, path: str) -> int | None:
+    """A retention in days, or ``always`` (the console's "Always"): kept for ever (None)."""
+    if isinstance(v, str) and v.lower() == "always":
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise c.error(path, f"expected a whole number of days (1 or more) or 'always', got {v!r}")
     return v
+
+
+def _arn(c: _Ctx, v: Any, path: str, check: Callable[[str], str | None], what: str) -> str:
+    if not isinstance(v, str):
+        raise c.error(path, f"expected {what}, got {_tname(v)} {v!r}")
+    bad = check(v)
+    if bad:
+        raise c.error(path, f"expected {what}, got {v!r}: {bad}")
+    return v
+
+
+def _key_or_alias(v: str) -> str | None:
+    return ids.key_arn_problem(v, alias=True)
 
 
 def _policy(
@@ -154,12 +223,15 @@ def _policy(
         p = Path(rel)
         if not p.is_absolute() and c.base is not None:
             p = c.base / p
+        what = "key policy" if kind == "key" else "policy"
         try:
-            text = p.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise c.error(
-                fpath, f"cannot read policy file {rel!r}: {exc.strerror or exc}"
-            ) from None
+            text = decode_utf8(
+                read_bounded(p, KEY_POLICY_LIMIT if kind == "key" else POLICY_LIMIT, what),
+                str(p),
+                what,
+            )
+        except InputFileError as exc:
+            raise c.error(fpath, f"cannot read policy file {rel!r}: {exc}") from None
         source: Any = text
         label = str(p)
     elif field in obj:
@@ -181,7 +253,8 @@ def _policy(
         issues = []
         for issue in exc.issues:
             line, col = issue.line, issue.column
-            if file_field not in obj or line is None:  # inline: the position in the scenario
+            in_scenario = file_field not in obj or line is None
+            if in_scenario:  # inline, or no position in the file: the scenario's field
                 sub = f"{fpath}.{issue.path}" if issue.path else fpath
                 pos = c.positions.get(sub) or c.positions.get(fpath)
                 line, col = pos if pos else (None, None)
@@ -189,10 +262,12 @@ def _policy(
                 Issue(
                     issue.severity,
                     f"{fpath}.{issue.path}" if issue.path else fpath,
-                    issue.message,
+                    f"{label}: {issue.message}"
+                    if in_scenario and file_field in obj
+                    else issue.message,
                     line,
                     col,
-                    c.source if file_field not in obj else label,
+                    c.source if in_scenario else label,
                 )
             )
         return UNKNOWN, tuple(issues), fpath
@@ -204,8 +279,17 @@ def build_scenario(
     source: str | None = None,
     positions: dict[str, tuple[int, int]] | None = None,
     base: Path | None = None,
+    written: dict[str, str] | None = None,
 ) -> Scenario:
-    c = _Ctx(source, positions or {}, base)
+    c = _Ctx(source, positions or {}, base, written)
+    if isinstance(doc, dict) and "Statement" in doc and not {"keys", "vaults", "copies"} & set(doc):
+        shown = shlex.quote(source) if source and source != "-" else "-"
+        raise c.error(
+            "Statement",
+            "this is a policy document (Version, Statement), not a scenario; to check a key "
+            f"policy on its own, run the quick form: copyguard check --key-policy {shown} "
+            "--source-account SOURCE_ACCOUNT_ID --destination-account DESTINATION_ACCOUNT_ID",
+        )
     top = _obj(c, doc, "", ("version", "organization", "keys", "vaults", "copies"))
     version = top.get("version", 1)
     if version != 1:
@@ -233,8 +317,8 @@ def build_scenario(
                         c,
                         o["id"],
                         "organization.id",
-                        _ORG_ID_RE,
-                        "an organization ID like o-exampleorg1",
+                        ids.org_id_problem,
+                        "an organization ID like o-a1b2c3d4e5",
                     )
                 )
             if "accounts" in o:
@@ -287,8 +371,8 @@ def build_scenario(
                 c,
                 k["arn"],
                 f"{path}.arn",
-                _KEY_ARN_RE,
-                "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+                lambda v: ids.key_arn_problem(v, alias=False),
+                "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID)",
             ),
             path=path,
         )
@@ -323,10 +407,11 @@ def build_scenario(
                     a = _str(c, a, f"{path}.aliases[{j}]", "an alias name like alias/my-key")
                     if a.startswith("arn:"):
                         a = a.split(":", 5)[5]
-                    if not a.startswith("alias/"):
+                    bad = ids.alias_name_problem(a)
+                    if bad:
                         raise c.error(
                             f"{path}.aliases[{j}]",
-                            f"expected an alias name starting with 'alias/', got {a!r}",
+                            f"expected an alias name like alias/my-key: {bad}",
                         )
                     alias_names.append(a)
                 key.aliases = tuple(alias_names)
@@ -347,7 +432,7 @@ def build_scenario(
                 c,
                 v["arn"],
                 f"{path}.arn",
-                _VAULT_ARN_RE,
+                ids.vault_arn_problem,
                 "a backup vault ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)",
             ),
             path=path,
@@ -358,7 +443,15 @@ def build_scenario(
             vault.key = (
                 None
                 if v["key"] is None
-                else _arn(c, v["key"], f"{path}.key", _KEY_ARN_RE, "a KMS key or alias ARN")
+                else AWS_OWNED_KEY
+                if v["key"] == AWS_OWNED_KEY
+                else _arn(
+                    c,
+                    v["key"],
+                    f"{path}.key",
+                    _key_or_alias,
+                    f"a KMS key or alias ARN (or {AWS_OWNED_KEY!r} for a logically air-gapped vault)",
+                )
             )
         vault.access_policy, vault.access_policy_issues, _ = _policy(
             c, v, "access_policy", path, "resource"
@@ -383,6 +476,10 @@ def build_scenario(
                     vl.max_retention_days = _int(
                         c, lk["max_retention_days"], f"{path}.lock.max_retention_days"
                     )
+                if lk.get("changeable_for_days") is not None:
+                    vl.changeable_for_days = _int(
+                        c, lk["changeable_for_days"], f"{path}.lock.changeable_for_days"
+                    )
                 if (
                     vl.min_retention_days is not None
                     and vl.max_retention_days is not None
@@ -404,6 +501,12 @@ def build_scenario(
                     f"{path}.vault_type", f"expected one of {', '.join(VAULT_TYPES)}, got {vt!r}"
                 )
             vault.vault_type = vt.upper()
+        _check_lag_vault(c, vault)
+        if isinstance(vault.lock, VaultLock):  # AWS's Vault Lock limits (scenario/limits.py)
+            for field_path, expected in lock_problems(
+                vault.lock, f"{path}.lock", air_gapped=vault.logically_air_gapped
+            ):
+                raise c.error(field_path, expected)
         sc.vaults[vault.arn] = vault
     names: set[str] = set()
     for i, raw in enumerate(top.get("copies") or []):
@@ -440,7 +543,11 @@ def build_scenario(
             )
         if "resource_arn" in cp:
             copy.resource_arn = _arn(
-                c, cp["resource_arn"], f"{path}.resource_arn", _ARN_RE, "a resource ARN"
+                c,
+                cp["resource_arn"],
+                f"{path}.resource_arn",
+                ids.resource_arn_problem,
+                "a resource ARN",
             )
         if "resource_key" in cp:
             copy.resource_key = (
@@ -450,20 +557,24 @@ def build_scenario(
                     c,
                     cp["resource_key"],
                     f"{path}.resource_key",
-                    _KEY_ARN_RE,
+                    _key_or_alias,
                     "a KMS key or alias ARN, or null for an unencrypted resource",
                 )
             )
         if "source_vault" in cp:
             copy.source_vault = _arn(
-                c, cp["source_vault"], f"{path}.source_vault", _VAULT_ARN_RE, "a backup vault ARN"
+                c,
+                cp["source_vault"],
+                f"{path}.source_vault",
+                ids.vault_arn_problem,
+                "a backup vault ARN",
             )
         if "destination_vault" in cp:
             copy.destination_vault = _arn(
                 c,
                 cp["destination_vault"],
                 f"{path}.destination_vault",
-                _VAULT_ARN_RE,
+                ids.vault_arn_problem,
                 "a backup vault ARN",
             )
         if "lifecycle" in cp:
@@ -475,10 +586,16 @@ def build_scenario(
                     c,
                     lc,
                     f"{path}.lifecycle",
-                    ("delete_after_days", "move_to_cold_storage_after_days"),
+                    (
+                        "delete_after_days",
+                        "move_to_cold_storage_after_days",
+                        "opt_in_to_archive_for_supported_resources",
+                    ),
                 )
                 copy.lifecycle = Lifecycle(
-                    _int(c, lo["delete_after_days"], f"{path}.lifecycle.delete_after_days")
+                    _days_or_always(
+                        c, lo["delete_after_days"], f"{path}.lifecycle.delete_after_days"
+                    )
                     if lo.get("delete_after_days") is not None
                     else None,
                     _int(
@@ -488,13 +605,22 @@ def build_scenario(
                     )
                     if lo.get("move_to_cold_storage_after_days") is not None
                     else None,
+                    _bool(
+                        c,
+                        lo["opt_in_to_archive_for_supported_resources"],
+                        f"{path}.lifecycle.opt_in_to_archive_for_supported_resources",
+                    )
+                    if lo.get("opt_in_to_archive_for_supported_resources") is not None
+                    else None,
                 )
+                for field_path, expected in lifecycle_problems(copy.lifecycle, f"{path}.lifecycle"):
+                    raise c.error(field_path, expected)
         if "iam_role_arn" in cp:
             copy.iam_role_arn = _arn(
                 c,
                 cp["iam_role_arn"],
                 f"{path}.iam_role_arn",
-                _ROLE_ARN_RE,
+                ids.role_arn_problem,
                 "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
             )
         if "status_message" in cp:
@@ -503,50 +629,176 @@ def build_scenario(
     return sc
 
 
-def _yaml_positions(text: str) -> tuple[Any, dict[str, tuple[int, int]]]:
+def _number_error(source: str | None, written: str) -> str:
+    return (
+        f"a number with {len(written)} characters ({written[:20]}...); expected at most "
+        f"{MAX_NUMBER_DIGITS} (account IDs are written in quotes)"
+    )
+
+
+def _yaml_document(
+    text: str, source: str | None
+) -> tuple[Any, dict[str, tuple[int, int]], dict[str, str]]:
+    """The YAML document, every field path's position, and the text of every integer.
+
+    The node graph is walked once, without recursion, before anything is constructed: it
+    may be at most ``MAX_DEPTH`` deep and expand through aliases to at most its text's
+    length plus ``MAX_ALIAS_EXPANSION`` nodes (a "billion laughs" document is refused in
+    milliseconds); numbers longer than ``MAX_NUMBER_DIGITS`` and duplicate keys are refused.
+    """
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    node = yaml.compose(text, Loader=loader_cls)
-    data = yaml.load(text, Loader=loader_cls)
-    positions: dict[str, tuple[int, int]] = {}
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+        positions: dict[str, tuple[int, int]] = {}
+        written: dict[str, str] = {}
+        if node is None:
+            return None, positions, written
+        budget = len(text) + MAX_ALIAS_EXPANSION
 
-    def walk(n: Any, path: str) -> None:
-        positions.setdefault(path, (n.start_mark.line + 1, n.start_mark.column + 1))
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = str(k.value)
-                sub = f"{path}.{key}" if path else key
-                positions.setdefault(sub, (k.start_mark.line + 1, k.start_mark.column + 1))
-                walk(v, sub)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, f"{path}[{i}]")
+        def fail(n: Any, path: str, message: str) -> ScenarioError:
+            return ScenarioError(
+                source, path, message, n.start_mark.line + 1, n.start_mark.column + 1
+            )
 
-    if node is not None:
-        walk(node, "")
-    return data, positions
+        stack: list[tuple[Any, str, int]] = [(node, "", 0)]
+        while stack:
+            n, path, depth = stack.pop()
+            budget -= 1
+            if budget < 0:
+                raise fail(
+                    n,
+                    path,
+                    "the YAML aliases (*name) expand to too many values (an alias bomb?); "
+                    f"expected at most {MAX_ALIAS_EXPANSION:,} values beyond the file's own",
+                )
+            if depth > MAX_DEPTH:
+                raise fail(n, path, f"nested too deeply; expected at most {MAX_DEPTH} levels")
+            positions.setdefault(path, (n.start_mark.line + 1, n.start_mark.column + 1))
+            if isinstance(n, yaml.ScalarNode):
+                if n.tag.endswith((":int", ":float")) and len(n.value) > MAX_NUMBER_DIGITS:
+                    raise fail(n, path, _number_error(source, n.value))
+                if n.tag.endswith(":int"):
+                    written[path] = n.value
+            elif isinstance(n, yaml.MappingNode):
+                seen: set[str] = set()
+                for k, v in reversed(n.value):
+                    key = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                    sub = f"{path}.{key}" if path else key
+                    if isinstance(k, yaml.ScalarNode) and key != "<<":
+                        if key in seen:
+                            raise fail(k, sub, f"duplicate field {key!r}")
+                        seen.add(key)
+                    if (
+                        isinstance(k, yaml.ScalarNode)
+                        and len(k.value) > MAX_NUMBER_DIGITS
+                        and (k.tag.endswith((":int", ":float")))
+                    ):
+                        raise fail(k, sub, _number_error(source, k.value))
+                    positions.setdefault(sub, (k.start_mark.line + 1, k.start_mark.column + 1))
+                    stack.append((v, sub, depth + 1))
+            elif isinstance(n, yaml.SequenceNode):
+                for i in range(len(n.value) - 1, -1, -1):
+                    stack.append((n.value[i], f"{path}[{i}]", depth + 1))
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
+    return data, positions, written
+
+
+def _check_strings(doc: Any, source: str | None, positions: dict[str, tuple[int, int]]) -> None:
+    """No lone surrogates (``"\\ud800"`` in JSON or YAML): they are not Unicode text."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    seen: set[int] = set()
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, str):
+            bad = ids.text_problem(v) if not v.isascii() else None
+            if bad and "surrogate" in bad:
+                pos = positions.get(path)
+                raise ScenarioError(source, path, f"not valid text: {bad}", *(pos or (None, None)))
+        elif isinstance(v, (dict, list)):
+            if id(v) in seen:  # a YAML alias: already checked
+                continue
+            seen.add(id(v))
+            if isinstance(v, dict):
+                for k, item in v.items():
+                    sub = f"{path}.{k}" if path else str(k)
+                    stack.append((k, path))
+                    stack.append((item, sub))
+            else:
+                stack.extend((item, f"{path}[{i}]") for i, item in enumerate(v))
+
+
+def _json_document(text: str, source: str | None) -> Any:
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number; expected a finite number")
+
+    def integer(written: str) -> int:
+        if len(written) > MAX_NUMBER_DIGITS:
+            raise ValueError(_number_error(source, written))
+        return int(written)
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise ValueError(f"duplicate field {k!r}")
+            out[k] = v
+        return out
+
+    try:
+        return json.loads(
+            text, parse_constant=constant, parse_int=integer, object_pairs_hook=unique
+        )
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(source, "", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise ScenarioError(
+            source, "", f"invalid JSON: nested too deeply; expected at most {MAX_DEPTH} levels"
+        ) from None
+    except ValueError as exc:
+        raise ScenarioError(source, "", f"invalid JSON: {exc}") from None
+
+
+def _json_depth_ok(doc: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
+    return True
 
 
 def parse_scenario_text(text: str, source: str | None = None, base: Path | None = None) -> Scenario:
+    if text.startswith("\ufeff"):
+        text = text[1:]
     stripped = text.lstrip()
     if not stripped:
         raise ScenarioError(
             source, "", "the file is empty; expected a scenario (version: 1, keys, vaults, copies)"
         )
+    written: dict[str, str] = {}
     if stripped.startswith(("{", "[")):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+        doc = _json_document(text, source)
+        if not _json_depth_ok(doc):
             raise ScenarioError(
-                source, "", f"invalid JSON: {exc.msg}", exc.lineno, exc.colno
-            ) from None
+                source, "", f"invalid JSON: nested too deeply; expected at most {MAX_DEPTH} levels"
+            )
         positions = json_positions(text)
     else:
         import yaml
 
         try:
-            doc, positions = _yaml_positions(text)
+            doc, positions, written = _yaml_document(text, source)
+        except ScenarioError:
+            raise
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             raise ScenarioError(
@@ -558,23 +810,35 @@ def parse_scenario_text(text: str, source: str | None = None, base: Path | None 
             ) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
+        except RecursionError:
+            raise ScenarioError(
+                source, "", f"invalid YAML: nested too deeply; expected at most {MAX_DEPTH} levels"
+            ) from None
+        except ValueError as exc:  # a constructor's own error (a timestamp out of range...)
+            raise ScenarioError(source, "", f"invalid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise ScenarioError(
             source, "", f"expected a scenario object at the top level, got {_tname(doc)}"
         )
-    return build_scenario(doc, source, positions, base)
+    _check_strings(doc, source, positions)
+    return build_scenario(doc, source, positions, base, written)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    p = Path(path)
+    """Read a scenario file (``-``: standard input), at most ``SCENARIO_LIMIT`` bytes."""
+    label = "<stdin>" if str(path) == "-" else str(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(str(path), "", "expected a scenario file, got a directory") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), "", f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
-    return parse_scenario_text(text, str(path), p.parent)
+        if str(path) == "-":
+            data = read_stdin_bounded(SCENARIO_LIMIT, "scenario")
+            base = Path.cwd()
+        else:
+            data = read_bounded(path, SCENARIO_LIMIT, "scenario")
+            base = Path(path).parent
+        text = decode_utf8(data, label, "scenario")
+    except InputFileError as exc:
+        message = str(exc)
+        prefix = f"{label}: "
+        raise ScenarioError(
+            label, "", message[len(prefix) :] if message.startswith(prefix) else message
+        ) from None
+    return parse_scenario_text(text, label, base)

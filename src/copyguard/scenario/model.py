@@ -29,6 +29,10 @@ class _Unknown:
 
 
 UNKNOWN: Final = _Unknown()
+#: ``vaults[].key`` of a logically air-gapped vault encrypted with an AWS owned key (spec 3)
+AWS_OWNED_KEY: Final = "aws-owned"
+VAULT_TYPE_STANDARD: Final = "BACKUP_VAULT"
+VAULT_TYPE_LAG: Final = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
 T = TypeVar("T")
 Maybe: TypeAlias = Union[T, _Unknown]  # noqa: UP007 - a generic alias over a TypeVar
 
@@ -70,6 +74,7 @@ class Key:
 class VaultLock:
     min_retention_days: int | None = None
     max_retention_days: int | None = None
+    changeable_for_days: int | None = None  # the grace time before compliance mode
 
 
 @dataclass(slots=True)
@@ -80,7 +85,15 @@ class Vault:
     access_policy: Maybe[Policy | None] = UNKNOWN
     access_policy_issues: tuple[Issue, ...] = ()
     lock: Maybe[VaultLock | None] = UNKNOWN
-    vault_type: Maybe[str] = UNKNOWN
+    vault_type: Maybe[str] = UNKNOWN  # BACKUP_VAULT | LOGICALLY_AIR_GAPPED_BACKUP_VAULT | ...
+
+    @property
+    def logically_air_gapped(self) -> bool:
+        """A logically air-gapped vault: said so, or implied by an AWS owned key (only those
+        vaults have one). An omitted vault_type otherwise reads as a standard vault."""
+        if isinstance(self.vault_type, str):
+            return self.vault_type == VAULT_TYPE_LAG
+        return self.key == AWS_OWNED_KEY
 
     @property
     def account(self) -> str:
@@ -97,8 +110,9 @@ class Vault:
 
 @dataclass(slots=True)
 class Lifecycle:
-    delete_after_days: int | None = None
+    delete_after_days: int | None = None  # None: kept for ever (AWS's "always")
     move_to_cold_storage_after_days: int | None = None
+    opt_in_to_archive_for_supported_resources: bool | None = None
 
 
 @dataclass(slots=True)
@@ -165,17 +179,21 @@ class Scenario:
         found = self.keys.get(arn)
         if found is not None:
             return found
-        # an alias ARN or a bare key id may name a key we know
+        # an alias ARN or a bare key id may name a key we know. Aliases and key policies belong
+        # to one Region: a multi-Region key's replica shares its primary's key ID but has its
+        # own policy, so an alias ARN matches only in its own account and Region, and a name
+        # that fits several keys (a bare mrk- ID, a bare alias) names none of them for sure.
+        matches: list[Key] = []
+        parts = arn.split(":")
         for key in self.keys.values():
-            if (
-                isinstance(key.aliases, tuple)
-                and arn.rsplit(":", 1)[-1] in key.aliases
-                and (arn.startswith("alias/") or arn.split(":")[4] == key.account)
-            ):
-                return key
-            if key.arn.rsplit("/", 1)[-1] == arn:
-                return key
-        return None
+            if isinstance(key.aliases, tuple) and arn.rsplit(":", 1)[-1] in key.aliases:
+                if arn.startswith("alias/") or (
+                    len(parts) >= 6 and parts[4] == key.account and parts[3] == key.region
+                ):
+                    matches.append(key)
+            elif key.arn.rsplit("/", 1)[-1] == arn:
+                matches.append(key)
+        return matches[0] if len(matches) == 1 else None
 
     def vault(self, arn: Maybe[str]) -> Vault | None:
         if not isinstance(arn, str):

@@ -24,6 +24,7 @@ from copyguard.evaluate.request import account_of_arn as arn_account
 from copyguard.evaluate.request import region_of_arn as arn_region
 from copyguard.policy import PolicyError, parse_policy
 from copyguard.scenario import (
+    AWS_OWNED_KEY,
     UNKNOWN,
     Copy,
     Key,
@@ -307,6 +308,8 @@ class LiveBuilder:
         else:
             vault.key = desc.get("EncryptionKeyArn") or None
             vault.vault_type = desc.get("VaultType", "BACKUP_VAULT")
+            if desc.get("EncryptionKeyType") == "AWS_OWNED_KMS_KEY":
+                vault.key = AWS_OWNED_KEY  # a logically air-gapped vault's AWS owned key
             if (
                 desc.get("Locked")
                 or desc.get("MinRetentionDays") is not None
@@ -547,19 +550,25 @@ class LiveBuilder:
         if isinstance(copy.resource_key, str):
             yield copy.resource_key
         vaults = [copy.destination_vault]
-        if self._vault_key_matters(copy):
+        source = self.sc.vault(copy.source_vault)
+        if self._vault_key_matters(copy) or (source is not None and source.logically_air_gapped):
             vaults.append(copy.source_vault)
         for vault_arn in vaults:
             vault = self.sc.vault(vault_arn)
-            if vault is not None and isinstance(vault.key, str):
+            if vault is not None and isinstance(vault.key, str) and vault.key != AWS_OWNED_KEY:
                 yield vault.key
 
     def _copy_reads(self, copy: Copy, recovery_point: str | None) -> None:
         facts = type_facts(copy.resource_type) if isinstance(copy.resource_type, str) else None
+        # a recovery point stored by AWS Backup whatever its type may sit in a logically
+        # air-gapped vault: read the vault to know (classify by the vault, not the ARN)
+        in_backup = bool(
+            recovery_point and ":backup:" in recovery_point and ":recovery-point:" in recovery_point
+        )
         if (
             isinstance(copy.source_vault, str)
             and self.reader.has("source")
-            and self._vault_key_matters(copy)
+            and (self._vault_key_matters(copy) or in_backup)
         ):
             self.read_vault(
                 copy.source_vault, "source", f"vaults[{copy.source_vault}]", with_policy=False

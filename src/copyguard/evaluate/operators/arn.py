@@ -6,27 +6,27 @@ compared (so ``ArnNotLike`` does not hold for it either).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
 from copyguard.evaluate.patterns import (
-    arn_pattern_regex,
-    arn_segments_regex,
+    arn_pattern_matcher,
+    arn_segments_matcher,
     arn_value,
     is_arn_value,
 )
+from copyguard.policy.wildcard import ArnGlob
 
 VARIABLES = True
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:
-    rx: re.Pattern[str] | None
-    rx = arn_segments_regex(segments) if segments is not None else arn_pattern_regex(text)
-    return INVALID if rx is None else rx
+    m: ArnGlob | None
+    m = arn_segments_matcher(segments) if segments is not None else arn_pattern_matcher(text)
+    return INVALID if m is None else m
 
 
 def match(base: str, prepared: Any, value: str) -> bool | None:
     if not is_arn_value(value):
         return None
-    return prepared.match(arn_value(value)) is not None
+    return bool(prepared.match(arn_value(value)))

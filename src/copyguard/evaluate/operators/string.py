@@ -6,12 +6,12 @@ and ``?`` anywhere (IAM User Guide, condition operators, String). Policy variabl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from copyguard.evaluate.operators.base import HIT, INVALID, MISS
-from copyguard.evaluate.patterns import glob_regex, segments_regex
+from copyguard.evaluate.patterns import glob_matcher, segments_matcher
+from copyguard.policy.wildcard import Glob
 
 VARIABLES = True
 
@@ -21,18 +21,18 @@ def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> An
         return text.lower()
     if base == "StringLike":
         if segments is not None:
-            return segments_regex(segments)
+            return segments_matcher(segments)
         if "*" not in text and "?" not in text:
             return text
-        return glob_regex(text)
+        return glob_matcher(text)
     return text
 
 
 def match(base: str, prepared: Any, value: str) -> bool | None:
     if base == "StringEqualsIgnoreCase":
         return bool(value.lower() == prepared)
-    if isinstance(prepared, re.Pattern):
-        return prepared.match(value) is not None
+    if isinstance(prepared, Glob):
+        return prepared.match(value)
     return bool(value == prepared)
 
 
@@ -45,10 +45,11 @@ def compile_static(base: str, prepared: list[Any]) -> Callable[[str], int] | Non
         return lambda value: HIT if value.lower() in lowered else MISS
     if base == "StringLike":
         literals = frozenset(p for p in prepared if isinstance(p, str))
-        patterns = [p.pattern for p in prepared if isinstance(p, re.Pattern)]
+        patterns = tuple(p for p in prepared if isinstance(p, Glob))
         if not patterns:
             return lambda value: HIT if value in literals else MISS
-        rx = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
-        return lambda value: HIT if value in literals or rx.match(value) else MISS
+        return lambda value: (
+            HIT if value in literals or any(g.match(value) for g in patterns) else MISS
+        )
     exact = frozenset(prepared)
     return lambda value: HIT if value in exact else MISS

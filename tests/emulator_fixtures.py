@@ -1,9 +1,18 @@
-"""Shared helpers of the live end-to-end tests: a running emulator seen from outside.
+"""One emulator fixture module for the emulator tests (``tests/emulator``) and the live
+end-to-end tests (``tests/live``): a running emulator seen from outside, through the AWS
+profiles it writes (``--write-aws-config DIR``), with plain boto3 clients.
 
-``Lab`` builds cross-account copy situations with plain boto3 clients made from the AWS
-profiles the emulator writes (``--write-aws-config DIR``); ``run_cli`` runs the real
-``copyguard`` command as a subprocess with those profiles; ``run_main`` runs the same command
-line in this process (for fault injection, where boto3 sessions carry event hooks).
+- :class:`Profiles`: the three accounts' sessions and clients, and what every situation needs
+  (identities, the destination's cross-account key statements, the vault access policy);
+- :class:`World` (emulator tests): building blocks answering the API's raw values
+  (``cmk`` returns the key metadata, ``copy`` the copy job as first described);
+- :class:`Lab` (live tests): whole situations (``seed`` builds the AWS article's failed copy)
+  that wait for their jobs to finish;
+- the emulator in this process (:func:`start_world`, :func:`in_process_emulator`) or as a
+  child process (:func:`start_emulator_process`), and the real ``copyguard`` command
+  (:func:`run_cli` in a subprocess, :func:`run_main` in this process).
+
+Importable from any test directory (``tests/conftest.py`` puts ``tests/`` on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from botocore.config import Config
 from copyguard.cli.demo import seed_policy
 
 REGION = "us-east-1"
-_NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 PROFILES = ("management", "source", "destination")
 LIVE_FLAGS = (
     "--source-profile",
@@ -124,22 +133,23 @@ def assert_clean(result: CliResult) -> None:
     assert "copyguard: internal error" not in result.err, result.err
 
 
-class Lab:
-    """Cross-account copy situations made with plain boto3 clients, one per profile."""
+class Profiles:
+    """The three accounts' sessions (one per profile) and what every situation needs."""
 
-    def __init__(self, sessions: dict[str, Any], config_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        sessions: dict[str, Any],
+        config_dir: Path | None = None,
+        accounts: dict[str, str] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.config_dir = config_dir
-        self.accounts = {
+        self.accounts = accounts or {
             p: str(self.client(p, "sts").get_caller_identity()["Account"]) for p in sessions
         }
         self.source = self.accounts["source"]
         self.destination = self.accounts["destination"]
         self.management = self.accounts["management"]
-
-    @classmethod
-    def from_config(cls, config_dir: Path) -> Lab:
-        return cls({p: profile_session(config_dir, p) for p in PROFILES}, config_dir)
 
     @property
     def env(self) -> dict[str, str]:
@@ -147,22 +157,82 @@ class Lab:
         assert self.config_dir is not None
         return clean_env(self.config_dir)
 
+    def session(self, profile: str) -> Any:
+        return self.sessions[profile]
+
     def client(self, profile: str, service: str, region: str | None = None) -> Any:
-        kwargs: dict[str, Any] = {"config": _NO_RETRY}
+        """A client without botocore retries (a test sees every error the emulator sends)."""
+        kwargs: dict[str, Any] = {"config": NO_RETRY}
         if region:
             kwargs["region_name"] = region
         return self.sessions[profile].client(service, **kwargs)
 
     # -- identities ---------------------------------------------------------------------------
 
-    def role(self) -> str:
-        return f"arn:aws:iam::{self.source}:role/service-role/AWSBackupDefaultServiceRole"
+    def role(self, account: str | None = None) -> str:
+        """AWS Backup's default service role in ``account`` (the source by default)."""
+        acct = account or self.source
+        return f"arn:aws:iam::{acct}:role/service-role/AWSBackupDefaultServiceRole"
 
-    def slr(self) -> str:
+    def slr(self, account: str | None = None) -> str:
+        """AWSServiceRoleForBackup in ``account`` (the destination by default)."""
+        acct = account or self.destination
         return (
-            f"arn:aws:iam::{self.destination}:role/aws-service-role/backup.amazonaws.com/"
+            f"arn:aws:iam::{acct}:role/aws-service-role/backup.amazonaws.com/"
             "AWSServiceRoleForBackup"
         )
+
+    # -- policies -------------------------------------------------------------------------------
+
+    @staticmethod
+    def destination_statements(principal: str) -> list[dict[str, Any]]:
+        """AWS's two cross-account key policy statements for ``principal``."""
+        return [
+            {
+                "Sid": "Allow use of the key by the destination",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": [
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "Allow grants for the destination",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+
+    def vault_policy(self) -> dict[str, Any]:
+        """A destination vault access policy that lets the source account copy in."""
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Allow copies from the source account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{self.source}:root"},
+                    "Action": "backup:CopyIntoBackupVault",
+                    "Resource": "*",
+                }
+            ],
+        }
+
+
+class Lab(Profiles):
+    """Whole cross-account copy situations (the live tests): jobs are waited for."""
+
+    @classmethod
+    def from_config(cls, config_dir: Path) -> Lab:
+        return cls({p: profile_session(config_dir, p) for p in PROFILES}, config_dir)
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -192,32 +262,11 @@ class Lab:
         self.client(profile, "kms").put_key_policy(KeyId=key_arn, PolicyName="default", Policy=text)
 
     def share_key(self, key_arn: str, who: str | None = None) -> None:
-        """Add AWS's two cross-account statements for the destination root."""
-        principal = who or f"arn:aws:iam::{self.destination}:root"
+        """Add AWS's two cross-account statements for the destination root (or ``who``)."""
         policy = self.key_policy_doc(key_arn)
-        policy["Statement"] += [
-            {
-                "Sid": "Allow use of the key by the destination",
-                "Effect": "Allow",
-                "Principal": {"AWS": principal},
-                "Action": [
-                    "kms:DescribeKey",
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "Allow grants for the destination",
-                "Effect": "Allow",
-                "Principal": {"AWS": principal},
-                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-                "Resource": "*",
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-        ]
+        policy["Statement"] += self.destination_statements(
+            who or f"arn:aws:iam::{self.destination}:root"
+        )
         self.put_key_policy(key_arn, policy)
 
     def shared_key(self) -> str:
@@ -243,20 +292,6 @@ class Lab:
         if allow_source and profile == "destination":
             self.put_vault_policy(arn, self.vault_policy())
         return arn
-
-    def vault_policy(self) -> dict[str, Any]:
-        return {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Allow copies from the source account",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{self.source}:root"},
-                    "Action": "backup:CopyIntoBackupVault",
-                    "Resource": "*",
-                }
-            ],
-        }
 
     def put_vault_policy(self, vault_arn: str, policy: dict[str, Any]) -> None:
         self.client("destination", "backup").put_backup_vault_access_policy(
@@ -403,6 +438,124 @@ def profile_session(config_dir: Path, profile: str) -> Any:
 
 def canonical(text: str) -> Any:
     return json.loads(text)
+
+
+class World(Profiles):
+    """One running in-process emulator (the emulator tests): building blocks that answer the
+    API's raw values, without waiting for jobs."""
+
+    def __init__(self, emu: Any, config_dir: Path) -> None:
+        super().__init__(
+            {p: profile_session(config_dir, p) for p in PROFILES}, config_dir, dict(emu.accounts)
+        )
+        self.emu = emu
+        self.config_file = config_dir / "config"
+        self.credentials_file = config_dir / "credentials"
+
+    def cmk(self, profile: str = "source", region: str | None = None) -> dict[str, Any]:
+        kms = self.client(profile, "kms", region)
+        return dict(kms.create_key(Description=f"test key {uuid.uuid4()}")["KeyMetadata"])
+
+    def share_key(
+        self, key: dict[str, Any], principal: str = "root", region: str | None = None
+    ) -> None:
+        """Add AWS's two cross-account statements for the destination (root or slr)."""
+        kms = self.client("source", "kms", region)
+        policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+        who = f"arn:aws:iam::{self.destination}:root" if principal == "root" else self.slr()
+        policy["Statement"] += self.destination_statements(who)
+        kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
+
+    def vault(
+        self,
+        profile: str,
+        key_arn: str | None,
+        region: str | None = None,
+        allow_source: bool = True,
+    ) -> str:
+        backup = self.client(profile, "backup", region)
+        name = f"v-{uuid.uuid4().hex[:12]}"
+        kwargs: dict[str, Any] = {"BackupVaultName": name}
+        if key_arn:
+            kwargs["EncryptionKeyArn"] = key_arn
+        arn = str(backup.create_backup_vault(**kwargs)["BackupVaultArn"])
+        if allow_source and profile == "destination":
+            backup.put_backup_vault_access_policy(
+                BackupVaultName=name, Policy=json.dumps(self.vault_policy())
+            )
+        return arn
+
+    def destination_vault(self, region: str | None = None, **kwargs: Any) -> str:
+        key = self.cmk("destination", region)
+        return self.vault("destination", key["Arn"], region, **kwargs)
+
+    def _backup_job(self, vault: str, resource_arn: str) -> str:
+        job = self.client("source", "backup").start_backup_job(
+            BackupVaultName=vault, ResourceArn=resource_arn, IamRoleArn=self.role()
+        )
+        return str(job["RecoveryPointArn"])
+
+    def ebs_recovery_point(self, key_arn: str | None, default_key: bool = False) -> tuple[str, str]:
+        """An EBS volume (encrypted with ``key_arn``) backed up into a new source vault."""
+        ec2 = self.client("source", "ec2")
+        kwargs: dict[str, Any] = {"Size": 8, "AvailabilityZone": f"{REGION}a"}
+        if key_arn or default_key:
+            kwargs["Encrypted"] = True
+        if key_arn:
+            kwargs["KmsKeyId"] = key_arn
+        volume = ec2.create_volume(**kwargs)
+        name = vault_name(self.vault("source", None))
+        arn = f"arn:aws:ec2:{REGION}:{self.source}:volume/{volume['VolumeId']}"
+        return self._backup_job(name, arn), name
+
+    def rds_recovery_point(self, key_arn: str | None) -> tuple[str, str]:
+        rds = self.client("source", "rds")
+        db = f"db-{uuid.uuid4().hex[:8]}"
+        kwargs: dict[str, Any] = {
+            "DBInstanceIdentifier": db,
+            "DBInstanceClass": "db.t3.micro",
+            "Engine": "postgres",
+            "AllocatedStorage": 20,
+            "MasterUsername": "admin",
+            "MasterUserPassword": "password-1234",
+            "StorageEncrypted": True,
+        }
+        if key_arn:
+            kwargs["KmsKeyId"] = key_arn
+        rds.create_db_instance(**kwargs)
+        name = vault_name(self.vault("source", None))
+        return self._backup_job(name, f"arn:aws:rds:{REGION}:{self.source}:db:{db}"), name
+
+    def copy(
+        self,
+        rp: str,
+        source_vault: str,
+        destination_vault_arn: str,
+        lifecycle: dict[str, Any] | None = None,
+        role: str | None = None,
+    ) -> dict[str, Any]:
+        """Start a copy job and return it as first described (not waited for)."""
+        backup = self.client("source", "backup")
+        kwargs: dict[str, Any] = {
+            "RecoveryPointArn": rp,
+            "SourceBackupVaultName": source_vault,
+            "DestinationBackupVaultArn": destination_vault_arn,
+            "IamRoleArn": role or self.role(),
+        }
+        if lifecycle:
+            kwargs["Lifecycle"] = lifecycle
+        job_id = backup.start_copy_job(**kwargs)["CopyJobId"]
+        return dict(backup.describe_copy_job(CopyJobId=job_id)["CopyJob"])
+
+
+def start_world(tmp_path_factory: Any, **kwargs: Any) -> Iterator[World]:
+    """An in-process Emulator (``Emulator(port=0, **kwargs)``) seen as a World."""
+    from copyguard.emulator import Emulator
+
+    with Emulator(port=0, **kwargs) as emu:
+        config_dir = tmp_path_factory.mktemp("aws")
+        emu.write_aws_config(config_dir)
+        yield World(emu, config_dir)
 
 
 @dataclass

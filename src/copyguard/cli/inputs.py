@@ -1,0 +1,57 @@
+"""Reading command-line inputs (a FILE argument or ``-`` for standard input) safely.
+
+Every input has a stated size limit (README "Input limits") and is read without loading more
+than that; a directory, a socket, a FIFO nobody writes to, ``/dev/zero``, a closed standard
+input or text that is not UTF-8 is an :class:`~copyguard.cli.common.InputError` (exit 2)
+whose message names the file and what was expected. A UTF-8 byte-order mark is dropped.
+
+    from copyguard.cli.inputs import read_input_text, KEY_POLICY_LIMIT
+    text = read_input_text(path, KEY_POLICY_LIMIT, "key policy")
+"""
+
+from __future__ import annotations
+
+from copyguard.cli.common import fail_input
+from copyguard.policy.files import (
+    KEY_POLICY_LIMIT,
+    POLICY_LIMIT,
+    SCENARIO_LIMIT,
+    InputFileError,
+    decode_utf8,
+    human_size,
+    read_bounded,
+    read_stdin_bounded,
+)
+
+__all__ = [
+    "KEY_POLICY_LIMIT",
+    "POLICY_LIMIT",
+    "SCENARIO_LIMIT",
+    "human_size",
+    "read_input_bytes",
+    "read_input_text",
+]
+
+
+def read_input_bytes(path_or_dash: str, limit: int, what: str) -> bytes:
+    """The bytes of FILE, or of standard input for ``-``: at most ``limit``, BOM dropped.
+
+    ``what`` names the input in messages ("key policy", "request batch"). Raises
+    ``InputError`` (exit 2) for anything that is not a readable file within the limit.
+    """
+    try:
+        if path_or_dash == "-":
+            return read_stdin_bounded(limit, what)
+        return read_bounded(path_or_dash, limit, what)
+    except InputFileError as exc:
+        fail_input(str(exc))
+
+
+def read_input_text(path_or_dash: str, limit: int, what: str) -> str:
+    """:func:`read_input_bytes` decoded as strict UTF-8 (InputError with the byte offset)."""
+    data = read_input_bytes(path_or_dash, limit, what)
+    label = "<stdin>" if path_or_dash == "-" else path_or_dash
+    try:
+        return decode_utf8(data, label, what)
+    except InputFileError as exc:
+        fail_input(str(exc))

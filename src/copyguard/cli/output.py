@@ -1,0 +1,100 @@
+"""What the commands share about printing: colour (``--color``/``--no-color``, ``NO_COLOR``),
+the terminal width, and the exact ``copyguard fix`` command a report names for its fixes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+import click
+
+from copyguard.escape import shell_join
+
+#: the width text reports wrap to when standard output is not a terminal
+DEFAULT_WIDTH = 100
+
+
+def color_option(f: Any) -> Any:
+    return click.option(
+        "--color/--no-color",
+        "color",
+        default=None,
+        help="Colour the text output (default: only on a terminal, and never when the "
+        "NO_COLOR environment variable is set to a non-empty value).",
+    )(f)
+
+
+def use_color(flag: bool | None, output: str | None = None, stream: Any = None) -> bool:
+    """Whether to colour: ``--color``/``--no-color`` decide when given; otherwise colour
+    only on a terminal and only if ``NO_COLOR`` is unset or empty (no-color.org)."""
+    if flag is not None:
+        return flag
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def text_width(output: str | None = None, stream: Any = None) -> int:
+    """The width to wrap prose to: the terminal's when standard output is one (``COLUMNS``
+    overrides it, as usual), else :data:`DEFAULT_WIDTH` (files and pipes stay stable)."""
+    stream = stream or sys.stdout
+    try:
+        tty = output is None and bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return DEFAULT_WIDTH
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def fix_command(ctx: click.Context | None = None, *, skip: tuple[str, ...] = ()) -> str | None:
+    """The ``copyguard fix ... --as cli`` command for the input of the running command:
+    its arguments and every option the user gave that ``fix`` also takes (so the fix is
+    made from the same input with the same choices), each word shell-quoted."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    from click.core import ParameterSource
+
+    from copyguard.cli.fix import fix as fix_cmd
+
+    fix_opts = {p.name for p in fix_cmd.params if isinstance(p, click.Option)}
+    positional: list[str] = []
+    options: list[str] = []
+    for param in ctx.command.params:
+        name = param.name or ""
+        value = ctx.params.get(name)
+        if isinstance(param, click.Argument):
+            if value is None:
+                continue
+            positional += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+            continue
+        if (
+            name in skip
+            or name not in fix_opts
+            or name in ("as_", "fmt", "output", "lang", "color")
+            or ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None)
+            or value is None
+        ):
+            continue
+        flag = max((o for o in param.opts if o.startswith("--")), key=len, default=param.opts[0])
+        if isinstance(param, click.Option) and param.is_flag:
+            if value:
+                options.append(flag)
+        elif isinstance(value, tuple):
+            for v in value:
+                options += [flag, str(v)]
+        else:
+            options += [flag, str(value)]
+    argv = ["copyguard", "fix"]
+    if any(p.startswith("-") and p != "-" for p in positional):
+        argv += [*options, "--as", "cli", "--", *positional]
+    else:
+        argv += [*positional, *options, "--as", "cli"]
+    return shell_join(argv)
