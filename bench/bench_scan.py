@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -173,12 +174,26 @@ def measure(emu: Any) -> dict[str, Any]:
     from copyguard import api
 
     sent: Counter[str] = Counter()
+    flight = {"now": 0, "max": 0}
+    flight_lock = threading.Lock()
+
+    def before_send(event_name: str = "", role: str = "", **_: Any) -> None:
+        with flight_lock:
+            sent.update([f"{role} {event_name}"])
+            flight["now"] += 1
+            flight["max"] = max(flight["max"], flight["now"])
+
+    def received(**_: Any) -> None:
+        with flight_lock:
+            flight["now"] -= 1
+
     sessions = {}
     for role in ROLES:
         session = emu.session(role)
         session.events.register(
-            "before-send", lambda event_name="", r=role, **_: sent.update([f"{r} {event_name}"])
+            "before-send", lambda event_name="", r=role, **kw: before_send(event_name, r, **kw)
         )
+        session.events.register("response-received", received)
         sessions[role] = session
     start = time.perf_counter()
     report, live = api.scan(sessions, all_plans=True, region=emu.region)
@@ -192,6 +207,7 @@ def measure(emu: Any) -> dict[str, Any]:
         "copies": len(report.copies),
         "verdict": report.verdict,
         "findings": len(report.findings),
+        "in_flight": flight["max"],
     }
 
 
@@ -201,7 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="scans per size (best is kept)")
     parser.add_argument("--recovery-points", type=int, default=2, help="per rule's vault")
     parser.add_argument("--max-ratio", type=float, default=3.0)
+    parser.add_argument(
+        "--workers", type=int, help="threads of the scan's read pool (default: the scan's own)"
+    )
     args = parser.parse_args(argv)
+    if args.workers:
+        from copyguard.sources import aws
+
+        aws.MAX_WORKERS = args.workers
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     try:
         from copyguard.emulator import Emulator
@@ -219,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         header = (
             f"{'rules':>5} {'copies':>6} {'seconds':>8} {'s/rule':>7} {'API calls':>9} "
-            f"{'resources':>9} {'calls/resource':>14}  verdict"
+            f"{'resources':>9} {'calls/resource':>14} {'in flight':>9}  verdict"
         )
         print(header)
         print("-" * len(header))
@@ -237,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{n:>5} {best['copies']:>6} {best['seconds']:>8.3f} "
                 f"{best['seconds'] / n:>7.4f} {best['http_calls']:>9} {best['distinct']:>9} "
-                f"{best['calls_per_resource']:>14.3f}  {best['verdict']}"
+                f"{best['calls_per_resource']:>14.3f} {best['in_flight']:>9}  {best['verdict']}"
             )
     finally:
         emu.stop()

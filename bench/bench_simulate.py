@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DIFF = REPO / "tests" / "differential"
@@ -43,31 +44,101 @@ def load_generator() -> ModuleType:
     return module
 
 
-def timed(cmd: list[str], env: dict[str, str] | None, expected: int) -> float:
-    """Wall-clock seconds of one whole run; checks it answered every line."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
-    elapsed = time.perf_counter() - start
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+def timed(cmd: list[str], env: dict[str, str] | None, expected: int) -> tuple[float, int]:
+    """(wall-clock seconds, peak RSS in bytes) of one whole run; checks it answered every
+    line and that no line was an error."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    lines = [line for line in stdout.splitlines() if line.strip()]
     if len(lines) != expected:
         raise RuntimeError(
             f"{' '.join(cmd[:4])} ...: {len(lines)} result lines for {expected} requests "
-            f"(exit {proc.returncode})\n{proc.stderr[-2000:]}"
+            f"(exit {proc.returncode})\n{stderr[-2000:]}"
         )
-    return elapsed
+    errors = [line for line in lines if '"error"' in line]
+    if errors:
+        raise RuntimeError(f"{' '.join(cmd[:4])} ...: {len(errors)} error lines: {errors[0]}")
+    # ru_maxrss is in KiB on Linux
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def big_policies(generate: ModuleType, seed: int, count: int, statements: int) -> list[Any]:
+    """COUNT requests whose key policies each hold STATEMENTS statements, all different.
+
+    Each request keeps its own statements (which decide it) and is padded with statements
+    of other generated key policies (with fresh Sids), so no two lines share policy text.
+    """
+    requests = list(generate.generate(seed, count))
+    donors = generate.generate(seed + 1_000_003, 10**9)
+    for req in requests:
+        policy = req["key_policy"]
+        own = policy["Statement"] if isinstance(policy["Statement"], list) else [
+            policy["Statement"]
+        ]
+        padded = list(own)
+        size = len(json.dumps(policy, separators=(",", ":")))
+        while len(padded) < statements:
+            donor = next(donors)["key_policy"]["Statement"]
+            for stmt in donor if isinstance(donor, list) else [donor]:
+                text = json.dumps(stmt, separators=(",", ":"))
+                if len(padded) >= statements or size + len(text) + 20 > 30_000:
+                    continue
+                stmt = dict(stmt, Sid=f"Pad{len(padded)}")
+                padded.append(stmt)
+                size += len(text) + 20
+        policy["Statement"] = padded
+    return requests
+
+
+MODES = ("held-out", "big-policy", "memory")
+
+
+def write_corpus(path: Path, args: argparse.Namespace, generate: ModuleType) -> None:
+    if args.mode == "held-out":
+        requests: Any = generate.generate(args.seed, args.count)
+    else:
+        requests = big_policies(generate, args.seed, args.count, args.statements)
+    with path.open("w", encoding="utf-8") as fh:
+        for req in requests:
+            fh.write(json.dumps(req, separators=(",", ":")) + "\n")
+
+
+def mib(n: int) -> str:
+    return f"{n / 1024 / 1024:7.1f} MiB"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="copyguard vs iam-simulate batch speed")
-    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="held-out",
+        help="held-out: generated requests, one key policy each; big-policy: each line its "
+        "own STATEMENTS-statement key policy; memory: copyguard alone on COUNT distinct "
+        "big policies, reports its peak RSS against the policy cache's byte bound",
+    )
+    parser.add_argument("--count", type=int, help="requests (default 5000; 1000 big-policy)")
+    parser.add_argument("--statements", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--min-ratio", type=float, default=5.0)
+    parser.add_argument("--min-ratio", type=float, help="default 10 (held-out), 5 (big-policy)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="also write the corpus here")
     args = parser.parse_args(argv)
+    if args.count is None:
+        args.count = {"held-out": 5000, "big-policy": 1000, "memory": 4000}[args.mode]
+    if args.min_ratio is None:
+        args.min_ratio = 10.0 if args.mode == "held-out" else 5.0
 
     node = shutil.which("node")
-    if node is None or not (DIFF / "node_modules").is_dir():
+    if args.mode != "memory" and (node is None or not (DIFF / "node_modules").is_dir()):
         print(
             "bench: needs node and `npm ci --prefix tests/differential` (iam-simulate)",
             file=sys.stderr,
@@ -79,33 +150,48 @@ def main(argv: list[str] | None = None) -> int:
     generate = load_generator()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "bench.jsonl"
-        with corpus.open("w", encoding="utf-8") as fh:
-            for req in generate.generate(args.seed, args.count):
-                fh.write(json.dumps(req, separators=(",", ":")) + "\n")
+        write_corpus(corpus, args, generate)
+        size = corpus.stat().st_size
         if args.keep:
             shutil.copyfile(corpus, args.keep)
         cg_cmd = [sys.executable, "-m", "copyguard", "simulate", "--batch", str(corpus)]
-        sim_cmd = [node, str(RUNNER), str(corpus)]
-        cg_times: list[float] = []
-        sim_times: list[float] = []
+        sim_cmd = [str(node), str(RUNNER), str(corpus)]
+        cg_runs: list[tuple[float, int]] = []
+        sim_runs: list[tuple[float, int]] = []
         try:
             for _ in range(args.repeat):
-                cg_times.append(timed(cg_cmd, env, args.count))
-                sim_times.append(timed(sim_cmd, None, args.count))
+                cg_runs.append(timed(cg_cmd, env, args.count))
+                if args.mode != "memory":
+                    sim_runs.append(timed(sim_cmd, None, args.count))
         except RuntimeError as exc:
             print(f"bench: {exc}", file=sys.stderr)
             return 2
 
-    cg, sim = min(cg_times), min(sim_times)
-    ratio = sim / cg
-    print(f"requests          : {args.count} (seed {args.seed}, one key policy per request)")
+    what = {
+        "held-out": "one key policy per request",
+        "big-policy": f"each its own {args.statements}-statement key policy",
+        "memory": f"each its own {args.statements}-statement key policy",
+    }[args.mode]
+    print(f"mode              : {args.mode}")
+    print(f"requests          : {args.count} (seed {args.seed}, {what}; {size / 1e6:.1f} MB)")
+    cg = min(t for t, _ in cg_runs)
+    cg_rss = max(r for _, r in cg_runs)
     print(
         f"copyguard         : {cg:7.3f} s  ({args.count / cg:9.0f} req/s)  "
-        f"runs {', '.join(f'{t:.3f}' for t in cg_times)}"
+        f"peak RSS {mib(cg_rss)}  runs {', '.join(f'{t:.3f}' for t, _ in cg_runs)}"
     )
+    if args.mode == "memory":
+        sys.path.insert(0, str(REPO / "src"))
+        from copyguard.evaluate.batch import DEFAULT_CACHE_BYTES
+
+        print(f"policy cache bound: {mib(DEFAULT_CACHE_BYTES)} (estimated compiled size)")
+        return 0
+    sim = min(t for t, _ in sim_runs)
+    ratio = sim / cg
     print(
         f"iam-simulate      : {sim:7.3f} s  ({args.count / sim:9.0f} req/s)  "
-        f"runs {', '.join(f'{t:.3f}' for t in sim_times)}"
+        f"peak RSS {mib(max(r for _, r in sim_runs))}  "
+        f"runs {', '.join(f'{t:.3f}' for t, _ in sim_runs)}"
     )
     print(f"throughput ratio  : {ratio:7.2f}x  (required: >= {args.min_ratio:g}x)")
     if ratio < args.min_ratio:

@@ -608,12 +608,15 @@ def test_policy_cache_reuses_and_evicts() -> None:
     from copyguard.evaluate.batch import PolicyCache
     from copyguard.policy import PolicyError
 
-    cache = PolicyCache(key_limit=2, other_limit=2)
+    from copyguard.evaluate.batch import cache_cost
+
+    text = json.dumps({**KEY_POLICY, "Id": "0"}, separators=(",", ":"), ensure_ascii=False)
+    cache = PolicyCache(max_bytes=2 * cache_cost(text))  # room for two such documents
     first = cache.get(KEY_POLICY, "key_policy", "key")
     assert cache.get(json.loads(json.dumps(KEY_POLICY)), "key_policy", "key") is first
     for i in range(3):
         cache.get({**KEY_POLICY, "Id": str(i)}, "key_policy", "key")
-    assert len(cache.entries["key"]) == 2
+    assert len(cache.entries) == 2
     assert cache.get(KEY_POLICY, "key_policy", "key") is not first  # evicted, parsed again
     bad = {"Statement": [{"Effect": "Maybe"}]}
     for _ in range(2):

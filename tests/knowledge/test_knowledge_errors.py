@@ -305,7 +305,7 @@ def test_kms_no_identity_policy_text_points_at_delegation() -> None:
 @pytest.mark.parametrize(
     ("action", "entry_id", "codes"),
     [
-        ("kms:GenerateDataKeyWithoutPlaintext", "kms-not-authorized", {"CG101", "CG103", "CG104", "CG106"}),
+        ("kms:GenerateDataKeyWithoutPlaintext", "kms-not-authorized", {"CG101", "CG103", "CG104", "CG106", "CG207", "CG208"}),
         ("backup:CopyIntoBackupVault", "copy-into-vault-not-authorized", {"CG201"}),
         ("iam:PassRole", "copy-role-not-authorized", set()),
         ("sts:AssumeRole", "copy-role-not-authorized", set()),

@@ -242,7 +242,7 @@ def test_text_ends_without_newline(fmt: str) -> None:
 
 def test_unknown_format_or_language() -> None:
     with pytest.raises(ValueError, match="format"):
-        _render(full_report(), "html")
+        _render(full_report(), "pdf")
     for fmt in FORMATS:
         with pytest.raises(ValueError, match="language"):
             _render(full_report(), fmt, "fr")

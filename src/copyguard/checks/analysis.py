@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from copyguard.checks.facts import (
@@ -27,8 +28,10 @@ ALLOW_ALL_IDENTITY = {
 MAX_ALTERNATIVES = 64
 
 
+@cache
 def allow_all_identity() -> Policy:
-    """Stands for the destination role's own IAM side, which is not the user's to change."""
+    """Stands for the destination role's own IAM side, which is not the user's to change
+    (parsed once: a Policy is not changed after parsing, and its compiled form is reused)."""
     return parse_policy(
         ALLOW_ALL_IDENTITY, name="destination IAM (assumed to allow)", kind="identity"
     )
@@ -668,3 +671,63 @@ def analyse_source_key(
             value = "explicit_deny" if "explicit_deny" in kinds else "implicit_deny"
         view.results[action] = ActionResult(action, value, decisions)
     return view
+
+
+def _frozen(overrides: dict[str, str | list[str]]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()))
+
+
+class AnalysisCache:
+    """The source-key analyses of one run, computed once and shared by the checks and the
+    fixes (``Report.analyses`` carries it from ``run_checks`` to ``build_fixes``).
+
+    An entry is keyed by the identity of the scenario, the policy object and the type
+    facts, and by the value of everything else :func:`analyse_source_key` reads (of the copy,
+    only its destination Region), so the copies that share a key share its analysis. It
+    keeps those objects alive, so an ``id`` is never reused while its entry exists; a
+    patched policy is a new object and is analysed afresh. The ``key`` argument is not part
+    of the key (it is carried on the view, the results do not read it): a view handed back
+    may carry the Key model where the caller passed ``None``.
+    """
+
+    __slots__ = ("_entries", "computed")
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[tuple[object, ...], SourceKeyView]] = {}
+        self.computed = 0  # how many analyses this cache computed (the rest were reused)
+
+    def view(
+        self,
+        scenario: Scenario,
+        copy: Copy,
+        key_arn: str,
+        key: Key | None,
+        policy: Policy,
+        facts: TypeFacts | None,
+        destination: str,
+        overrides: dict[str, str | list[str]],
+        actions: tuple[str, ...] = REQUIRED_ACTIONS,
+        caller: str | None = None,
+    ) -> SourceKeyView:
+        """:func:`analyse_source_key`, computed once per distinct input."""
+        # the analysis reads one thing of the copy, its destination Region: copies that
+        # share it (and the key, destination and options) share one analysis
+        anchors: tuple[object, ...] = (scenario, policy, facts)
+        ident = (
+            tuple(id(a) for a in anchors),
+            copy.destination_region,
+            key_arn,
+            destination,
+            _frozen(overrides),
+            tuple(actions),
+            caller,
+        )
+        hit = self._entries.get(ident)
+        if hit is not None and all(a is b for a, b in zip(hit[0], anchors, strict=True)):
+            return hit[1]
+        view = analyse_source_key(
+            scenario, copy, key_arn, key, policy, facts, destination, overrides, actions, caller
+        )
+        self.computed += 1
+        self._entries[ident] = (anchors, view)
+        return view

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from copyguard.checks.analysis import SourceKeyView, analyse_source_key, source_key_arn
+from copyguard.checks.analysis import AnalysisCache, SourceKeyView, source_key_arn
 from copyguard.checks.facts import TypeFacts, slr_arn, type_facts
 from copyguard.checks.model import Finding, Text, tr
 from copyguard.policy import Policy
@@ -28,6 +28,9 @@ class CheckContext:
     copy: Copy
     options: Options
     _cache: dict[str, Any] = field(default_factory=dict)
+    #: the run's shared source-key analyses (run_checks passes one cache to every copy and
+    #: hands it to build_fixes on the Report)
+    analyses: AnalysisCache = field(default_factory=AnalysisCache)
 
     @property
     def facts(self) -> TypeFacts | None:
@@ -70,7 +73,7 @@ class CheckContext:
             view = None
             dest = self.destination
             if isinstance(arn, str) and key is not None and isinstance(key.policy, Policy) and dest:
-                view = analyse_source_key(
+                view = self.analyses.view(
                     self.scenario,
                     self.copy,
                     key.arn,
@@ -115,7 +118,6 @@ def unknown(
     return Finding(
         code="CG902",
         severity="warning",
-        title=tr("Something the verdict needs is unknown", "判断所需的信息未知"),
         message=what,
         copy=ctx.copy.name if ctx else None,
         resource=resource,

@@ -148,10 +148,6 @@ def _cg201(
     return Finding(
         code="CG201",
         severity="error",
-        title=tr(
-            "The destination vault does not accept copies from the source account",
-            "目标保管库不接受来自源账户的复制",
-        ),
         message=message,  # type: ignore[arg-type]
         copy=ctx.copy.name,
         resource=vault_arn,
@@ -210,10 +206,6 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
             yield Finding(
                 code="CG202",
                 severity="error",
-                title=tr(
-                    "The destination vault key cannot hold copies of this resource type",
-                    "目标保管库的密钥无法保存此资源类型的副本",
-                ),
                 message=tr(
                     f"{vault.arn} is encrypted with the AWS managed key aws/backup, which cannot hold "
                     f"copies of {copy.resource_type} (not fully managed by AWS Backup). The copy fails "
@@ -275,7 +267,6 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG203",
             severity="error",
-            title=tr("The destination vault key is not usable", "目标保管库密钥不可用"),
             message=tr(
                 f"The destination vault key {key.arn} is {key.state}; copies cannot be encrypted with it.",
                 f"目标保管库密钥 {key.arn} 的状态为 {key.state};无法用它加密副本。",
@@ -328,10 +319,6 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG203",
             severity="error",
-            title=tr(
-                "The destination vault key policy blocks AWS Backup",
-                "目标保管库密钥策略阻止了 AWS Backup",
-            ),
             message=tr(
                 f"The key policy of {key.arn} does not let the destination's AWSServiceRoleForBackup "
                 f"use it: {', '.join(f'{a} {v}' for a, v in sorted(blocked.items()))}.",
@@ -392,10 +379,6 @@ def check_vault_lock(ctx: CheckContext) -> Iterable[Finding]:
     yield Finding(
         code="CG204",
         severity="error",
-        title=tr(
-            "The copy's retention is outside the vault lock's range",
-            "复制的保留期超出保管库锁的范围",
-        ),
         message=tr(
             f"The copy keeps recovery points {shown}, but {vault.arn} is locked to "
             f"{lo if lo is not None else 0}..{hi if hi is not None else '∞'} days. The copy fails with "
@@ -444,7 +427,6 @@ def check_fix_principal(ctx: CheckContext) -> Iterable[Finding]:
     yield Finding(
         code="CG205",
         severity="error",
-        title=tr("A principal the fix would name does not exist", "修复要引用的主体不存在"),
         message=tr(
             f"{principal} does not exist, so KMS would reject a key policy naming it "
             "(MalformedPolicyDocumentException: Policy contains a statement with one or more invalid "

@@ -31,7 +31,6 @@ def kms_rejected_findings(scenario: Scenario) -> list[Finding]:
                 Finding(
                     code="CG901",
                     severity="error",
-                    title=tr("A policy document is invalid", "策略文档无效"),
                     message=tr(
                         f"KMS rejects this key policy: {issue.message}.",
                         f"KMS 会拒绝此密钥策略({issue.path}):该条件键只能用于 IAM 策略,"

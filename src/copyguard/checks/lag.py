@@ -227,10 +227,6 @@ def _cg209(ctx: CheckContext, vault: Vault, message: Text, evidence: dict[str, A
     return Finding(
         code="CG209",
         severity="error",
-        title=tr(
-            "This copy to or from a logically air-gapped vault is not available",
-            "此逻辑隔离保管库复制不可用",
-        ),
         message=message,
         copy=ctx.copy.name,
         resource=vault.arn,
@@ -350,10 +346,6 @@ def _cg206(
     return Finding(
         code="CG206",
         severity="error",
-        title=tr(
-            "The resource cannot be copied into a logically air-gapped vault",
-            "该资源无法复制到逻辑隔离保管库",
-        ),
         message=message,
         copy=ctx.copy.name,
         resource=vault.arn,
@@ -457,10 +449,6 @@ def _lag_key_for_copy_role(
     yield Finding(
         code="CG207",
         severity="error",
-        title=tr(
-            "The logically air-gapped vault's key does not allow the copy role",
-            "逻辑隔离保管库的密钥不允许复制角色",
-        ),
         message=tr(
             f"The key policy of {key.arn}, the customer managed key of the {where} logically "
             f"air-gapped vault {vault.arn}, does not allow the copy role {role} {shown} through "
@@ -509,10 +497,6 @@ def _lag_retention(ctx: CheckContext, vault: Vault, facts: LagFacts) -> Iterable
     yield Finding(
         code="CG204",
         severity="error",
-        title=tr(
-            "The copy's retention is outside the vault lock's range",
-            "复制的保留期超出保管库锁的范围",
-        ),
         message=tr(
             f"The copy keeps recovery points {days} days, but {vault.arn} is a logically "
             f"air-gapped vault, always locked in compliance mode with a minimum retention of at "
@@ -545,10 +529,6 @@ def _copy_out(
         yield Finding(
             code="CG210",
             severity="error",
-            title=tr(
-                "Only the owner of a logically air-gapped vault can copy from it",
-                "只有逻辑隔离保管库的所有者账户才能从中复制",
-            ),
             message=tr(
                 f"The copy runs as {role} in account {role_account}, but {src.arn} belongs to "
                 f"account {src.account}. Accounts a logically air-gapped vault is shared with "
@@ -699,10 +679,6 @@ def _cg208(
     return Finding(
         code="CG208",
         severity="error",
-        title=tr(
-            "A copy out of a logically air-gapped vault is not set up",
-            "从逻辑隔离保管库复制出的设置不完整",
-        ),
         message=message,
         copy=ctx.copy.name,
         resource=resource,

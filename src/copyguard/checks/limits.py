@@ -16,8 +16,9 @@ def _cg901(resource: str, path: str, expected: str) -> Finding:
     return Finding(
         code="CG901",
         severity="error",
-        title=tr("An input value is outside AWS's limits", "输入值超出 AWS 的限制"),
-        message=tr(f"{path}: {expected}", f"{path}:超出 AWS 的限制:{expected}"),
+        message=tr(
+            f"{path}: outside AWS's limits: {expected}", f"{path}:超出 AWS 的限制:{expected}"
+        ),
         resource=resource,
         path=path,
         evidence={"issue": {"path": path, "message": expected, "severity": "error"}},

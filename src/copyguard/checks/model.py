@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from copyguard.checks.analysis import AnalysisCache
 
 Severity = Literal["error", "warning", "note"]
 Applicability = Literal["safe", "unsafe", "display-only"]
@@ -28,6 +31,16 @@ def tr(en: str, zh: str) -> Text:
     return Text(en, zh)
 
 
+def catalogue_title(code: str) -> Text:
+    """The rule catalogue's title for ``code``; an unknown code is a bug in copyguard."""
+    from copyguard.checks.rules import rule  # the catalogue imports this module
+
+    found = rule(code)
+    if found is None:
+        raise ValueError(f"finding code {code!r} is not in the rule catalogue")
+    return found.title
+
+
 @dataclass(frozen=True, slots=True)
 class FixRef:
     kind: str  # "key-policy" | "vault-access-policy" | "playbook"
@@ -38,12 +51,20 @@ class FixRef:
         return {"kind": self.kind, "resource": self.resource, "applicability": self.applicability}
 
 
+#: The title a Finding takes from the rule catalogue (``Finding(title=...)`` left out).
+CATALOGUE_TITLE = Text("", "")
+
+
 @dataclass(slots=True)
 class Finding:
+    """One finding. Its title is the catalogue's title for its code (``checks/docs/rules.yaml``,
+    read once, on first use): checks never pass ``title``; what is specific to one finding
+    goes in its message. An explicit ``title`` exists only for renderer tests."""
+
     code: str
     severity: Severity
-    title: Text
     message: Text
+    title: Text = CATALOGUE_TITLE
     copy: str | None = None
     resource: str | None = None
     path: str | None = None  # scenario field path; the edge resolves it to file:line:column
@@ -54,6 +75,10 @@ class Finding:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.title is CATALOGUE_TITLE:
+            self.title = catalogue_title(self.code)
 
     @property
     def fingerprint(self) -> str:
@@ -153,6 +178,8 @@ class Report:
     source: str | None = None
     copies: list[str] = field(default_factory=list)
     assumptions: list[Text] = field(default_factory=list)
+    #: the run's source-key analyses, for build_fixes to reuse (set by run_checks; not output)
+    analyses: AnalysisCache | None = field(default=None, repr=False, compare=False)
 
     def sort(self) -> None:
         self.findings.sort(key=Finding.sort_key)

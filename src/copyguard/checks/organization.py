@@ -68,9 +68,6 @@ def check_organization(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG302",
             severity="error",
-            title=tr(
-                "Cross-account backup is not enabled for the organization", "组织未启用跨账户备份"
-            ),
             message=tr(
                 f"The organization's AWS Backup setting isCrossAccountBackupEnabled is false. The copy "
                 'fails with "Copy job failed. Cross-account copy feature is not enabled for the current '
@@ -91,10 +88,6 @@ def _not_member(ctx: CheckContext, outside: list[str], org_id: str) -> Finding:
     return Finding(
         code="CG301",
         severity="error",
-        title=tr(
-            "Source and destination are not in the same organization",
-            "源账户和目标账户不在同一组织中",
-        ),
         message=tr(
             f"Account(s) {', '.join(outside)} are not members of the organization{where}. The copy fails "
             'with "Copy job failed. Both source and destination account must be a member of the same '

@@ -89,10 +89,6 @@ def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG401",
             severity="error",
-            title=tr(
-                "The resource type does not support cross-account copy",
-                "该资源类型不支持跨账户复制",
-            ),
             message=tr(
                 f"AWS Backup does not copy {shown} recovery points to another account"
                 + (f" (recognised from the resource ARN {copy.resource_arn})." if variant else ".")
@@ -134,10 +130,6 @@ def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG401",
             severity="warning",
-            title=tr(
-                "Part of this composite backup is not copied to another account",
-                "此组合备份的一部分不会被复制到其他账户",
-            ),
             message=tr(
                 "An EKS backup is a composite: the cluster state is copied with the vault key, "
                 "but persistent volumes follow their own type's rules, and EFS volumes of an EKS "
@@ -182,10 +174,6 @@ def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG402",
             severity="error",
-            title=tr(
-                "One copy cannot be both cross-Region and cross-account for this type",
-                "此类型不支持同时跨区域和跨账户的单次复制",
-            ),
             message=why,
             copy=copy.name,
             resource=None,
@@ -287,7 +275,6 @@ def _region_findings(ctx: CheckContext, facts: TypeFacts | None) -> Iterable[Fin
         yield Finding(
             code="CG403",
             severity="error",
-            title=tr("A Region limit blocks this copy", "区域限制阻止了此复制"),
             message=_region_text(limit.kind, limit.region, group, type_name or "", other),
             copy=copy.name,
             resource=None,
@@ -323,10 +310,6 @@ def _cold_tier(ctx: CheckContext) -> Iterable[Finding]:
     yield Finding(
         code="CG404",
         severity="warning",
-        title=tr(
-            "Cold-tier recovery points cannot be copied to another account",
-            "冷存储层中的恢复点无法复制到其他账户",
-        ),
         message=tr(
             f"The copy's lifecycle moves it to cold storage after {days} days. Once a recovery "
             "point is in the cold tier it cannot be copied to another account (nor across "

@@ -109,7 +109,10 @@ def reverse_copy(scenario: Scenario, copy: Copy) -> Copy:
 def reverse_findings(ctx: CheckContext) -> list[Finding]:
     """What the forward checks say about the way back of ``ctx.copy``."""
     rctx = CheckContext(
-        ctx.scenario, reverse_copy(ctx.scenario, ctx.copy), reverse_options(ctx.options)
+        ctx.scenario,
+        reverse_copy(ctx.scenario, ctx.copy),
+        reverse_options(ctx.options),
+        analyses=ctx.analyses,
     )
     found: list[Finding] = []
     for check in (check_source_key, check_vault_access_policy, check_destination_key):
@@ -219,10 +222,6 @@ def check_round_trip(ctx: CheckContext) -> Iterable[Finding]:
             yield Finding(
                 code=CODE,
                 severity="warning",
-                title=tr(
-                    "The way back is blocked: the copy could not be copied back",
-                    "回程受阻:副本无法复制回源账户",
-                ),
                 message=tr(
                     f"Copying {copy.name!r} back from {back_from} to {back_to} (what restoring it "
                     f"in account {src or '?'} takes) would fail at {what.en}: {reasons_en}",
@@ -248,7 +247,6 @@ def check_round_trip(ctx: CheckContext) -> Iterable[Finding]:
             yield Finding(
                 code=CODE,
                 severity="note",
-                title=tr("The way back could not be decided", "无法判断回程是否可行"),
                 message=tr(
                     f"Whether {copy.name!r} can be copied back from {back_from} to {back_to} "
                     f"depends on {what.en}, which is not known. "
@@ -284,10 +282,6 @@ def _cold_storage(ctx: CheckContext, way: dict[str, Any]) -> Iterable[Finding]:
     yield Finding(
         code=CODE,
         severity="warning",
-        title=tr(
-            "The way back closes when the copy moves to cold storage",
-            "副本转入冷存储后回程即关闭",
-        ),
         message=tr(
             f"The copy {ctx.copy.name!r} moves to cold storage after {days} days; a recovery point "
             "in cold storage cannot be copied to another account, so from then on it can be "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable
 
+from copyguard.checks.analysis import AnalysisCache
 from copyguard.checks.base import Check, CheckContext, Options, unknown
 from copyguard.checks.destination import (
     check_destination_key,
@@ -21,7 +22,7 @@ from copyguard.checks.organization import check_organization
 from copyguard.checks.resource_type import check_resource_type
 from copyguard.checks.round_trip import check_round_trip
 from copyguard.checks.source_key import check_source_key, quick_gaps
-from copyguard.scenario import Scenario
+from copyguard.scenario import AWS_OWNED_KEY, UNKNOWN, Scenario
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -92,7 +93,6 @@ def input_findings(scenario: Scenario) -> list[Finding]:
                 Finding(
                     code="CG901",
                     severity="error",
-                    title=tr("A policy document is invalid", "策略文档无效"),
                     message=tr(issue.message, f"策略文档无效({issue.path}):{issue.message}"),
                     resource=resource,
                     path=issue.path,
@@ -124,6 +124,22 @@ def read_failure_findings(scenario: Scenario) -> list[Finding]:
     return out
 
 
+def unknown_reason_findings(scenario: Scenario) -> list[Finding]:
+    """CG902 for every value an IaC reader could not know (the input, address, attribute)."""
+    out = []
+    for path, (what, why) in sorted(scenario.unknown_reasons.items()):
+        out.append(
+            unknown(
+                None,
+                tr(f"{what} is unknown: {why}.", f"{what} 未知:{why}。"),
+                "iac",
+                path,
+            )
+        )
+        out[-1].evidence["unknown"] = what
+    return out
+
+
 def _crash(check: Check, ctx: CheckContext, exc: BaseException) -> list[Finding]:
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     loc = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
@@ -131,7 +147,6 @@ def _crash(check: Check, ctx: CheckContext, exc: BaseException) -> list[Finding]
         Finding(
             code="CG999",
             severity="warning",
-            title=tr("A check failed internally", "检查内部出错"),
             message=tr(
                 f"The {check.name} check ({', '.join(check.codes)}) failed: {type(exc).__name__}: {exc}{loc}. "
                 "Its result is unknown; please report this.",
@@ -157,11 +172,15 @@ def run_checks(
     scenario: Scenario, options: Options | None = None, checks: Iterable[Check] = CHECKS
 ) -> Report:
     options = options or Options()
-    report = Report(source=scenario.source, copies=[c.name for c in scenario.copies])
+    analyses = AnalysisCache()  # one per run, reused by build_fixes (Report.analyses)
+    report = Report(
+        source=scenario.source, copies=[c.name for c in scenario.copies], analyses=analyses
+    )
     report.findings += input_findings(scenario)
     report.findings += kms_rejected_findings(scenario)  # IAM-only condition keys (CG901)
     report.findings += limit_findings(scenario)  # a lock or lifecycle AWS refuses (CG901)
     report.findings += read_failure_findings(scenario)
+    report.findings += unknown_reason_findings(scenario)
     # a described set-up (a scenario document) without copies: nothing to judge is not a pass
     # (a live scan that found no failed job to diagnose says so itself, and passes)
     if not scenario.copies and scenario.raw is not None:
@@ -190,15 +209,36 @@ def run_checks(
                             ),
                         )
                     )
+    typed_vaults: set[str] = set()
+    assumed = set(report.assumptions)  # membership in O(1); the list keeps the order
     for copy in scenario.copies:
-        ctx = CheckContext(scenario, copy, options)
+        ctx = CheckContext(scenario, copy, options, analyses=analyses)
         for check in selected:
             try:
                 found = list(check.run(ctx))
             except Exception as exc:  # contain it: report, never pass silently
                 found = _crash(check, ctx, exc)
             report.findings += found
-        report.assumptions += [a for a in ctx.assumptions() if a not in report.assumptions]
+        for a in ctx.assumptions():
+            if a not in assumed:
+                assumed.add(a)
+                report.assumptions.append(a)
+        for arn in (copy.source_vault, copy.destination_vault):
+            vault = scenario.vault(arn)
+            if vault is not None and arn not in typed_vaults and vault.vault_type is UNKNOWN:
+                typed_vaults.add(vault.arn)
+                if vault.key == AWS_OWNED_KEY:
+                    continue  # only a logically air-gapped vault has an AWS owned key
+                typed = tr(
+                    f"{vault.path} ({vault.arn}) has no vault_type: checked as a standard "
+                    "backup vault (BACKUP_VAULT); say LOGICALLY_AIR_GAPPED_BACKUP_VAULT if it "
+                    "is logically air-gapped.",
+                    f"{vault.path}({vault.arn})未提供 vault_type:按标准备份保管库"
+                    "(BACKUP_VAULT)检查;如为逻辑隔离保管库,请写明 "
+                    "LOGICALLY_AIR_GAPPED_BACKUP_VAULT。",
+                )
+                assumed.add(typed)
+                report.assumptions.append(typed)
         if options.quick:
             try:
                 gaps = quick_gaps(ctx)

@@ -147,10 +147,6 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
             yield Finding(
                 code="CG102",
                 severity="error",
-                title=tr(
-                    "The source key is AWS managed and can never be shared",
-                    "源密钥是 AWS 托管密钥,永远无法共享",
-                ),
                 message=tr(
                     f"{copy.resource_type} is not fully managed by AWS Backup, so the copy uses the "
                     f"resource's own key {arn}, which is an AWS managed key. Its key policy cannot be "
@@ -209,7 +205,6 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG103",
             severity="error",
-            title=tr("The source key is not usable", "源密钥不可用"),
             message=tr(
                 f"The source key {arn} is {key.state}; KMS refuses cryptographic operations "
                 "and grants on a key that is not Enabled.",
@@ -235,9 +230,6 @@ def check_source_key(ctx: CheckContext) -> Iterable[Finding]:
         yield Finding(
             code="CG101",
             severity="error",
-            title=tr(
-                "The source key policy does not allow the destination", "源密钥策略不允许目标账户"
-            ),
             message=tr(
                 f"{arn} has no key policy, so no one can use it.",
                 f"{arn} 没有密钥策略,任何人都无法使用它。",
@@ -329,7 +321,6 @@ def _judge_view(
         yield Finding(
             code="CG104",
             severity="error",
-            title=tr("An explicit Deny blocks the copy", "显式拒绝(Deny)阻止了复制"),
             message=tr(
                 f"{', '.join(denies)} explicitly denies {caller} "
                 f"{', '.join(sorted(explicit))} on {arn}. A Deny overrides every Allow.",
@@ -357,9 +348,6 @@ def _judge_view(
         yield Finding(
             code="CG101",
             severity="error",
-            title=tr(
-                "The source key policy does not allow the destination", "源密钥策略不允许目标账户"
-            ),
             message=tr(
                 f"The key policy of {arn} does not allow {caller} (account {dest}) "
                 f"{len(implicit)} of the {len(view.results)} actions a cross-account copy needs: "
@@ -427,10 +415,6 @@ def _judge_view(
             yield Finding(
                 code="CG106",
                 severity="note",
-                title=tr(
-                    "The key policy delegates to the destination account",
-                    "密钥策略将权限委托给目标账户",
-                ),
                 message=tr(
                     f"The key policy allows account {dest} as a whole ({', '.join(via_account)}). "
                     "The destination account's own IAM policies must then also allow the caller. "
@@ -512,10 +496,6 @@ def _cg105(
             yield Finding(
                 code="CG105",
                 severity="error",
-                title=tr(
-                    "A statement meant for the destination can never apply",
-                    "为目标账户编写的语句永远不会生效",
-                ),
                 message=tr(
                     f"{st.label} names the destination and covers {', '.join(sorted(covered))}, "
                     f"but its condition cannot hold for the copy's requests: {reasons[0]}.",
@@ -572,7 +552,6 @@ def _cg107(ctx: CheckContext, view: SourceKeyView, key: Key, policy: Policy) -> 
     yield Finding(
         code="CG107",
         severity="warning",
-        title=tr("The key policy gives more than the copy needs", "密钥策略授予的权限超出复制所需"),
         message=tr(
             "Least privilege: " + "; ".join(parts_en) + ".", "最小权限:" + ";".join(parts_zh) + "。"
         ),

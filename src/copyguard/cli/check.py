@@ -16,6 +16,7 @@ from copyguard.cli.common import (
     fail_input,
     read_text_file,
 )
+from copyguard.cli.iac import iac_options, resolve_inputs
 from copyguard.cli.inputs import KEY_POLICY_LIMIT
 from copyguard.cli.output import color_option, fix_command
 from copyguard.escape import visible
@@ -128,6 +129,8 @@ def build_report(
     context: tuple[str, ...],
     vault_principal: str,
     round_trip: bool = False,
+    scenario_out: list[Any] | None = None,
+    iac: Any = None,
 ) -> Any:
     from copyguard import api
     from copyguard.checks import Options
@@ -166,7 +169,19 @@ def build_report(
                 f"{', '.join(quick_flags)} belong to the quick form (--key-policy); a scenario file carries them itself"
             )
         try:
-            return api.check_file(scenario_path, options)
+            if iac is not None:  # IaC or several inputs, merged (cli/iac.py)
+                from copyguard.cli.iac import checked
+
+                if scenario_out is not None:
+                    scenario_out.append(iac.scenario)
+                return checked(iac, options)
+            if scenario_out is None:
+                return api.check_file(scenario_path, options)
+            # the HTML report draws the scenario: keep it for the caller
+            from copyguard.scenario import load_scenario
+
+            scenario_out.append(load_scenario(scenario_path))
+            return api.check_scenario(scenario_out[-1], options)
         except ScenarioError as exc:
             fail_input(str(exc))
     if not key_policy:
@@ -218,17 +233,18 @@ def build_report(
         lines = "\n  ".join(str(i) for i in exc.issues if i.severity == "error")
         fail_input(f"the key policy is not valid:\n  {lines}")
     assert source_account and destination_account
-    return api.check_key_policy(
-        policy,
-        source_account,
-        destination_account,
-        options,
-        key_arn=key_arn,
-        resource_type=resource_type,
-        key_manager=key_manager,
-        key_state=key_state,
-        policy_source=key_policy,
-    )
+    quick = {
+        "key_arn": key_arn,
+        "resource_type": resource_type,
+        "key_manager": key_manager,
+        "key_state": key_state,
+        "policy_source": key_policy,
+    }
+    if scenario_out is None:
+        return api.check_key_policy(policy, source_account, destination_account, options, **quick)
+    options.quick = True
+    scenario_out.append(api.quick_scenario(policy, source_account, destination_account, **quick))
+    return api.check_scenario(scenario_out[-1], options)
 
 
 def exit_code(report: Any) -> int:
@@ -245,6 +261,7 @@ def emit(
     *,
     color: bool | None = None,
     fix_command: str | None = None,
+    scenario: Any = None,
 ) -> None:
     """The report to standard output or ``output``. ``color``: ``--color``/``--no-color``
     (None: only on a terminal without NO_COLOR); text wraps to the terminal's width.
@@ -263,6 +280,7 @@ def emit(
         tool_version=__version__,
         fix_command=fix_command,
         width=text_width(output),
+        scenario=scenario,
     )
     write_output(text, output, colored)
     report_input_errors(report, lang)
@@ -295,14 +313,16 @@ def report_input_errors(report: Any, lang: str) -> bool:
 
 
 @click.command("check")
-@click.argument("scenario", required=False, metavar="[SCENARIO]")
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@iac_options
 @quick_options
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    type=click.Choice(["text", "json", "sarif", "markdown", "html"]),
     default="text",
     show_default=True,
+    help="html: one self-contained page with a picture of the copy flows.",
 )
 @click.option(
     "--lang",
@@ -316,7 +336,10 @@ def report_input_errors(report: Any, lang: str) -> bool:
 @round_trip_option
 @color_option
 def check(
-    scenario: str | None,
+    inputs: tuple[str, ...],
+    input_type: str | None,
+    accounts: tuple[str, ...],
+    regions: tuple[str, ...],
     key_policy: str | None,
     source_account: str | None,
     destination_account: str | None,
@@ -333,14 +356,18 @@ def check(
     round_trip: bool,
     color: bool | None,
 ) -> int:
-    """Will these cross-account copies work? Offline, from a scenario file or one key policy.
+    """Will these cross-account copies work? Offline, from a scenario file, Terraform/OpenTofu
+    plans (terraform show -json) or one key policy. Several INPUTs are merged into one set-up.
 
     \b
     copyguard check examples/seed-failing.yaml
+    copyguard check source-plan.json central-plan.json
     copyguard check --key-policy key.json --source-account 111122223333 --destination-account 444455556666
 
     Exit codes: 0 pass, 1 fail, 2 bad input, 3 unknown.
     """
+    drawn: list[Any] | None = [] if fmt == "html" else None
+    scenario, iac = resolve_inputs(inputs, input_type, accounts, regions)
     report = build_report(
         scenario,
         key_policy,
@@ -354,6 +381,16 @@ def check(
         context,
         vault_principal,
         round_trip=round_trip,
+        scenario_out=drawn,
+        iac=iac,
     )
-    emit(report, fmt, lang, output, color=color, fix_command=fix_command())
+    emit(
+        report,
+        fmt,
+        lang,
+        output,
+        color=color,
+        fix_command=fix_command(),
+        scenario=drawn[-1] if drawn else None,
+    )
     return exit_code(report)

@@ -27,16 +27,8 @@ def _start(options: dict[str, Any]) -> Any:
         ) from exc
     from copyguard.emulator import Emulator, EmulatorError
     from copyguard.emulator.scenario_loader import ScenarioLoadError
-    from copyguard.scenario import ScenarioError, load_scenario
 
-    scenario = options.pop("scenario")
-    if scenario is not None:
-        try:
-            options["scenario"] = load_scenario(scenario)
-        except ScenarioError as exc:
-            raise InputError(str(exc)) from exc
-        except OSError as exc:
-            raise InputError(f"{scenario}: cannot read scenario: {exc}") from exc
+    scenario = options.pop("scenario_file")
     try:
         return Emulator(**options).start()
     except EmulatorError as exc:
@@ -45,14 +37,25 @@ def _start(options: dict[str, Any]) -> Any:
         raise InputError(f"{scenario}: {exc}") from exc
 
 
-def _read_faults(path: str) -> list[dict[str, Any]]:
-    """The fault definitions of ``--faults FILE``, checked before the emulator starts."""
-    from copyguard.emulator.faults import FaultError, parse_faults
+def _load_scenario(path: str) -> Any:
+    """The scenario of ``--scenario FILE``, read (bounded, README "Input limits") and checked
+    before anything is imported or bound."""
+    from copyguard.scenario import ScenarioError, load_scenario
 
     try:
-        text = Path(path).read_bytes()
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise InputError(str(exc)) from exc
     except OSError as exc:
-        raise InputError(f"{path}: cannot read fault definitions: {exc}") from exc
+        raise InputError(f"{path}: cannot read scenario: {exc}") from exc
+
+
+def _read_faults(path: str) -> list[dict[str, Any]]:
+    """The fault definitions of ``--faults FILE``, checked before the emulator starts."""
+    from copyguard.cli.inputs import FAULTS_LIMIT, read_input_bytes
+    from copyguard.emulator.faults import FaultError, parse_faults
+
+    text = read_input_bytes(path, FAULTS_LIMIT, "fault file")  # InputError: exit 2
     try:
         return parse_faults(text)
     except FaultError as exc:
@@ -217,8 +220,7 @@ def emulator(
     destination account. Copy jobs are checked as AWS checks them and fail with AWS's
     messages.
     """
-    if scenario is not None and not Path(scenario).is_file():
-        raise InputError(f"{scenario}: scenario file not found")
+    loaded = _load_scenario(scenario) if scenario is not None else None
     faults = _read_faults(faults_file) if faults_file is not None else []
     emu = _start(
         {
@@ -226,7 +228,8 @@ def emulator(
             "host": host,
             "region": region,
             "cross_account_backup_enabled": cross_account,
-            "scenario": scenario,
+            "scenario": loaded,
+            "scenario_file": scenario,
         }
     )
 

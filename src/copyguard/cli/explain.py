@@ -7,6 +7,8 @@ how sure, with a score. An access denial shows the principal, action and resourc
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -55,6 +57,62 @@ _TRANSLATION = {
 }
 
 
+# Placeholders in the catalogue's next steps that a message can fill in (English and Chinese
+# spellings), with the extracted value that fills each. Filled values are shell-quoted: they
+# come from the pasted text.
+_PLACEHOLDERS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("PRINCIPAL_ARN", "主体ARN"), "principal"),
+    (("RESOURCE_ARN",), "resource"),
+    (("KEY_ARN", "密钥ARN"), "key_arn"),
+    (("ACTION", "操作"), "action"),
+)
+
+
+_SLR_SESSION = "assumed-role/AWSServiceRoleForBackup/"
+_SLR_PATH = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
+
+
+def _fill_placeholders(step: str, values: Mapping[str, str]) -> str:
+    """Put the values the message gave (principal, action, key, resource) into a next step."""
+    from copyguard.escape import shell_quote
+
+    filled = dict(values)
+    if (
+        "key_arn" not in filled
+        and filled.get("resource", "").startswith("arn:")
+        and ":kms:" in (filled.get("resource", ""))
+    ):
+        filled["key_arn"] = filled["resource"]
+    principal = filled.get("principal", "")
+    parts = principal.split(":")
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith(_SLR_SESSION):
+        # AWS Backup's service-linked role as its session: name the role, whose managed policy
+        # `copyguard simulate` then applies
+        filled["principal"] = f"arn:{parts[1]}:iam::{parts[4]}:role/{_SLR_PATH}"
+    if len(parts) > 4 and parts[4].isdigit() and len(parts[4]) == 12 and parts[4].isascii():
+        filled.setdefault("account", parts[4])
+    out = step
+    for names, key in _PLACEHOLDERS:
+        value = filled.get(key)
+        if not value:
+            continue
+        # the replacement string with its backslashes doubled is taken literally by re.sub
+        literal = shell_quote(value).replace("\\", "\\\\")
+        for name in names:
+            out = re.sub(rf"(?<![A-Za-z_]){re.escape(name)}(?![A-Za-z_])", literal, out)
+    account = filled.get("account")
+    key_parts = filled.get("key_arn", "").split(":")
+    key_account = key_parts[4] if len(key_parts) > 4 else ""
+    if account and key_account and key_account != account and key_account.isdigit():
+        # a cross-account call: the key's account is the source, the caller's the destination
+        out = out.replace("SOURCE_ACCOUNT", key_account).replace("源账户ID", key_account)
+        out = out.replace("DEST_ACCOUNT", account).replace("目标账户ID", account)
+    if account:
+        out = out.replace("kms:CallerAccount=ACCOUNT", "kms:CallerAccount=" + account)
+        out = out.replace("kms:CallerAccount=账户ID", "kms:CallerAccount=" + account)
+    return out
+
+
 def explain_message(message: str, lang: str) -> dict[str, Any]:
     """The explanation of one message as a JSON-ready dict (the ``--format json`` output)."""
     from copyguard.knowledge import fuzzy_match_error, match_error
@@ -69,7 +127,7 @@ def explain_message(message: str, lang: str) -> dict[str, Any]:
         for c in m.codes:
             if c not in codes:
                 codes.append(c)
-        steps = [s.text(lang) for s in pattern.next_steps]
+        steps = [_fill_placeholders(s.text(lang), m.values) for s in pattern.next_steps]
         for cause in pattern.causes:
             causes.append(
                 {
@@ -189,7 +247,11 @@ def explain(message: str | None, fmt: str, lang: str | None, color: bool | None)
             'give the message to explain, e.g. copyguard explain "Given key ID is not accessible"'
         )
     if message == "-":
-        message = click.get_text_stream("stdin").read()
+        from copyguard.cli.inputs import MESSAGE_LIMIT, read_input_bytes
+
+        # bounded (README "Input limits"); only the first 2000 characters are matched anyway.
+        # Bytes that are not UTF-8 become U+FFFD: a pasted log line is still explained.
+        message = read_input_bytes("-", MESSAGE_LIMIT, "message").decode("utf-8", "replace")
     if not message.strip():
         fail_input("the message is empty")
     lang = lang or default_lang()

@@ -14,13 +14,15 @@ from copyguard.cli.check import (
 )
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
 from copyguard.cli.fix_select import select_fixes
+from copyguard.cli.iac import iac_options_without_region, resolve_inputs
 from copyguard.cli.scan import live_options
 
-AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation")
+AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation", "html")
 
 
 @click.command("fix")
-@click.argument("scenario", required=False, metavar="[SCENARIO]")
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...")
+@iac_options_without_region
 @quick_options
 @click.option(
     "--as",
@@ -29,7 +31,7 @@ AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation")
     default="policy",
     show_default=True,
     help='policy: the fixed documents; json: {"fixes": [...]}; diff; cli (aws commands); '
-    "terraform; cloudformation.",
+    "terraform; cloudformation; html (the HTML report with these fixes).",
 )
 @click.option(
     "--unsafe", is_flag=True, help="Include fixes that loosen a Deny (never applied by default)."
@@ -76,7 +78,9 @@ AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation")
 @live_options
 @round_trip_option
 def fix(
-    scenario: str | None,
+    inputs: tuple[str, ...],
+    input_type: str | None,
+    accounts: tuple[str, ...],
     key_policy: str | None,
     source_account: str | None,
     destination_account: str | None,
@@ -104,6 +108,7 @@ def fix(
     statements that already have the right actions and conditions, or adds the AWS article's
     two statements; nothing else changes, and a second run changes nothing.
     """
+    scenario: str | None = inputs[0] if inputs else None
     rollback_flags = [n for n in ("force", "allow_broader", "allow_unverified") if live_kw.get(n)]
     if rollback_flags and not rollback:
         fail_input(f"--{rollback_flags[0].replace('_', '-')} works only with --rollback FILE")
@@ -117,6 +122,11 @@ def fix(
         if apply_ and not live:
             fail_input(
                 "--apply needs --live (and a target: --job-id, --failed-since, --plan-id or --all-plans)"
+            )
+        if as_ == "html":
+            fail_input(
+                "--as html works on a SCENARIO or --key-policy; for live accounts use "
+                "copyguard scan --format html"
             )
         from copyguard.cli.live import live_fix_entry
 
@@ -135,6 +145,9 @@ def fix(
     from copyguard.fixes import render_fixes
 
     lang = lang or default_lang()
+    drawn: list[Any] | None = [] if as_ == "html" else None
+    regions = (live_kw["region"],) if live_kw.get("region") else ()  # live's --region, reused
+    scenario, iac = resolve_inputs(inputs, input_type, accounts, regions)
     report = build_report(
         scenario,
         key_policy,
@@ -148,11 +161,15 @@ def fix(
         context,
         vault_principal,
         round_trip=round_trip,
+        scenario_out=drawn,
+        iac=iac,
     )
     if report_input_errors(report, lang):
         return EXIT_INPUT
     fixes = select_fixes(report, unsafe)
-    if as_ == "policy":
+    if as_ == "html":
+        _print_html(report, fixes, lang, drawn[-1] if drawn else None)
+    elif as_ == "policy":
         _print_policies(fixes, lang)
         if not [f for f in fixes if f.policy is not None]:
             _say_nothing(report, lang)
@@ -174,6 +191,28 @@ def fix(
         f for f in report.findings if f.code == "CG902" and f.evidence.get("needed_for") == "fix"
     ]
     return EXIT_UNKNOWN if unproven else EXIT_PASS
+
+
+def _print_html(report: Any, fixes: list[Any], lang: str, scenario: Any) -> None:
+    """``--as html``: the HTML report (as ``check --format html``) showing the fixes chosen."""
+    import copy
+
+    from copyguard import __version__
+    from copyguard.cli.output import fix_command
+    from copyguard.report import render
+
+    shown = copy.copy(report)
+    shown.fixes = list(fixes)
+    click.echo(
+        render(
+            shown,
+            "html",
+            lang,
+            tool_version=__version__,
+            fix_command=fix_command(),
+            scenario=scenario,
+        )
+    )
 
 
 def _print_policies(fixes: list[Any], lang: str) -> None:
@@ -205,14 +244,26 @@ def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]
     ``--as diff`` is a patch of the user's own file. Files that cannot be read exactly (or
     standard input) are left out: their diff is of the policy document."""
     import os
-    from pathlib import Path
+    import stat
 
     from copyguard.fixes.render import PolicyFile
+    from copyguard.policy.files import KEY_POLICY_LIMIT, POLICY_LIMIT
 
-    def read(path: str) -> PolicyFile | None:
+    def read(path: str, limit: int) -> PolicyFile | None:
+        # the file's exact text (a byte-order mark kept), read again only if it is a regular
+        # file within the limit it was loaded under: never a FIFO, a device or more bytes
         try:
-            text = Path(path).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            # non-blocking open: a FIFO swapped in since loading must not wait for a writer
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+            with os.fdopen(os.open(path, flags), "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    return None
+                os.set_blocking(fh.fileno(), True)
+                data = fh.read(limit + 4)
+            if len(data) > limit + 3:  # room for a BOM, as when it was loaded
+                return None
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError, ValueError):
             return None
         shown = os.path.normpath(path)
         if os.path.isabs(shown):
@@ -222,7 +273,7 @@ def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]
 
     found: dict[str, Any] = {}
     if key_policy and key_policy != "-":
-        source = read(key_policy)
+        source = read(key_policy, KEY_POLICY_LIMIT)
         for f in fixes:
             if source is not None and f.kind == "key-policy" and f.resource:
                 found[f.resource] = source
@@ -246,7 +297,7 @@ def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]
                 and key.policy_path.endswith("policy_file")
                 and isinstance(key.policy, Policy)
             ):
-                source = read(key.policy.name)
+                source = read(key.policy.name, KEY_POLICY_LIMIT)
                 if source is not None:
                     found[f.resource] = source
         elif f.kind == "vault-access-policy" and f.resource:
@@ -258,7 +309,7 @@ def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]
                 raw_vaults[int(index)] if index.isdigit() and int(index) < len(raw_vaults) else {}
             )
             if isinstance(entry, dict) and "access_policy_file" in entry:
-                source = read(vault.access_policy.name)
+                source = read(vault.access_policy.name, POLICY_LIMIT)
                 if source is not None:
                     found[f.resource] = source
     return found

@@ -23,8 +23,15 @@ from copyguard.policy.files import (
     read_stdin_bounded,
 )
 
+#: A message for ``copyguard explain -`` (only its first 2000 characters are matched).
+MESSAGE_LIMIT = POLICY_LIMIT
+#: The fault definitions of ``copyguard emulator --faults FILE``.
+FAULTS_LIMIT = POLICY_LIMIT
+
 __all__ = [
+    "FAULTS_LIMIT",
     "KEY_POLICY_LIMIT",
+    "MESSAGE_LIMIT",
     "POLICY_LIMIT",
     "SCENARIO_LIMIT",
     "human_size",

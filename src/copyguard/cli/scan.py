@@ -232,7 +232,7 @@ def emit_live(
     lang = lang or default_lang()
     shown = report
     fix_command = apply_command = None
-    if fmt in ("text", "markdown"):
+    if fmt in ("text", "markdown", "html"):
         shown = copy.copy(report)
         shown.findings = []
         for f in report.findings:
@@ -253,6 +253,7 @@ def emit_live(
         fix_command=fix_command,
         apply_command=apply_command,
         width=text_width(output),
+        scenario=live.scenario,
     )
     write_output(text, output, colored)
 
@@ -277,9 +278,10 @@ def show_calls_of(live: Any) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    type=click.Choice(["text", "json", "sarif", "markdown", "html"]),
     default="text",
     show_default=True,
+    help="html: one self-contained page with a picture of the copy flows.",
 )
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None)
 @click.option("--output", "-o", metavar="FILE")

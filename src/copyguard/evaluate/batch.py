@@ -16,7 +16,9 @@ Contract: one output line per input line, in order, always.
   thread, elsewhere only the size limit applies).
 
 Policies are parsed and compiled once per distinct document (:class:`PolicyCache`, keyed by
-kind, name and the document's JSON text as written in the line, see :func:`split_line`).
+kind, name and the document's JSON text as written in the line, see :func:`split_line`);
+the cache is bounded by the estimated bytes of what it holds (``DEFAULT_CACHE_BYTES``), so a
+batch's memory does not grow with the number of distinct policies in it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import math
 import re
 import signal
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
@@ -40,6 +43,9 @@ from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.policy.model import PolicyKind
 
 __all__ = [
+    "CACHE_BYTES_PER_TEXT_BYTE",
+    "CACHE_ENTRY_OVERHEAD",
+    "DEFAULT_CACHE_BYTES",
     "DEFAULT_LINE_TIME_LIMIT",
     "DEFAULT_MAX_LINE_BYTES",
     "FLUSH_LINES",
@@ -48,6 +54,7 @@ __all__ = [
     "PolicyCache",
     "evaluate_line",
     "run_batch",
+    "cache_cost",
     "split_line",
 ]
 
@@ -81,6 +88,21 @@ class BatchStats:
     errors: int = 0
 
 
+#: The policy cache's bound: the estimated size of every document it holds, in bytes.
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+#: Estimated bytes of memory per byte of a document's JSON text once it is decoded, parsed
+#: and compiled, and kept with its text as the cache key (measured: about 10 for key
+#: policies of 100 statements; rounded up).
+CACHE_BYTES_PER_TEXT_BYTE = 12
+#: Estimated fixed bytes per cached document (the entry, the Policy, its first statement).
+CACHE_ENTRY_OVERHEAD = 2048
+
+
+def cache_cost(raw: str) -> int:
+    """The bytes a cached document of JSON text ``raw`` is counted for."""
+    return CACHE_ENTRY_OVERHEAD + CACHE_BYTES_PER_TEXT_BYTE * len(raw)
+
+
 class PolicyCache:
     """Parsed (and, once evaluated, compiled) policies of a batch, by their JSON text.
 
@@ -88,17 +110,19 @@ class PolicyCache:
     key policy; parsing and compiling each distinct document once is the largest saving on
     the batch path. The key is the document's text as written in the line (or its compact
     JSON when that is not known). A document AWS would reject is cached as its error.
+
+    Bounded by size, not count: each entry is counted for :func:`cache_cost` bytes (an
+    estimate of its decoded, parsed and compiled size), and the least recently used entries
+    are dropped while the total is above ``max_bytes``. A document larger than the whole
+    bound is parsed but not kept.
     """
 
-    def __init__(self, key_limit: int = 512, other_limit: int = 4096) -> None:
-        # Key policies are often all different (one per request): a small window keeps the
-        # repeats without holding every document of the batch in memory. IAM policies, SCPs
-        # and RCPs repeat far more.
-        self.limits = {"key": key_limit, "other": other_limit}
-        self.entries: dict[str, dict[tuple[str, str, str], Policy | PolicyError]] = {
-            "key": {},
-            "other": {},
-        }
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the counted size of every entry held
+        self.entries: OrderedDict[tuple[str, str, str], tuple[Policy | PolicyError, int]] = (
+            OrderedDict()
+        )
 
     def get(self, doc: Any, name: str, kind: PolicyKind, raw: str | None = None) -> Policy:
         if not isinstance(doc, dict):
@@ -113,20 +137,30 @@ class PolicyCache:
             except (TypeError, ValueError, RecursionError) as exc:
                 raise ValueError(f"{name}: not a JSON document: {exc}") from None
         key = (kind, name, raw)
-        group = "key" if kind == "key" else "other"
-        entries = self.entries[group]
-        hit = entries.get(key)
-        if hit is None:
+        entries = self.entries
+        found = entries.get(key)
+        if found is not None:
+            entries.move_to_end(key)
+            hit = found[0]
+        else:
             try:
                 hit = parse_policy(doc, name=name, kind=kind, compact=compact, raw=raw)
             except PolicyError as exc:
                 hit = exc
-            if len(entries) >= self.limits[group]:
-                del entries[next(iter(entries))]  # the oldest
-            entries[key] = hit
+            self._add(key, hit, cache_cost(raw))
         if isinstance(hit, PolicyError):
             raise hit
         return hit
+
+    def _add(self, key: tuple[str, str, str], value: Policy | PolicyError, cost: int) -> None:
+        if cost > self.max_bytes:
+            return
+        entries = self.entries
+        while entries and self.bytes + cost > self.max_bytes:
+            _, (_, dropped) = entries.popitem(last=False)  # the least recently used
+            self.bytes -= dropped
+        entries[key] = (value, cost)
+        self.bytes += cost
 
 
 def _no_constant(name: str) -> Any:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from copyguard.policy.ids import ACCOUNT, account_problem, text_problem
+
 ContextValue = str | list[str]
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
 # a request names one concrete action: service:Action, no wildcards
 _REQUEST_ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Service-linked role names are "AWSServiceRoleFor..." (IAM User Guide, "Using
@@ -73,7 +74,7 @@ class PrincipalInfo:
 @lru_cache(maxsize=4096)
 def parse_principal(principal: str) -> PrincipalInfo:
     """Classify a request principal: an ARN, a bare account ID (the root user) or a service."""
-    if _ACCOUNT_RE.match(principal):
+    if ACCOUNT.fullmatch(principal):  # 12 ASCII digits, nothing after them
         return PrincipalInfo(f"arn:aws:iam::{principal}:root", "root", principal)
     if not principal.startswith("arn:"):
         if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
@@ -148,6 +149,13 @@ class Request:
     def __post_init__(self) -> None:
         if not isinstance(self.principal, str) or not self.principal:
             raise ValueError("principal must be a non-empty string")
+        # a line break, a control character or a lone surrogate is never part of a
+        # principal; digits only (any script) must be an account ID: 12 ASCII digits
+        problem = text_problem(self.principal)
+        if problem is None and self.principal.isdigit():
+            problem = account_problem(self.principal)
+        if problem is not None:
+            raise ValueError(f"principal: {problem}")
         if not isinstance(self.action, str) or not _REQUEST_ACTION_RE.match(self.action):
             raise ValueError(
                 f"action must be one service:Action without wildcards, got {self.action!r}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copyguard.checks.analysis import analyse_source_key
+from copyguard.checks.analysis import AnalysisCache
 from copyguard.checks.base import CheckContext, Options
 from copyguard.checks.model import Finding, Fix, Report, tr
 from copyguard.fixes.key_policy import (
@@ -16,7 +16,7 @@ from copyguard.fixes.playbooks import playbook
 from copyguard.fixes.render import AS_CHOICES, render_fixes
 from copyguard.fixes.vault_policy import fix_vault_policy
 from copyguard.policy import Policy, parse_policy
-from copyguard.scenario import Organization, Scenario
+from copyguard.scenario import Copy, Organization, Scenario
 
 KEY_CODES = ("CG101", "CG104", "CG105")
 
@@ -26,14 +26,18 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
     copy that uses it. A fix that does not prove out becomes an error note, never a fix."""
     fixes: list[Fix] = []
     by_copy = {c.name: c for c in scenario.copies}
+    # the analyses the checks computed (same scenario, copies and policy objects) are reused
+    analyses = report.analyses if report.analyses is not None else AnalysisCache()
     # key policies: accumulate destinations per key
-    key_copies: dict[str, list[str]] = {}
+    key_copies: dict[str, dict[str, None]] = {}  # key -> its copies, in order, once each
+    codes_of: dict[str, set[str]] = {}  # resource -> its findings' codes (one pass, not per key)
     for f in report.findings:
+        if f.resource:
+            codes_of.setdefault(f.resource, set()).add(f.code)
         if f.code in KEY_CODES and f.resource and f.copy:
-            names = key_copies.setdefault(f.resource, [])
-            if f.copy not in names:
-                names.append(f.copy)
-    for key_arn, copy_names in sorted(key_copies.items()):
+            key_copies.setdefault(f.resource, {})[f.copy] = None
+    for key_arn, copy_set in sorted(key_copies.items()):
+        copy_names = list(copy_set)
         key = scenario.key(key_arn)
         if key is None or (not isinstance(key.policy, Policy) and key.policy is not None):
             continue
@@ -50,7 +54,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         try:
             for name in copy_names:
                 copy = by_copy[name]
-                ctx = CheckContext(scenario, copy, options)
+                ctx = CheckContext(scenario, copy, options, analyses=analyses)
                 dest = ctx.destination
                 if not dest:
                     continue
@@ -64,6 +68,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                     ctx.fix_principal(),
                     options.context,
                     changes,
+                    analyses=analyses,
                 )
                 for fx in found:
                     (safe_docs if fx.applicability == "safe" else unsafe).append(fx)
@@ -73,7 +78,9 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                     if dest not in destinations:
                         destinations.append(dest)
             if len(safe_docs) > 1:
-                _verify_merged(scenario, options, key.arn, current, copy_names)
+                _verify_merged(
+                    scenario, options, key.arn, current, copy_names, analyses, by_copy
+                )
         except FixVerificationError as exc:
             report.findings.append(_unproven(key_arn, str(exc)))
             continue
@@ -94,8 +101,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 principal=", ".join(principals) or None,
                 # the findings of this key that the fix resolves (not every code it could)
                 codes=sorted(
-                    {f.code for f in report.findings if f.resource == key.arn}
-                    & {c for f in safe_docs for c in f.codes}
+                    codes_of.get(key.arn, set()) & {c for f in safe_docs for c in f.codes}
                 ),
                 verification=verification,
                 region=last.region,
@@ -149,17 +155,25 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
 
 
 def _verify_merged(
-    scenario: Scenario, options: Options, key_arn: str, policy: Policy, copy_names: list[str]
+    scenario: Scenario,
+    options: Options,
+    key_arn: str,
+    policy: Policy,
+    copy_names: list[str],
+    analyses: AnalysisCache,
+    by_copy: dict[str, Copy] | None = None,
 ) -> None:
     """The merged fix of a key shared by several copies: every copy's required requests are
-    allowed (or still blocked only by an explicit Deny, which only the unsafe fix touches)."""
-    by_copy = {c.name: c for c in scenario.copies}
+    allowed (or still blocked only by an explicit Deny, which only the unsafe fix touches).
+    ``by_copy``: the scenario's copies by name (built once by the caller, not once per key)."""
+    if by_copy is None:
+        by_copy = {c.name: c for c in scenario.copies}
     for name in copy_names:
         copy = by_copy[name]
-        ctx = CheckContext(scenario, copy, options)
+        ctx = CheckContext(scenario, copy, options, analyses=analyses)
         if not ctx.destination:
             continue
-        view = analyse_source_key(
+        view = analyses.view(
             scenario, copy, key_arn, None, policy, ctx.facts, ctx.destination, options.context
         )
         pending = sorted(a for a, r in view.results.items() if r.decision == "implicit_deny")
@@ -173,7 +187,6 @@ def _unproven(resource: str, why: str) -> Finding:
     return Finding(
         code="CG902",
         severity="warning",
-        title=tr("No fix could be proven", "无法证明修复有效"),
         message=tr(
             f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
             f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",

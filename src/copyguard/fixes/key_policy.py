@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from copyguard.checks.analysis import SourceKeyView, allow_all_identity, analyse_source_key
+from copyguard.checks.analysis import (
+    AnalysisCache,
+    SourceKeyView,
+    allow_all_identity,
+    analyse_source_key,
+)
 from copyguard.checks.facts import (
     GRANT_ACTIONS,
     SEED_GRANT_ACTIONS,
@@ -26,7 +31,8 @@ from copyguard.checks.facts import (
     TypeFacts,
 )
 from copyguard.checks.model import Fix, Text, tr
-from copyguard.evaluate import Request, evaluate_kms
+from copyguard.evaluate import Request, evaluate_kms, evaluate_policy, parse_principal
+from copyguard.evaluate.request import build_context
 from copyguard.evaluate.patterns import glob_match
 from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.knowledge import kms_actions
@@ -251,11 +257,68 @@ def probe_actions(before: Policy, after: Policy) -> list[str]:
     return sorted(expand(patterns)) if patterns else []
 
 
+def _changed_statements(before: Policy, after: Policy) -> tuple[Policy, Policy] | None:
+    """The statements the change removed or edited (their old form, as a policy with
+    ``before``'s Version) and added or edited (their new form, with ``after``'s); None if
+    they cannot be parsed on their own (then every request is evaluated in full)."""
+    old, new = _statement_list(before), _statement_list(after)
+    old_set, new_set = set(old), set(new)
+    sides = []
+    for policy, mine, theirs in ((before, old, new_set), (after, new, old_set)):
+        doc: dict[str, Any] = {"Statement": [json.loads(x) for x in mine if x not in theirs]}
+        if "Version" in policy.document:
+            doc["Version"] = policy.document["Version"]
+        try:
+            sides.append(parse_policy(doc, name=policy.name, kind="key"))
+        except PolicyError:
+            return None
+    return sides[0], sides[1]
+
+
 def outside_changes(
     before: Policy, after: Policy, key_arn: str, destination: str
 ) -> tuple[int, list[str]]:
     """(requests probed, the ones whose decision changed) for principals outside the
-    destination account: the key's account, another account, an AWS service."""
+    destination account: the key's account, another account, an AWS service.
+
+    Incremental: KMS decides a request from the key policy statements that apply to it (an
+    explicit Deny among them, an Allow among them, and whether one names the principal
+    itself), each statement judged on its own. A request that no added, removed or edited
+    statement applies to sees the same applicable statements before and after, so its
+    decision cannot change; only the requests some changed statement applies to (an Allow or
+    a Deny, in its old or new form) are evaluated against both whole policies. Every probe
+    still counts as checked. ``_outside_changes_full`` is the exhaustive reference
+    (tests/fixes/test_incremental_proof.py proves the two agree)."""
+    delta = _changed_statements(before, after)
+    if delta is None:
+        return _outside_changes_full(before, after, key_arn, destination)
+    key_account = key_arn.split(":")[4]
+    identity = [allow_all_identity()]
+    changed: list[str] = []
+    checked = 0
+    decidable = set(key_policy_action_names())
+    actions = [a for a in probe_actions(before, after) if a in decidable]
+    for principal in _probe_principals(key_account, destination):
+        info = parse_principal(principal)
+        for action in actions:
+            for extra in PROBE_CONTEXTS:
+                req = Request(principal, action, key_arn, dict(extra))
+                checked += 1
+                ctx = build_context(req, info)
+                hits = [evaluate_policy(p, info, action, key_arn, ctx) for p in delta]
+                if not any(h.deny or h.allows for h in hits):
+                    continue  # no changed statement applies: the same decision by construction
+                d1 = evaluate_kms(req, before, identity).decision
+                d2 = evaluate_kms(req, after, identity).decision
+                if d1 != d2:
+                    changed.append(f"{principal} {action} {extra or ''}: {d1} -> {d2}")
+    return checked, changed
+
+
+def _outside_changes_full(
+    before: Policy, after: Policy, key_arn: str, destination: str
+) -> tuple[int, list[str]]:
+    """:func:`outside_changes` by evaluating every probe against both whole policies."""
     key_account = key_arn.split(":")[4]
     identity = [allow_all_identity()]
     changed: list[str] = []
@@ -308,10 +371,14 @@ def fix_source_key(
     principal: str,
     overrides: dict[str, str | list[str]],
     changes_out: list[str] | None = None,
+    *,
+    analyses: AnalysisCache | None = None,
 ) -> list[Fix]:
     """The safe fix (and, when a Deny blocks the copy, the separate unsafe one). The safe
-    fix's changes, in words, are appended to ``changes_out`` (to merge fixes of one key)."""
-    view = analyse_source_key(scenario, copy, key_arn, None, policy, facts, destination, overrides)
+    fix's changes, in words, are appended to ``changes_out`` (to merge fixes of one key).
+    ``analyses`` is the run's cache: the current policy's analysis is the checks' own."""
+    cache = analyses if analyses is not None else AnalysisCache()
+    view = cache.view(scenario, copy, key_arn, None, policy, facts, destination, overrides)
     if all(r.decision == "allowed" for r in view.results.values()):
         return []
     doc = policy.document

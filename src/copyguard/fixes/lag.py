@@ -289,7 +289,6 @@ def _unproven(resource: str, why: str) -> Finding:
     return Finding(
         code="CG902",
         severity="warning",
-        title=tr("No fix could be proven", "无法证明修复有效"),
         message=tr(
             f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
             f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",

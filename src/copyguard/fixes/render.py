@@ -27,6 +27,7 @@ from copyguard.escape import (
     shell_join,
     yaml_dump,
 )
+from copyguard.fixes.textedit import minimal_diff
 
 AS_CHOICES = ("json", "diff", "cli", "terraform", "cloudformation")
 
@@ -153,12 +154,9 @@ def _lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
 
 
-def file_diff(source: PolicyFile, policy: dict[str, Any]) -> str:
-    """A unified diff that turns the file ``source`` into ``policy``: the old side is the
-    file's text byte for byte (``patch -p0`` or ``patch FILE`` applies it). The new text keeps
-    the file's layout when copyguard can reproduce it (indent, BOM, CRLF, final newline);
-    otherwise it is the policy as two-space-indented JSON."""
-    old = source.text
+def _reserialise(old: str, policy: dict[str, Any]) -> str:
+    """``policy`` as a whole document, in the layout of ``old`` when copyguard can reproduce
+    it, with its BOM, line endings and final newline."""
     try:
         layout = _format_like(old, json.loads(old.lstrip("\ufeff")))
     except ValueError:
@@ -171,9 +169,25 @@ def file_diff(source: PolicyFile, policy: dict[str, Any]) -> str:
         new += "\n"
     if "\r\n" in old:
         new = new.replace("\n", "\r\n")
+    return new
+
+
+def file_diff(source: PolicyFile, policy: dict[str, Any]) -> str:
+    """A unified diff that turns the file ``source`` into ``policy``: the old side is the
+    file's text byte for byte (``patch -p0`` or ``patch FILE`` applies it). The new text is
+    the file's text with only the values the fix changes replaced and the appended statements
+    and members inserted, each in the style around it (:mod:`copyguard.fixes.textedit`);
+    when that cannot be done exactly, the whole policy in the file's layout if copyguard can
+    reproduce it (indent, BOM, CRLF, final newline), otherwise as two-space-indented JSON."""
+    old = source.text
     name = diff_path(source.path)
+    # only the values the fix changes, in the file's own style; else the whole document
+    lines = minimal_diff(old, policy, name)
+    if lines is None:
+        new = _reserialise(old, policy)
+        lines = list(difflib.unified_diff(_lines(old), _lines(new), name, name))
     out = []
-    for line in difflib.unified_diff(_lines(old), _lines(new), name, name):
+    for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
@@ -231,8 +245,40 @@ def _policy_heredoc(policy: dict[str, Any]) -> str:
     return hcl_heredoc(json_dumps(policy, indent=2))
 
 
+def _pending_owner(fix: Fix, lang: str) -> tuple[str, str] | None:
+    """A key a Terraform plan creates (``key/pending:ADDRESS``, scenario/load.py): the note
+    naming the resource that owns its policy, and ``key_id`` as a reference to it."""
+    from copyguard.scenario.load import PENDING_KEY_MARK
+
+    arn = fix.resource or ""
+    if PENDING_KEY_MARK not in arn:
+        return None
+    address = arn.split(PENDING_KEY_MARK, 1)[1]
+    module, _, local = address.rpartition(".aws_kms_key.")
+    local = f"aws_kms_key.{local}" if _ else address
+    where = f" in {module}" if _ and module else ""
+    note = (
+        f"# 此策略属于 {address}:写入其 policy 参数(或拥有它的 aws_kms_key_policy),或在其旁{where}添加此资源\n"
+        if lang == "zh"
+        else f"# the policy of {address}: set it as that resource's policy argument (or in the "
+        f"aws_kms_key_policy that owns it), or add this resource beside it{where}\n"
+    )
+    import re
+
+    if not re.fullmatch(r'aws_kms_key\.[A-Za-z0-9_-]+(\[[0-9]+\]|\["[A-Za-z0-9_./-]*"\])?', local):
+        return note, hcl_string(arn)  # not a plain reference: the key ARN as a string
+    return note, f"{local}.id"
+
+
 def _terraform(fix: Fix, lang: str) -> str:
     head = _head(fix, lang)
+    pending = _pending_owner(fix, lang) if fix.kind == "key-policy" else None
+    if pending is not None and fix.policy is not None:
+        return (
+            head + pending[0] + f'resource "aws_kms_key_policy" "{_name(fix)}" {{\n'
+            f"  key_id = {pending[1]}\n"
+            f"  policy = {_policy_heredoc(fix.policy)}\n}}\n"
+        )
     if fix.kind == "key-policy" and fix.policy is not None:
         note = _placeholder_note(fix, lang) if is_placeholder_key(fix.resource) else ""
         return (

@@ -4,11 +4,13 @@ Markdown. Pure functions: they return strings (without a trailing newline) and p
 
 from __future__ import annotations
 
+from typing import Any
+
 from copyguard.checks.model import Report
 from copyguard.report.common import dumps
 from copyguard.report.rules_doc import render_rule, render_rules_index, rules_document
 
-FORMATS = ("text", "json", "sarif", "markdown")
+FORMATS = ("text", "json", "sarif", "markdown", "html")
 
 __all__ = ["FORMATS", "render", "render_rule", "render_rules_index", "rules_document"]
 
@@ -23,6 +25,7 @@ def render(
     fix_command: str | None = None,
     apply_command: str | None = None,
     width: int | None = None,
+    scenario: Any = None,
 ) -> str:
     """``report`` in ``fmt`` (text, json, sarif, markdown) and ``lang`` (en, zh).
 
@@ -31,7 +34,9 @@ def render(
     applying a policy fix; without it they show a generic one. ``apply_command`` (live mode)
     is the ``copyguard fix --live ... --apply`` line that writes a key-policy fix. ``width``:
     the terminal width the text format wraps its prose to (commands and diffs never wrap).
-    Input strings are escaped for each format (``copyguard.escape``).
+    Input strings are escaped for each format (``copyguard.escape``). ``scenario``: the
+    Scenario the report judged; the HTML format draws its copy flows from it (without it,
+    the page has no picture).
     """
     if fmt == "json":
         from copyguard.report.common import check_lang
@@ -56,4 +61,15 @@ def render(
         from copyguard.report.markdown import render_markdown
 
         return render_markdown(report, lang, fix_command=fix_command, apply_command=apply_command)
+    if fmt == "html":
+        from copyguard.report.html import render_html
+
+        return render_html(
+            report,
+            lang,
+            scenario=scenario,
+            tool_version=tool_version,
+            fix_command=fix_command,
+            apply_command=apply_command,
+        )
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -106,6 +106,7 @@ class _Ctx:
         self.positions = positions
         self.base = base
         self.written = written or {}  # field path -> a YAML number's text as written
+        self.pending_keys = False  # accept pending key ARNs (IaC readers only)
 
     def error(self, path: str, message: str) -> ScenarioError:
         pos = self.positions.get(path)
@@ -209,6 +210,43 @@ def _key_or_alias(v: str) -> str | None:
     return ids.key_arn_problem(v, alias=True)
 
 
+#: a key a reader saw defined but whose ID AWS assigns only when it is created (a Terraform
+#: ``aws_kms_key`` in a plan): ``arn:aws:kms:REGION:ACCOUNT:key/pending:ADDRESS``. Accepted
+#: only when the caller of ``build_scenario`` says ``pending_keys=True`` (the IaC readers), never
+#: from a scenario file; the key is named by its reference (the resource address), never by an
+#: invented ID.
+PENDING_KEY_MARK = ":key/pending:"
+
+
+def is_pending_key(arn: object) -> bool:
+    return isinstance(arn, str) and PENDING_KEY_MARK in arn
+
+
+def pending_key_arn(partition: str, region: str, account: str, address: str) -> str:
+    return f"arn:{partition}:kms:{region}:{account}{PENDING_KEY_MARK}{address}"
+
+
+def pending_key_problem(v: str) -> str | None:
+    head, mark, address = v.partition(PENDING_KEY_MARK)
+    if not mark:
+        return "not a pending key (arn:aws:kms:REGION:ACCOUNT:key/pending:ADDRESS)"
+    bad = ids.key_arn_problem(f"{head}:key/{ids.KEY_ID_EXAMPLE}", alias=False)
+    if bad:
+        return bad
+    if not address or len(address) > 1024 or not address.isprintable():
+        return f"the resource address {address!r} is not a printable address"
+    return None
+
+
+def _key_check(c: _Ctx, alias: bool) -> Callable[[str], str | None]:
+    def check(v: str) -> str | None:
+        if c.pending_keys and PENDING_KEY_MARK in v:
+            return pending_key_problem(v)
+        return ids.key_arn_problem(v, alias=alias)
+
+    return check
+
+
 def _policy(
     c: _Ctx, obj: dict[str, Any], field: str, path: str, kind: str
 ) -> tuple[Any, tuple[Issue, ...], str]:
@@ -280,8 +318,13 @@ def build_scenario(
     positions: dict[str, tuple[int, int]] | None = None,
     base: Path | None = None,
     written: dict[str, str] | None = None,
+    *,
+    pending_keys: bool = False,
 ) -> Scenario:
+    """``pending_keys``: accept ``key/pending:ADDRESS`` key ARNs (``PENDING_KEY_MARK``); only
+    the IaC readers pass it, for keys a plan creates whose ID is not known before apply."""
     c = _Ctx(source, positions or {}, base, written)
+    c.pending_keys = pending_keys
     if isinstance(doc, dict) and "Statement" in doc and not {"keys", "vaults", "copies"} & set(doc):
         shown = shlex.quote(source) if source and source != "-" else "-"
         raise c.error(
@@ -290,7 +333,12 @@ def build_scenario(
             f"policy on its own, run the quick form: copyguard check --key-policy {shown} "
             "--source-account SOURCE_ACCOUNT_ID --destination-account DESTINATION_ACCOUNT_ID",
         )
-    top = _obj(c, doc, "", ("version", "organization", "keys", "vaults", "copies"))
+    top = _obj(c, doc, "", ("$schema", "version", "organization", "keys", "vaults", "copies"))
+    # "$schema" (top level only) names a JSON Schema for editors (`copyguard schema scenario`);
+    # copyguard itself ignores it
+    if "$schema" in top and not isinstance(top["$schema"], str):
+        got = _tname(top["$schema"])
+        raise c.error("$schema", f"expected a string (the JSON Schema's URL or path), got {got}")
     version = top.get("version", 1)
     if version != 1:
         raise c.error("version", f"unsupported scenario version {version!r}; expected 1")
@@ -371,7 +419,7 @@ def build_scenario(
                 c,
                 k["arn"],
                 f"{path}.arn",
-                lambda v: ids.key_arn_problem(v, alias=False),
+                _key_check(c, alias=False),
                 "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID)",
             ),
             path=path,
@@ -449,7 +497,7 @@ def build_scenario(
                     c,
                     v["key"],
                     f"{path}.key",
-                    _key_or_alias,
+                    _key_check(c, alias=True),
                     f"a KMS key or alias ARN (or {AWS_OWNED_KEY!r} for a logically air-gapped vault)",
                 )
             )
@@ -557,7 +605,7 @@ def build_scenario(
                     c,
                     cp["resource_key"],
                     f"{path}.resource_key",
-                    _key_or_alias,
+                    _key_check(c, alias=True),
                     "a KMS key or alias ARN, or null for an unencrypted resource",
                 )
             )

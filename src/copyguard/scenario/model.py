@@ -170,6 +170,9 @@ class Scenario:
     quick: bool = False
     # live reads that failed: field path -> (what could not be read, the permission it needs)
     read_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # values an IaC reader could not know before apply: field path -> (what, why), e.g.
+    # ("plan.json: aws_kms_key.k attribute policy", "known only after apply: ...")
+    unknown_reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
     # IAM principals known to exist (True) or not (False), from live reads
     principals: dict[str, bool] = field(default_factory=dict)
 

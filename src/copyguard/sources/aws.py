@@ -90,6 +90,7 @@ class Reader:
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._guard = threading.Lock()
+        self._shared: set[int] = set()  # the botocore sessions given the shared loader
         #: API calls made, per (role, service, operation); a cached read is not counted
         self.calls: Counter[tuple[str, str, str]] = Counter()
         #: every API call made, in order: (role, service, region, operation, arguments as JSON)
@@ -102,11 +103,26 @@ class Reader:
     def has(self, role: str) -> bool:
         return self.sessions.get(role) is not None
 
+    def _share_loader(self, session: Any) -> None:
+        """Make ``session`` read botocore's service data through :func:`shared_loader`, so
+        each service model is read and parsed once for all clients, not once per session.
+        """
+        core = getattr(session, "_session", session)  # a boto3 Session wraps a botocore one
+        if id(core) in self._shared:
+            return
+        self._shared.add(id(core))
+        try:
+            path = core.get_config_variable("data_path")
+            core.register_component("data_loader", shared_loader(path))
+        except Exception:  # not a botocore session we know: it keeps its own loader
+            return
+
     def client(self, role: str, service: str, region: str | None = None) -> Any:
         key = (role, service, region or self.region)
         with self._guard:
             if key not in self._clients:
                 session = self.sessions[role]
+                self._share_loader(session)
                 kwargs: dict[str, Any] = {"config": self.config}
                 if region or self.region:
                     kwargs["region_name"] = region or self.region
@@ -188,6 +204,26 @@ class Reader:
 _PREFIX = {"efs": "elasticfilesystem"}
 _OPERATIONS: dict[str, dict[str, str]] = {}
 _OPERATIONS_LOCK = threading.Lock()
+_LOADERS: dict[str | None, Any] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def shared_loader(data_path: str | None = None) -> Any:
+    """The process's one botocore data loader for ``data_path`` (botocore's ``data_path``
+    setting, ``AWS_DATA_PATH``; None for botocore's own data only).
+
+    A botocore session builds its own loader, which reads and parses every service model
+    again; a scan makes clients for three accounts and several services, so one loader
+    shared by all of them saves most of the client creation time. The loader only caches
+    files it read, which never change while the process runs.
+    """
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(data_path)
+        if loader is None:
+            from botocore.loaders import create_loader
+
+            loader = _LOADERS[data_path] = create_loader(data_path)
+        return loader
 
 
 def iam_action(service: str, op: str) -> str:
@@ -199,7 +235,10 @@ def iam_action(service: str, op: str) -> str:
             from botocore import xform_name
 
             try:
-                model = botocore.session.get_session().get_service_model(service)
+                core = botocore.session.get_session()
+                path = core.get_config_variable("data_path")
+                core.register_component("data_loader", shared_loader(path))
+                model = core.get_service_model(service)
                 names = {xform_name(name): name for name in model.operation_names}
             except Exception:  # an unknown service: keep the method name
                 names = {}

@@ -1,4 +1,4 @@
-# [display-only] The source key is AWS managed and can never be shared
+# [display-only] The source key is an AWS managed key, which can never be shared with another account
 # - Create a customer managed key in the source account and give the destination account the seed article's two statements (copyguard fix prints them).
 # - Re-encrypt the RDS resource with that key (copy the snapshot with the new key and restore or swap the resource), then back up the re-encrypted resource.
 # - Alternative without touching the resource: in the source account, copy each recovery point into a vault encrypted with a customer managed key, then copy that vault's recovery point across accounts (the AWS Storage Blog's RDS pattern).

@@ -1,3 +1,3 @@
-# [display-only] The source key is not usable
+# [display-only] The source key is not usable (its state is not Enabled)
 # - Make arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab usable again (it is Disabled); run these in the key's account.
 # $ aws kms enable-key --key-id arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab --region us-east-1

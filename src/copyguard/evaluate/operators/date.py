@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
@@ -20,7 +21,20 @@ _EPOCH_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _YEAR_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+#: Values at most this long are remembered once read (every valid date is shorter), so a
+#: request's date is read once however many statements compare it; longer text is read
+#: each time and never kept.
+MEMO_MAX_CHARS = 64
+
+
 def to_epoch(text: str) -> float | None:
+    """Epoch seconds of an ISO 8601 date or an epoch number; None when it is neither."""
+    if len(text) <= MEMO_MAX_CHARS:
+        return _to_epoch_memo(text)
+    return _read_epoch(text)
+
+
+def _read_epoch(text: str) -> float | None:
     text = text.strip()
     if not text:
         return None
@@ -40,6 +54,9 @@ def to_epoch(text: str) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+_to_epoch_memo = lru_cache(maxsize=4096)(_read_epoch)
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:

@@ -7,6 +7,7 @@ Guide, condition operators, Numeric). Anything else can never be compared.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
@@ -15,11 +16,26 @@ VARIABLES = False
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
+#: Values at most this long are remembered once read, so a request's number is read once
+#: however many statements compare it; longer text is read each time and never kept.
+MEMO_MAX_CHARS = 64
+
+
 def to_number(text: str) -> float | None:
+    """The number an integer or decimal text stands for; None when it is not one."""
+    if len(text) <= MEMO_MAX_CHARS:
+        return _to_number_memo(text)
+    return _read_number(text)
+
+
+def _read_number(text: str) -> float | None:
     text = text.strip()
     if not _NUMBER_RE.match(text):
         return None
     return float(text)
+
+
+_to_number_memo = lru_cache(maxsize=4096)(_read_number)
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:

@@ -1,0 +1,311 @@
+"""Scale benchmark: ``copyguard check`` (and ``fix``) on generated scenarios of N copies.
+
+Generates one scenario per size and format (JSON and YAML) with N copies, N/10 source keys
+(key policies of 5 to 20 statements, about half of which do not allow the destination, so
+half the copies fail with CG101 and carry a proven fix) and N/20 destination vaults (each with
+its own key and access policy), then times, as whole processes (interpreter start-up
+included), wall clock:
+
+- ``python -m copyguard check FILE --format json``
+- ``python -m copyguard fix FILE --as json`` (skipped with ``--no-fix``; exits 0)
+
+and the peak resident memory of each run (``resource.getrusage(RUSAGE_CHILDREN)``, read
+after each run from a fresh helper process so one run's peak is not hidden by another's).
+
+Prints one row per run and the ratio of the time at the largest size to the time at the
+size ten times smaller (``--sizes 1000,10000,100000``: 100k / 10k). Exit status: 0 if every
+such ratio is at most ``--max-ratio`` (default 10: linear growth), 1 if one is above, 2 if
+a run fails (a ``check`` of these scenarios exits 1, verdict fail; anything else is an
+error).
+
+    python bench/bench_check_scale.py                       # 1k, 10k, 100k; JSON and YAML
+    python bench/bench_check_scale.py --sizes 1000,10000 --formats json --no-fix
+    python bench/bench_check_scale.py --keep DIR            # keep the generated scenarios
+
+This is a script, not a timed test: timings depend on the machine (the project's machines
+have 2 cores); compare runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE_ACCOUNTS = ("111122223333", "222233334444", "333344445555")
+DESTINATION = "444455556666"
+REGION = "us-east-1"
+KMS_USE = ["kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+KMS_GRANT = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+FILLER_ACTIONS = (
+    ["kms:Decrypt"],
+    ["kms:Encrypt", "kms:GenerateDataKey"],
+    ["kms:DescribeKey", "kms:GetKeyPolicy"],
+    ["kms:Sign", "kms:Verify"],
+    ["kms:TagResource", "kms:UntagResource"],
+)
+
+
+def _key_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _key_policy(rng: random.Random, account: str, allows_destination: bool) -> dict[str, Any]:
+    principals = [f"arn:aws:iam::{account}:root"]
+    if allows_destination:
+        principals.append(f"arn:aws:iam::{DESTINATION}:root")
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Allow use of the key",
+            "Effect": "Allow",
+            "Principal": {"AWS": principals},
+            "Action": KMS_USE,
+            "Resource": "*",
+        },
+        {
+            "Sid": "Allow attachment of persistent resources",
+            "Effect": "Allow",
+            "Principal": {"AWS": principals},
+            "Action": KMS_GRANT,
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+    for i in range(rng.randint(2, 17)):  # 5 to 20 statements in all
+        role = f"arn:aws:iam::{account}:role/app-{rng.randrange(1000)}"
+        st: dict[str, Any] = {
+            "Sid": f"App{i}",
+            "Effect": "Allow",
+            "Principal": {"AWS": role},
+            "Action": rng.choice(FILLER_ACTIONS),
+            "Resource": "*",
+        }
+        if rng.random() < 0.5:
+            st["Condition"] = {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+        statements.append(st)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def generate(n: int, seed: int = 7) -> dict[str, Any]:
+    """A scenario with ``n`` copies, ``n // 10`` source keys and ``n // 20`` destination vaults."""
+    rng = random.Random(seed)
+    n_keys = max(1, n // 10)
+    n_vaults = max(1, n // 20)
+    keys: list[dict[str, Any]] = []
+    source_keys: list[str] = []
+    for i in range(n_keys):
+        account = SOURCE_ACCOUNTS[i % len(SOURCE_ACCOUNTS)]
+        arn = f"arn:aws:kms:{REGION}:{account}:key/{_key_id(rng)}"
+        source_keys.append(arn)
+        keys.append(
+            {
+                "arn": arn,
+                "manager": "CUSTOMER",
+                "state": "Enabled",
+                "policy": _key_policy(rng, account, allows_destination=i % 2 == 0),
+            }
+        )
+    vaults: list[dict[str, Any]] = []
+    for j in range(n_vaults):
+        key_arn = f"arn:aws:kms:{REGION}:{DESTINATION}:key/{_key_id(rng)}"
+        keys.append(
+            {
+                "arn": key_arn,
+                "manager": "CUSTOMER",
+                "state": "Enabled",
+                "policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Enable IAM User Permissions",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{DESTINATION}:root"},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            }
+        )
+        vaults.append(
+            {
+                "arn": f"arn:aws:backup:{REGION}:{DESTINATION}:backup-vault:central-{j}",
+                "key": key_arn,
+                "access_policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Allow copies from the source accounts",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": [f"arn:aws:iam::{a}:root" for a in SOURCE_ACCOUNTS]
+                            },
+                            "Action": "backup:CopyIntoBackupVault",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+                "lock": {"min_retention_days": 7, "max_retention_days": 3650},
+            }
+        )
+    copies: list[dict[str, Any]] = []
+    for c in range(n):
+        key = source_keys[c % n_keys]
+        account = key.split(":")[4]
+        if c % 3 == 2:
+            rtype = "RDS"
+            resource = f"arn:aws:rds:{REGION}:{account}:db:db-{c}"
+        else:
+            rtype = "EBS"
+            resource = f"arn:aws:ec2:{REGION}:{account}:volume/vol-{c:017x}"
+        copies.append(
+            {
+                "name": f"copy-{c}",
+                "resource_type": rtype,
+                "resource_arn": resource,
+                "resource_key": key,
+                "source_vault": f"arn:aws:backup:{REGION}:{account}:backup-vault:local-{c % 7}",
+                "destination_vault": vaults[c % n_vaults]["arn"],
+                "lifecycle": {"delete_after_days": 35},
+            }
+        )
+    return {
+        "version": 1,
+        "organization": {
+            "id": "o-exampleorg1",
+            "accounts": [*SOURCE_ACCOUNTS, DESTINATION],
+            "cross_account_backup_enabled": True,
+            "management_account": "111111111111",
+        },
+        "keys": keys,
+        "vaults": vaults,
+        "copies": copies,
+    }
+
+
+def write(doc: dict[str, Any], path: Path) -> None:
+    if path.suffix == ".json":
+        path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    else:
+        import yaml
+
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        path.write_text(yaml.dump(doc, Dumper=dumper, sort_keys=False), encoding="utf-8")
+
+
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.buffer.write(p.stderr[-2000:])\n"
+    "print(peak, p.returncode)\n"
+)
+
+
+def run(args: list[str], env: dict[str, str], expected: int) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB on Linux) of one whole ``python -m copyguard`` process."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, sys.executable, "-m", "copyguard", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    try:
+        peak, code = (int(x) for x in proc.stdout.split())
+    except ValueError:
+        peak, code = 0, -1
+    if code != expected:
+        sys.stderr.write(
+            f"bench: copyguard {' '.join(args)} exited {code}, expected {expected}\n"
+            + proc.stderr[-2000:]
+        )
+        raise SystemExit(2)
+    return elapsed, peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="copies per scenario (default 1000,10000,100000)"
+    )
+    parser.add_argument("--formats", default="json,yaml", help="json, yaml or both (default)")
+    parser.add_argument("--no-fix", action="store_true", help="time check only, not fix")
+    parser.add_argument(
+        "--max-ratio",
+        type=float,
+        default=10.0,
+        help="fail if 10x the copies takes more than this many times as long (default 10)",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", metavar="DIR", help="write the scenarios to DIR and keep them")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    commands = ["check"] if args.no_fix else ["check", "fix"]
+
+    env = dict(os.environ)
+    src = str(REPO / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    env.setdefault("COPYGUARD_LANG", "en")
+
+    times: dict[tuple[str, str, int], float] = {}
+    with tempfile.TemporaryDirectory(prefix="copyguard-bench-scale-") as tmp:
+        out_dir = Path(args.keep) if args.keep else Path(tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        print(f"{'command':7} {'format':6} {'copies':>8} {'MB':>7} {'seconds':>9} {'peak MB':>8}")
+        print("-" * 50)
+        for n in sizes:
+            doc = generate(n, args.seed)
+            for fmt in formats:
+                path = out_dir / f"scale-{n}.{fmt}"
+                write(doc, path)
+                size_mb = path.stat().st_size / 1e6
+                for cmd in commands:
+                    if cmd == "check":
+                        cli, expected = ["check", str(path), "--format", "json"], 1
+                    else:
+                        cli, expected = ["fix", str(path), "--as", "json"], 0
+                    elapsed, peak = run(cli, env, expected)
+                    times[(cmd, fmt, n)] = elapsed
+                    print(
+                        f"{cmd:7} {fmt:6} {n:>8} {size_mb:>7.1f} {elapsed:>9.2f} {peak / 1024:>8.0f}",
+                        flush=True,
+                    )
+            del doc
+    worst = 0.0
+    print()
+    for (cmd, fmt, n), elapsed in sorted(times.items()):
+        small = times.get((cmd, fmt, n // 10))
+        if small:
+            ratio = elapsed / small
+            worst = max(worst, ratio)
+            print(f"{cmd} {fmt}: {n} / {n // 10} copies: {ratio:.2f}x (limit {args.max_ratio:g})")
+    if worst > args.max_ratio:
+        print("FAIL: growth is worse than linear")
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Several inputs, one set-up: read each INPUT (Terraform JSON or a scenario file), merge keys
+and vaults by ARN, and remember where every entry came from (spec section 6).
+
+Pure (no boto3). ``load_inputs`` raises ``ScenarioError`` for bad input (exit 2), including two
+inputs that define the same key or vault differently, naming both places.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from copyguard.policy.files import (
+    SCENARIO_LIMIT,
+    InputFileError,
+    decode_utf8,
+    read_bounded,
+    read_stdin_bounded,
+)
+from copyguard.scenario.load import ScenarioError, build_scenario, parse_scenario_text
+from copyguard.scenario.model import Scenario
+
+INPUT_TYPES = ("scenario", "terraform")
+
+
+@dataclass
+class Origin:
+    """Where a merged entry came from: the input, its own field path, its positions."""
+
+    file: str
+    path: str
+    positions: dict[str, tuple[int, int]]
+    address: str | None = None
+    addresses: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Loaded:
+    scenario: Scenario
+    origins: dict[str, Origin]  # merged entry path ("vaults[3]") -> where it came from
+    labels: list[str]
+
+
+def read_input(path: str) -> tuple[str, str]:
+    """(label, text) of one INPUT (``-``: standard input), bounded like a scenario file."""
+    label = "<stdin>" if path == "-" else path
+    try:
+        data = (
+            read_stdin_bounded(SCENARIO_LIMIT, "input")
+            if path == "-"
+            else read_bounded(path, SCENARIO_LIMIT, "input")
+        )
+        return label, decode_utf8(data, label, "input")
+    except InputFileError as exc:
+        message = str(exc)
+        prefix = f"{label}: "
+        raise ScenarioError(
+            label, "", message[len(prefix) :] if message.startswith(prefix) else message
+        ) from None
+
+
+def detect(text: str) -> tuple[str, Any]:
+    """``terraform`` (with the parsed document) or ``scenario`` (None): by content."""
+    if text.lstrip().startswith("{") and '"format_version"' in text:
+        from copyguard.sources.terraform import is_terraform, parse_json
+
+        try:
+            doc = parse_json(text, "")
+        except ScenarioError:
+            return "scenario", None
+        if is_terraform(doc):
+            return "terraform", doc
+    return "scenario", None
+
+
+def per_input(values: tuple[str, ...], option: str, labels: list[str]) -> dict[str, str]:
+    """``--account [INPUT=]ID`` values: input label -> value ("" for every input)."""
+    out: dict[str, str] = {}
+    for v in values:
+        name, eq, value = v.rpartition("=")
+        if not eq:
+            name, value = "", v
+        if name and name not in labels:
+            raise ScenarioError(
+                None, option, f"{option} {v!r} names {name!r}, which is not one of the inputs"
+            )
+        out[name] = value
+    return out
+
+
+def _keyed(doc: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
+    items = doc.get(section) or []
+    return [(i, x) for i, x in enumerate(items) if isinstance(x, dict)]
+
+
+def load_inputs(
+    paths: tuple[str, ...],
+    input_type: str | None = None,
+    accounts: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
+) -> Loaded:
+    from copyguard.policy import ids
+
+    labels = ["<stdin>" if p == "-" else p for p in paths]
+    acct = per_input(accounts, "--account", labels)
+    reg = per_input(regions, "--region", labels)
+    for v in acct.values():
+        bad = ids.account_problem(v)
+        if bad:
+            raise ScenarioError(None, "--account", f"expected a 12-digit AWS account ID: {bad}")
+    docs: list[tuple[str, dict[str, Any], Origin, dict[str, tuple[str, str]]]] = []
+    for path in paths:
+        label, text = read_input(path)
+        kind, doc = detect(text) if input_type is None else (input_type, None)
+        if kind == "terraform":
+            from copyguard.sources.terraform import is_terraform, parse_json, read_terraform
+
+            doc = doc if doc is not None else parse_json(text, label)
+            if not is_terraform(doc):
+                raise ScenarioError(
+                    label,
+                    "",
+                    "expected terraform show -json output (format_version with planned_values, "
+                    "resource_changes, prior_state or values)",
+                )
+            tf = read_terraform(
+                doc,
+                label,
+                text,
+                account=acct.get(label) or acct.get(""),
+                region=reg.get(label) or reg.get(""),
+            )
+            origin = Origin(label, "", tf.positions, addresses=tf.addresses)
+            docs.append((label, tf.doc, origin, tf.unknown_reasons))
+        else:
+            base = Path.cwd() if path == "-" else Path(path).parent
+            sc = parse_scenario_text(text, label, base)  # validates; errors name the file
+            doc = _absolute_files(_copy.deepcopy(sc.raw), base)
+            docs.append((label, doc, Origin(label, "", sc.positions), {}))
+            if len(paths) == 1:  # one scenario file (standard input): exactly as it reads
+                return Loaded(sc, {}, labels)
+    merged: dict[str, Any] = {"version": 1}
+    origins: dict[str, Origin] = {}
+    reasons: dict[str, tuple[str, str]] = {}
+    for label, doc, origin, why in docs:
+        moved: dict[str, str] = {}  # the input's entry path -> the merged entry path
+        org = doc.get("organization")
+        if isinstance(org, dict):
+            into = merged.setdefault("organization", {})
+            for k, v in org.items():
+                if k in into and into[k] != v:
+                    raise ScenarioError(
+                        label,
+                        f"organization.{k}",
+                        f"{v!r} conflicts with {into[k]!r} in {origins['organization'].file}",
+                    )
+                into[k] = v
+            origins.setdefault("organization", Origin(label, "organization", origin.positions))
+        elif "organization" in doc and "organization" not in merged:
+            merged["organization"] = None
+        for section in ("keys", "vaults"):
+            out = merged.setdefault(section, [])
+            for i, entry in _keyed(doc, section):
+                own = f"{section}[{i}]"
+                at = next((j for j, e in enumerate(out) if e.get("arn") == entry.get("arn")), None)
+                if at is None:
+                    moved[own] = f"{section}[{len(out)}]"
+                    out.append(dict(entry))
+                    origins[moved[own]] = _origin(origin, own)
+                    continue
+                other = origins[f"{section}[{at}]"]
+                for k, v in entry.items():
+                    if k in out[at] and out[at][k] != v:
+                        raise ScenarioError(
+                            label,
+                            f"{own}.{k}",
+                            f"{entry.get('arn')} is defined differently in "
+                            f"{other.file} ({other.address or other.path}) and here "
+                            f"({origin.addresses.get(own, own)}): {k} differs",
+                        )
+                    out[at].setdefault(k, v)
+                moved[own] = f"{section}[{at}]"
+        out = merged.setdefault("copies", [])
+        names = {c.get("name") for c in out}
+        for i, entry in _keyed(doc, "copies"):
+            own = f"copies[{i}]"
+            e = dict(entry)
+            name = e.get("name") or f"copy-{i + 1}"
+            if name in names:
+                name = f"{label}:{name}"
+            e["name"] = name
+            names.add(name)
+            moved[own] = f"copies[{len(out)}]"
+            out.append(e)
+            origins[moved[own]] = _origin(origin, own)
+        for p, (what, why_) in why.items():
+            head, dot, rest = p.partition(".")
+            target = moved.get(head, head)
+            reasons[f"{target}{dot}{rest}"] = (what, why_)
+    if merged.get("copies"):  # an input without copies (the destination's plan) is fine
+        reasons = {p: r for p, r in reasons.items() if p != "copies"}
+    for section in ("keys", "vaults"):
+        if not merged.get(section):
+            merged.pop(section, None)
+    try:
+        scenario = build_scenario(merged, None, {}, None, pending_keys=True)
+    except ScenarioError as exc:
+        raise _relocated(exc, origins) from None
+    scenario.unknown_reasons.update(reasons)
+    scenario.source = " + ".join(labels)
+    return Loaded(scenario, origins, labels)
+
+
+def _origin(origin: Origin, own: str) -> Origin:
+    return Origin(
+        origin.file,
+        own,
+        origin.positions,
+        origin.addresses.get(own),
+        {k[len(own) :]: v for k, v in origin.addresses.items() if k.startswith(own)},
+    )
+
+
+def _absolute_files(doc: Any, base: Path) -> Any:
+    """A scenario's ``policy_file`` fields, relative to its own directory, made absolute."""
+    for section in ("keys", "vaults"):
+        for entry in (doc or {}).get(section) or []:
+            if isinstance(entry, dict):
+                for k in ("policy_file", "access_policy_file"):
+                    if isinstance(entry.get(k), str) and not Path(entry[k]).is_absolute():
+                        entry[k] = str(base / entry[k])
+    return doc
+
+
+def where(origins: dict[str, Origin], path: str) -> tuple[Origin, str] | None:
+    """The origin of a merged field path and the path inside that input."""
+    head, dot, rest = path.partition(".")
+    origin = origins.get(head)
+    if origin is None:
+        return None
+    return origin, f"{origin.path}{dot}{rest}"
+
+
+def _relocated(exc: ScenarioError, origins: dict[str, Origin]) -> ScenarioError:
+    found = where(origins, exc.path)
+    if found is None:
+        return exc
+    origin, own = found
+    message = str(exc).split(": ", 2)[-1]
+    pos = _position(origin.positions, own)
+    return ScenarioError(origin.file, own, message, *(pos or (None, None)))
+
+
+def _position(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
+    probe = path
+    pos = positions.get(probe)
+    while pos is None and probe:
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+        pos = positions.get(probe)
+    return pos
+
+
+def locate_findings(report: Any, loaded: Loaded) -> None:
+    """Each finding's input file, line and resource address (Terraform), from its field path."""
+    for f in report.findings:
+        if not f.path:
+            continue
+        found = where(loaded.origins, f.path)
+        if found is None:
+            continue
+        origin, own = found
+        f.file = origin.file
+        pos = _position(origin.positions, own)
+        f.line, f.column = pos if pos else (None, None)
+        sub = f.path[len(f.path.partition(".")[0]) :]
+        address = origin.addresses.get(sub) or origin.address
+        if address:
+            f.evidence["input"] = origin.file
+            f.evidence["address"] = address
