@@ -11,6 +11,7 @@ rule's own KMS key; every other key does not allow the destination yet), and run
   the sessions;
 - distinct resources read: distinct (account, service, Region, operation, arguments);
 - calls per resource read (goal: exactly 1.0);
+- the most requests in flight at once (above 1: the scan's reads overlapped);
 
 then the least-squares slope of time against rules, and the ratio of the time per rule at
 the largest size to the smallest. Exit status: 0 if every size reads each resource once and
@@ -18,6 +19,7 @@ the ratio is at most --max-ratio (default 3), 1 otherwise, 2 if the emulator can
 
     python bench/bench_scan.py                  # sizes 5, 10, 20, 40
     python bench/bench_scan.py --sizes 5,10 --repeat 1
+    python bench/bench_scan.py --process --workers 1   # emulator in its own process; 1 thread
 """
 
 from __future__ import annotations
@@ -169,6 +171,67 @@ def _wait_backup(backup: Any, job_id: str) -> None:
         time.sleep(0.05)
 
 
+class ChildEmulator:
+    """``copyguard emulator`` in its own process (its own interpreter), reached through the
+    profiles it writes; the same face as the in-process ``Emulator`` for this bench."""
+
+    def __init__(self) -> None:
+        import os
+        import socket
+        import subprocess
+        import tempfile
+
+        import boto3
+
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-scan-"))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p
+        )
+        self.log = self.dir / "emulator.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "copyguard", "emulator"),
+                    *("--port", str(port), "--write-aws-config", str(self.dir)),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 60
+        while not (self.dir / "credentials").exists() or "Ctrl-C" not in self.log.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the emulator did not start: {self.log.read_text()[-500:]}")
+            time.sleep(0.1)
+        for name in list(os.environ):
+            if name.startswith("AWS_"):
+                del os.environ[name]
+        os.environ["AWS_CONFIG_FILE"] = str(self.dir / "config")
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(self.dir / "credentials")
+        self._boto3 = boto3
+        self.region = boto3.Session(profile_name="source").region_name or REGION
+        self.accounts = {
+            name: self.session(name).client("sts").get_caller_identity()["Account"]
+            for name in ROLES
+        }
+
+    def session(self, name: str) -> Any:
+        return self._boto3.Session(profile_name=name)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except Exception:
+            self.proc.kill()
+
+
 def measure(emu: Any) -> dict[str, Any]:
     """One ``scan --all-plans`` with fresh sessions; its time and what it read."""
     from copyguard import api
@@ -220,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, help="threads of the scan's read pool (default: the scan's own)"
     )
+    parser.add_argument(
+        "--process",
+        action="store_true",
+        help="run the emulator as its own process (copyguard emulator) instead of in-process",
+    )
     args = parser.parse_args(argv)
     if args.workers:
         from copyguard.sources import aws
@@ -229,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from copyguard.emulator import Emulator
 
-        emu = Emulator(port=0).start()
+        emu = ChildEmulator() if args.process else Emulator(port=0).start()
     except Exception as exc:  # moto missing, port trouble
         print(f"bench_scan: cannot start the emulator: {exc}", file=sys.stderr)
         return 2

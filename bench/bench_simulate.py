@@ -1,16 +1,27 @@
 """Speed benchmark: ``copyguard simulate --batch FILE`` against @cloud-copilot/iam-simulate.
 
-Generates COUNT requests, each with its own key policy (``tests/differential/generate.py``),
-then times, as whole processes on the same file in the same run (wall clock, best of REPEAT,
-the two tools interleaved so both see the same machine state):
+Generates COUNT requests (``tests/differential/generate.py``), then times, as whole processes
+on the same file in the same run (wall clock, best of REPEAT, the two tools interleaved so
+both see the same machine state), and records each process's peak resident memory:
 
 - ``python -m copyguard simulate --batch FILE``
 - ``node tests/differential/iam_simulate_runner.mjs FILE``
 
-Prints both times, throughputs and the ratio, and exits 1 if copyguard's throughput is below
-MIN_RATIO times iam-simulate's (2 if a tool is missing or a run fails).
+Modes (``--mode``):
 
-    python bench/bench_simulate.py [--count 5000] [--repeat 3] [--min-ratio 5] [--seed 11]
+- ``held-out`` (default): the generated corpus, one key policy per request (5,000 requests);
+  required ratio 10.
+- ``big-policy``: each request's key policy padded with statements of other generated key
+  policies to STATEMENTS (default 100) statements, no two lines alike (1,000 requests);
+  required ratio 5.
+- ``memory``: copyguard alone on 4,000 distinct big-policy requests; prints its peak RSS and
+  the policy cache's byte bound.
+
+Prints both times, throughputs, peak RSS and the ratio, and exits 1 if copyguard's
+throughput is below MIN_RATIO times iam-simulate's (2 if a tool is missing or a run fails).
+
+    python bench/bench_simulate.py [--mode held-out|big-policy|memory] [--count N]
+        [--statements 100] [--repeat 3] [--min-ratio X] [--seed 11] [--keep FILE]
 
 Needs ``npm ci --prefix tests/differential`` (iam-simulate is AGPL and only ever runs as a
 separate test-time process).
@@ -80,9 +91,9 @@ def big_policies(generate: ModuleType, seed: int, count: int, statements: int) -
     donors = generate.generate(seed + 1_000_003, 10**9)
     for req in requests:
         policy = req["key_policy"]
-        own = policy["Statement"] if isinstance(policy["Statement"], list) else [
-            policy["Statement"]
-        ]
+        own = (
+            policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+        )
         padded = list(own)
         size = len(json.dumps(policy, separators=(",", ":")))
         while len(padded) < statements:
@@ -131,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-ratio", type=float, help="default 10 (held-out), 5 (big-policy)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="also write the corpus here")
+    parser.add_argument("--write-corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.count is None:
         args.count = {"held-out": 5000, "big-policy": 1000, "memory": 4000}[args.mode]
@@ -145,12 +157,27 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    if args.write_corpus:
+        write_corpus(args.write_corpus, args, load_generator())
+        return 0
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH")) if p)
-    generate = load_generator()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "bench.jsonl"
-        write_corpus(corpus, args, generate)
+        # Written by a child process: a child's peak RSS counts the memory of the process it
+        # was forked from, so this process stays small (the corpus is never held here).
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                *(argv if argv is not None else sys.argv[1:]),
+                "--count",
+                str(args.count),
+                "--write-corpus",
+                str(corpus),
+            ],
+            check=True,
+        )
         size = corpus.stat().st_size
         if args.keep:
             shutil.copyfile(corpus, args.keep)

@@ -605,10 +605,8 @@ def test_split_line_leaves_bad_lines_to_json(line: str) -> None:
 
 
 def test_policy_cache_reuses_and_evicts() -> None:
-    from copyguard.evaluate.batch import PolicyCache
+    from copyguard.evaluate.batch import PolicyCache, cache_cost
     from copyguard.policy import PolicyError
-
-    from copyguard.evaluate.batch import cache_cost
 
     text = json.dumps({**KEY_POLICY, "Id": "0"}, separators=(",", ":"), ensure_ascii=False)
     cache = PolicyCache(max_bytes=2 * cache_cost(text))  # room for two such documents

@@ -123,6 +123,16 @@ try {
   }
   out.rows_after_reset = (await rows()).length;
 
+  // a click on an arrow filters the table to that arrow's verdict
+  if (await page.$("svg path.flow")) {
+    await page.dispatchEvent("svg path.flow >> nth=0", "click");
+    out.flow_click = {
+      verdict: await page.inputValue("#f-verdict"),
+      rows: await rows(),
+    };
+    await page.selectOption("#f-verdict", "");
+  }
+
   // collapse and expand the findings
   if (await page.$("#collapse-all")) {
     await page.click("#collapse-all");

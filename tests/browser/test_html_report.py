@@ -120,6 +120,9 @@ def test_report_draws_the_flows_and_filters_the_table(tmp_path: Path) -> None:
     rows = _visible_rows(filters, "f-code", "CG106")
     assert len(rows) == 2 and all("CG106" in r["codes"].split() for r in rows)
     assert len(_visible_rows(filters, "f-code", "CG101")) == 1
+    # a click on the failing arrow shows the failing copy only
+    assert out["flow_click"]["verdict"] == "fail"
+    assert [r["verdict"] for r in out["flow_click"]["rows"]] == ["fail"]
     # the findings collapse and expand
     assert out["open_after_collapse"] == 0
     assert out["open_after_expand"] == 5

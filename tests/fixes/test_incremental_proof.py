@@ -52,7 +52,10 @@ def change(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         elif op == "principal" and isinstance(st_.get("Principal"), dict):
             extra = draw(st.sampled_from([root(DST), root(THIRD), DST, root(SRC)]))
             current = st_["Principal"]["AWS"]
-            st_["Principal"]["AWS"] = [*(current if isinstance(current, list) else [current]), extra]
+            st_["Principal"]["AWS"] = [
+                *(current if isinstance(current, list) else [current]),
+                extra,
+            ]
         elif op == "effect":
             st_["Effect"] = "Deny" if st_["Effect"] == "Allow" else "Allow"
         else:

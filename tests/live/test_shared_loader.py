@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("boto3")
 
-import boto3  # noqa: E402
-import botocore.loaders  # noqa: E402
+import boto3
+import botocore.loaders
 
-from copyguard.sources.aws import Reader, iam_action, shared_loader  # noqa: E402
+from copyguard.sources.aws import Reader, iam_action, shared_loader
 
 ROLES = ("source", "destination", "management")
 SERVICES = ("backup", "kms", "organizations")

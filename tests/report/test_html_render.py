@@ -396,3 +396,68 @@ def test_render_without_a_scenario_has_no_picture_but_every_finding() -> None:
     assert "<svg" not in page
     assert page.count('<details class="finding"') == 2
     assert page.count("<tr data-verdict=") == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "examples/seed-failing.yaml", "--format", "html", "--lang", "zh"],
+        ["fix", "examples/seed-failing.yaml", "--as", "html"],
+    ],
+)
+def test_html_report_imports_no_aws_sdk(args: list[str]) -> None:
+    """An offline HTML report pays for Jinja2, never for boto3, botocore or moto."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"sys.argv = ['copyguard', *{args!r}]\n"
+        "from copyguard.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto'))\n"
+        "sys.stderr.write('HEAVY:' + ','.join(heavy) + '\\n')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert "<svg" in proc.stdout
+    assert "HEAVY:\n" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_a_lane_with_many_vaults_ends_with_a_box_that_counts_the_rest() -> None:
+    src_acct, dst_acct = "111122223333", "444455556666"
+    dst = f"arn:aws:backup:us-east-1:{dst_acct}:backup-vault:central"
+    copies = [
+        Copy(
+            name=f"c{i:02d}",
+            path=f"copies[{i}]",
+            source_vault=f"arn:aws:backup:us-east-1:{src_acct}:backup-vault:v{i:02d}",
+            destination_vault=dst,
+        )
+        for i in range(30)
+    ]
+    sc = Scenario(copies=copies)
+    report = Report(findings=[cg101(copy="c29")], copies=[c.name for c in copies])
+    pic = layout(sc, report, "en")
+    lane0 = [b for b in pic.boxes if b.lane == 0]
+    assert len(lane0) == MAX_BOXES
+    # the failing copy's vault is drawn first; the last box counts the vaults not drawn
+    assert lane0[0].label == "v29" and lane0[0].verdict == "fail"
+    more = lane0[-1]
+    assert more.kind == "more" and more.label == f"+{30 - (MAX_BOXES - 1)} more"
+    assert sum(len(a.copies) for a in pic.arrows) == 30
+    # the copies from the vaults not drawn share one arrow, from the counting box
+    hidden = 30 - (MAX_BOXES - 1)
+    assert sorted(len(a.copies) for a in pic.arrows) == [1] * (MAX_BOXES - 1) + [hidden]
+    (shared,) = [a for a in pic.arrows if len(a.copies) == hidden]
+    assert shared.label == f"×{hidden}" and shared.verdict == "pass"
+    assert pic.height <= MAX_HEIGHT

@@ -70,6 +70,9 @@ class SourceKeyView:
     key: Key | None
     caller: str
     results: dict[str, ActionResult] = field(default_factory=dict)
+    # what checks derive from this view alone (evidence, least-privilege probes), computed
+    # once for every copy that shares the view (AnalysisCache)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def failing(self) -> dict[str, ActionResult]:

@@ -119,13 +119,15 @@ def _rule(raw: Any, index: int) -> Rule:
     )
 
 
-def load_rules(text: str) -> tuple[Rule, ...]:
-    """Parse a catalogue document (the contents of ``rules.yaml``); sorted by code."""
-    import yaml
+def load_rules(text: str, twin: Path | None = None) -> tuple[Rule, ...]:
+    """Parse a catalogue document (the contents of ``rules.yaml``); sorted by code.
+    ``twin``: its compiled JSON twin, used when it was compiled from exactly ``text``
+    (``copyguard.knowledge.parse_packaged_yaml``)."""
+    from copyguard.knowledge._loader import YamlDataError, parse_packaged_yaml
 
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        doc = parse_packaged_yaml(text, twin)
+    except YamlDataError as exc:
         raise RulesError(f"rules catalogue is not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RulesError("rules catalogue: expected a mapping with a 'rules' list")
@@ -140,7 +142,8 @@ def load_rules(text: str) -> tuple[Rule, ...]:
 
 @functools.cache
 def _catalogue() -> dict[str, Rule]:
-    return {r.code: r for r in load_rules(RULES_FILE.read_text(encoding="utf-8"))}
+    text = RULES_FILE.read_text(encoding="utf-8")
+    return {r.code: r for r in load_rules(text, RULES_FILE.with_name("rules.compiled.json"))}
 
 
 def all_rules() -> tuple[Rule, ...]:

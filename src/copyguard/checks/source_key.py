@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy as _copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +36,20 @@ def _statement_evidence(
 ) -> list[dict[str, Any]]:
     """The statements involved, compactly: one entry per statement whose Action covers one of
     ``actions`` (first alternative of each action), with whether it applies and each distinct
-    reason once; a reason that holds for only some of the actions names them."""
+    reason once; a reason that holds for only some of the actions names them. Computed once
+    per view (shared by the copies of one key); each caller gets its own copy."""
+    actions = tuple(actions)
+    memo_key = ("statement_evidence", id(policy), actions)
+    hit = view.memo.get(memo_key)
+    if hit is None or hit[0] is not policy:
+        hit = (policy, _explain_statements(policy, view, actions))
+        view.memo[memo_key] = hit
+    return _copy.deepcopy(hit[1])
+
+
+def _explain_statements(
+    policy: Policy, view: SourceKeyView, actions: Iterable[str]
+) -> list[dict[str, Any]]:
     considered: dict[str, list[str]] = {}
     applies: dict[str, list[str]] = {}
     reasons: dict[str, dict[str, list[str]]] = {}
@@ -518,26 +532,14 @@ def _cg105(
 def _cg107(ctx: CheckContext, view: SourceKeyView, key: Key, policy: Policy) -> Iterable[Finding]:
     """Least privilege: what the destination (or anyone) gets beyond the copy's needs."""
     dest = ctx.destination or ""
-    identity = [allow_all_identity()]
+    memo_key = ("cg107", id(policy), key.arn, dest)
+    hit = view.memo.get(memo_key)
+    if hit is None or hit[0] is not policy:
+        hit = (policy, *_least_privilege(view, key, policy, dest))
+        view.memo[memo_key] = hit
+    extra: list[str] = list(hit[1])
+    outsider: bool = hit[2]
     caller = view.caller
-    base: dict[str, str | list[str]] = {
-        "kms:CallerAccount": dest,
-        "aws:PrincipalAccount": dest,
-        "aws:PrincipalArn": caller,
-    }
-    extra: list[str] = []
-    d = evaluate_kms(
-        Request(caller, "kms:CreateGrant", key.arn, {**base, "kms:GrantIsForAWSResource": "false"}),
-        policy,
-        identity,
-    )
-    if d.allowed:
-        extra.append("kms:CreateGrant without kms:GrantIsForAWSResource")
-    for action in EXTRA_CROSS_ACCOUNT_ACTIONS:
-        if evaluate_kms(Request(caller, action, key.arn, base), policy, identity).allowed:
-            extra.append(action)
-    third = "arn:aws:iam::999999999999:role/outsider"
-    outsider = evaluate_kms(Request(third, "kms:Decrypt", key.arn, {}), policy, identity).allowed
     if not extra and not outsider:
         return
     parts_en, parts_zh = [], []
@@ -567,3 +569,31 @@ def _cg107(ctx: CheckContext, view: SourceKeyView, key: Key, policy: Policy) -> 
             )
         ],
     )
+
+
+def _least_privilege(
+    view: SourceKeyView, key: Key, policy: Policy, dest: str
+) -> tuple[tuple[str, ...], bool]:
+    """(what the destination is allowed beyond the copy's needs, whether an outsider can
+    decrypt): :func:`_cg107`'s probes, which depend on the view, the key and the policy only."""
+    identity = [allow_all_identity()]
+    caller = view.caller
+    base: dict[str, str | list[str]] = {
+        "kms:CallerAccount": dest,
+        "aws:PrincipalAccount": dest,
+        "aws:PrincipalArn": caller,
+    }
+    extra: list[str] = []
+    d = evaluate_kms(
+        Request(caller, "kms:CreateGrant", key.arn, {**base, "kms:GrantIsForAWSResource": "false"}),
+        policy,
+        identity,
+    )
+    if d.allowed:
+        extra.append("kms:CreateGrant without kms:GrantIsForAWSResource")
+    for action in EXTRA_CROSS_ACCOUNT_ACTIONS:
+        if evaluate_kms(Request(caller, action, key.arn, base), policy, identity).allowed:
+            extra.append(action)
+    third = "arn:aws:iam::999999999999:role/outsider"
+    outsider = evaluate_kms(Request(third, "kms:Decrypt", key.arn, {}), policy, identity).allowed
+    return tuple(extra), outsider

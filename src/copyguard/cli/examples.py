@@ -72,9 +72,10 @@ def examples(name: str | None, write_dir: Path | None) -> None:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             written += 1
-        click.echo(f"{written} example file(s) written to {write_dir}" + (
-            f"; {kept} already there, kept" if kept else ""
-        ))
+        click.echo(
+            f"{written} example file(s) written to {write_dir}"
+            + (f"; {kept} already there, kept" if kept else "")
+        )
         click.echo(f"next: copyguard check {write_dir / 'seed-failing.yaml'}")
         return
     if name is None:

@@ -288,7 +288,8 @@ def _policy_files(scenario: str | None, key_policy: str | None, fixes: list[Any]
     except Exception:  # not a scenario file (or unreadable now): diffs of the documents
         return found
     raw = sc.raw if isinstance(sc.raw, dict) else {}
-    raw_vaults = raw.get("vaults") if isinstance(raw.get("vaults"), list) else []
+    listed = raw.get("vaults")
+    raw_vaults: list[Any] = listed if isinstance(listed, list) else []
     for f in fixes:
         if f.kind == "key-policy" and f.resource:
             key = sc.key(f.resource)

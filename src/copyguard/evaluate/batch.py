@@ -52,9 +52,9 @@ __all__ = [
     "BatchLimits",
     "BatchStats",
     "PolicyCache",
+    "cache_cost",
     "evaluate_line",
     "run_batch",
-    "cache_cost",
     "split_line",
 ]
 

@@ -78,9 +78,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                     if dest not in destinations:
                         destinations.append(dest)
             if len(safe_docs) > 1:
-                _verify_merged(
-                    scenario, options, key.arn, current, copy_names, analyses, by_copy
-                )
+                _verify_merged(scenario, options, key.arn, current, copy_names, analyses, by_copy)
         except FixVerificationError as exc:
             report.findings.append(_unproven(key_arn, str(exc)))
             continue

@@ -13,6 +13,7 @@ import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from copyguard.checks.analysis import (
@@ -32,17 +33,23 @@ from copyguard.checks.facts import (
 )
 from copyguard.checks.model import Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms, evaluate_policy, parse_principal
-from copyguard.evaluate.request import build_context
+from copyguard.evaluate.engine import PolicyOutcome
 from copyguard.evaluate.patterns import glob_match
+from copyguard.evaluate.request import build_context
 from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.knowledge import kms_actions
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.scenario import Copy, Scenario
 
 
+@cache
+def _kms_action_names() -> tuple[str, ...]:
+    return tuple(sorted({a.name for a in kms_actions().values()}))
+
+
 def kms_action_names() -> list[str]:
     """Every KMS action, from the knowledge catalogue (knowledge/data/kms.yaml)."""
-    return sorted({a.name for a in kms_actions().values()})
+    return list(_kms_action_names())
 
 
 def key_policy_action_names() -> list[str]:
@@ -51,8 +58,13 @@ def key_policy_action_names() -> list[str]:
 
 
 def expand(patterns: Sequence[str]) -> set[str]:
-    names = kms_action_names()
-    return {n for n in names for p in patterns if glob_match(p.lower(), n.lower())}
+    return set(_expand(tuple(patterns)))
+
+
+@lru_cache(maxsize=4096)
+def _expand(patterns: tuple[str, ...]) -> frozenset[str]:
+    names = _kms_action_names()
+    return frozenset(n for n in names for p in patterns if glob_match(p.lower(), n.lower()))
 
 
 class FixVerificationError(Exception):
@@ -275,20 +287,27 @@ def _changed_statements(before: Policy, after: Policy) -> tuple[Policy, Policy] 
     return sides[0], sides[1]
 
 
+def _effects(outcome: PolicyOutcome) -> tuple[bool, bool, bool]:
+    """What :func:`evaluate_kms` reads of the key policy's applicable statements."""
+    return bool(outcome.deny), bool(outcome.allow_direct), bool(outcome.allow_account)
+
+
 def outside_changes(
     before: Policy, after: Policy, key_arn: str, destination: str
 ) -> tuple[int, list[str]]:
     """(requests probed, the ones whose decision changed) for principals outside the
     destination account: the key's account, another account, an AWS service.
 
-    Incremental: KMS decides a request from the key policy statements that apply to it (an
-    explicit Deny among them, an Allow among them, and whether one names the principal
-    itself), each statement judged on its own. A request that no added, removed or edited
-    statement applies to sees the same applicable statements before and after, so its
-    decision cannot change; only the requests some changed statement applies to (an Allow or
-    a Deny, in its old or new form) are evaluated against both whole policies. Every probe
-    still counts as checked. ``_outside_changes_full`` is the exhaustive reference
-    (tests/fixes/test_incremental_proof.py proves the two agree)."""
+    Incremental: the key policy's part in a KMS decision is three facts about the statements
+    that apply to the request, each statement judged on its own: is one of them a Deny, is
+    one an Allow naming the principal itself, is one an Allow naming its account. Each fact
+    is an "or" over the statements, so when the changed statements (the removed and edited
+    ones in their old form, the added and edited ones in their new form) give the same three
+    facts before and after, so do the whole policies, and the decision cannot change (in
+    particular when no changed statement applies at all). Only the other requests are
+    evaluated against both whole policies; every probe still counts as checked.
+    ``_outside_changes_full`` is the exhaustive reference (tests/fixes/test_incremental_proof.py
+    holds the two to the same answers)."""
     delta = _changed_statements(before, after)
     if delta is None:
         return _outside_changes_full(before, after, key_arn, destination)
@@ -305,9 +324,9 @@ def outside_changes(
                 req = Request(principal, action, key_arn, dict(extra))
                 checked += 1
                 ctx = build_context(req, info)
-                hits = [evaluate_policy(p, info, action, key_arn, ctx) for p in delta]
-                if not any(h.deny or h.allows for h in hits):
-                    continue  # no changed statement applies: the same decision by construction
+                old_hit, new_hit = (evaluate_policy(p, info, action, key_arn, ctx) for p in delta)
+                if _effects(old_hit) == _effects(new_hit):
+                    continue  # the changed statements say the same: the same decision
                 d1 = evaluate_kms(req, before, identity).decision
                 d2 = evaluate_kms(req, after, identity).decision
                 if d1 != d2:

@@ -216,6 +216,21 @@ def _cli(fix: Fix, lang: str) -> str:
         note = _placeholder_note(fix, lang) if placeholder else ""
         argv = ["aws", "kms", "put-key-policy", "--key-id", _key_id(fix)]
         argv += ["--policy-name", "default", *region, "--policy", policy]
+        if _pending_owner(fix, lang) is not None:
+            # the key does not exist yet: no command can name it; the change belongs in the code
+            address = (fix.resource or "").split(":key/pending:", 1)[-1]
+            return (
+                head
+                + _comment(
+                    f"the key is created by {address} and does not exist yet: change its policy "
+                    "in the code (copyguard fix ... --as terraform); after apply, this command "
+                    "with the key's real ARN in place of KEY_ARN does the same"
+                )
+                + _comment("run in account " + str(fix.account) + " (the key's account)")
+                + "# "
+                + shell_join([*argv[:4], "KEY_ARN", *argv[5:]])
+                + "\n"
+            )
         return (
             head
             + _comment(f"run in account {fix.account} (the key's account)")

@@ -6,6 +6,8 @@ Importing this package reads no file: each data file is read on the first call t
 ``note`` in plain words, so the product can show the uncertainty.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from copyguard.knowledge._loader import (
     DATA_FILES,
     Confidence,
@@ -35,20 +37,6 @@ from copyguard.knowledge.copy_requirements import (
     copy_contexts,
     copy_requirements,
 )
-from copyguard.knowledge.errors import (
-    FINDING_CODES,
-    ErrorCause,
-    ErrorMatch,
-    ErrorPattern,
-    LocalizedText,
-    MatchConfidence,
-    PatternSpec,
-    ReasonCodes,
-    error_catalogue,
-    fuzzy_match_error,
-    match_error,
-    normalize_message,
-)
 from copyguard.knowledge.kms import (
     KmsAction,
     expand_action_pattern,
@@ -71,6 +59,51 @@ from copyguard.knowledge.resource_types import (
     resource_type_variant,
     resource_types,
 )
+
+if TYPE_CHECKING:  # imported on first use (explain): check and fix never need it
+    from copyguard.knowledge.errors import (
+        FINDING_CODES,
+        ErrorCause,
+        ErrorMatch,
+        ErrorPattern,
+        LocalizedText,
+        MatchConfidence,
+        PatternSpec,
+        ReasonCodes,
+        error_catalogue,
+        fuzzy_match_error,
+        match_error,
+        normalize_message,
+    )
+
+_LAZY_ERRORS = frozenset(
+    {
+        "FINDING_CODES",
+        "ErrorCause",
+        "ErrorMatch",
+        "ErrorPattern",
+        "LocalizedText",
+        "MatchConfidence",
+        "PatternSpec",
+        "ReasonCodes",
+        "error_catalogue",
+        "fuzzy_match_error",
+        "match_error",
+        "normalize_message",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The error-message catalogue's names, imported on first use (start-up time)."""
+    if name in _LAZY_ERRORS:
+        from copyguard.knowledge import errors
+
+        value = getattr(errors, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CONDITION_TYPES",

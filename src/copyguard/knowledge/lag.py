@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
 
-import yaml
-
 from copyguard.knowledge._loader import (
     KnowledgeDataError,
+    YamlDataError,
     boolean,
     mapping,
     mappings,
+    parse_packaged_yaml,
     string,
     strings,
+    twin_name,
 )
 
 __all__ = ["LagFacts", "LagKeyStatement", "LagRegion", "LagSource", "lag_facts"]
@@ -104,10 +105,10 @@ def _read() -> Mapping[str, Any]:
         text = resources.files(__package__).joinpath("data").joinpath(_FILE).read_text("utf-8")
     except (OSError, ModuleNotFoundError) as exc:  # pragma: no cover - packaging error
         raise KnowledgeDataError(f"cannot read knowledge data file {_FILE}: {exc}") from exc
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    twin = resources.files(__package__).joinpath("data").joinpath(twin_name(_FILE))
     try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
+        data = parse_packaged_yaml(text, twin)
+    except YamlDataError as exc:
         raise KnowledgeDataError(f"{_FILE}: invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise KnowledgeDataError(f"{_FILE}: the top level must be a mapping")

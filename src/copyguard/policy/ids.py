@@ -47,6 +47,8 @@ def text_problem(value: str) -> str | None:
     m = _CONTROL.search(value)
     if m:
         return f"it contains the control character {m.group()!r} at position {m.start()}"
+    if value.isascii():  # the common case: no surrogate possible, no scan
+        return None
     for i, ch in enumerate(value):
         if "\ud800" <= ch <= "\udfff":
             return f"it contains a lone surrogate {ch!r} at position {i} (not valid Unicode)"

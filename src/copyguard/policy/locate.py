@@ -35,6 +35,12 @@ class _Scanner:
     def string(self) -> str:
         text = self.text
         start = self.i
+        end = text.find('"', start + 1)
+        if end < 0:
+            raise IndexError("unterminated string")
+        if text.find("\\", start + 1, end) < 0:  # no escape (the common case): the text itself
+            self.i = end + 1
+            return text[start + 1 : end]
         i = start + 1
         while True:
             c = text[i]

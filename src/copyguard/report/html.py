@@ -46,6 +46,7 @@ from copyguard.report.common import (
 )
 from copyguard.report.labels import (
     applicability_label,
+    colon,
     copies_text,
     count_text,
     label,
@@ -418,7 +419,7 @@ def layout(scenario: Scenario, report: Report, lang: str = "en") -> Picture:
                     box_y(j),
                     "more",
                     _l("box.more", lang, n=len(hidden)),
-                    "\n".join(n for n, _ in hidden[:50]),
+                    ", ".join(n for n, _ in hidden[:50]),
                     _worst(v for n, _ in hidden for v in node_verdicts.get(n, [])),
                 )
             )
@@ -711,6 +712,7 @@ def render_html(
             fixes=[_fix(x, lang, fix_command, apply_command) for x in sorted_fixes(report)],
             script=Markup(script),  # our own file, never input
             script_hash=script_hash,
+            colon=colon(lang),
             lane_w=LANE_W,
             box_w=BOX_W,
             box_h=BOX_H,

@@ -201,6 +201,20 @@ def load_inputs(
             reasons[f"{target}{dot}{rest}"] = (what, why_)
     if merged.get("copies"):  # an input without copies (the destination's plan) is fine
         reasons = {p: r for p, r in reasons.items() if p != "copies"}
+    vaults = {v.get("arn") for v in merged.get("vaults") or [] if isinstance(v, dict)}
+    for i, c in enumerate(merged.get("copies") or []):
+        dest = c.get("destination_vault") if isinstance(c, dict) else None
+        if (
+            isinstance(dest, str)
+            and dest not in vaults
+            and f"copies[{i}].destination_vault" not in reasons
+        ):
+            owner = dest.split(":")[4] if dest.count(":") >= 5 else "?"
+            reasons[f"copies[{i}].destination_vault"] = (
+                f"the destination vault {dest}",
+                f"no input describes it; add the plan of account {owner} that creates it "
+                "(terraform show -json) or a scenario file listing it under vaults[]",
+            )
     for section in ("keys", "vaults"):
         if not merged.get(section):
             merged.pop(section, None)

@@ -29,6 +29,8 @@ PROTECTED: dict[str, tuple[str, str, str | None, str]] = {
     "aws_ebs_volume": ("EBS", "kms_key_id", "encrypted", "alias/aws/ebs"),
     "aws_db_instance": ("RDS", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
     "aws_rds_cluster": ("Aurora", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
+    "aws_docdb_cluster": ("DocumentDB", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
+    "aws_neptune_cluster": ("Neptune", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
     "aws_efs_file_system": ("EFS", "kms_key_id", "encrypted", "alias/aws/elasticfilesystem"),
     "aws_dynamodb_table": ("DynamoDB", "", None, "alias/aws/dynamodb"),
 }
@@ -113,6 +115,7 @@ class _Reader:
     ) -> None:
         self.plan, self.label, self.account, self.region = plan, label, account, region
         self.json_pos = json_positions(text) if text else {}
+        self.current = ""  # the JSON path being read, for errors
         self.resources: list[Res] = []
         self.by_config: dict[str, list[Res]] = {}
         self.module_calls: dict[str, dict[str, Any]] = {}  # "module.a.module.b" -> module config
@@ -141,6 +144,27 @@ class _Reader:
                 f"unsupported Terraform JSON format version {fv}; copyguard reads format 1.x "
                 "(terraform show -json of Terraform 0.12 and later, OpenTofu)",
             )
+        self.current = ""
+        try:
+            self._read_all()
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            raise self.error(
+                self.current, f"expected terraform show -json output ({type(exc).__name__}: {exc})"
+            ) from None
+        self.current = "the plan"
+        try:
+            self._build()
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            # a shape terraform show -json never writes: refused, never half-read
+            raise self.error(
+                self.current,
+                f"unexpected value in this resource: expected terraform show -json "
+                f"output ({type(exc).__name__}: {exc})",
+            ) from None
+        return self.out
+
+    def _read_all(self) -> None:
+        plan = self.plan
         self._read_configuration()
         if "values" in plan and "resource_changes" not in plan and "prior_state" not in plan:
             self._walk_module(plan.get("values"), "values", state=True)
@@ -154,8 +178,6 @@ class _Reader:
             if r.config is not None:
                 r.provider_key = str(r.config.get("provider_config_key") or "")
             self.by_config.setdefault(r.config_address, []).append(r)
-        self._build()
-        return self.out
 
     def _read_configuration(self) -> None:
         conf = self.plan.get("configuration")
@@ -169,11 +191,14 @@ class _Reader:
             if not isinstance(mod, dict):
                 continue
             self.module_calls[prefix] = mod
-            for rc in mod.get("resources") or []:
+            for rc in _list(mod.get("resources")):
                 if isinstance(rc, dict) and isinstance(rc.get("address"), str):
+                    if not isinstance(rc.get("expressions"), dict):
+                        rc = {**rc, "expressions": {}}
                     full = f"{prefix}.{rc['address']}" if prefix else rc["address"]
                     self.configs[full] = rc
-            for name, call in (mod.get("module_calls") or {}).items():
+            calls = mod.get("module_calls")
+            for name, call in (calls if isinstance(calls, dict) else {}).items():
                 if isinstance(call, dict):
                     sub = f"{prefix}.module.{name}" if prefix else f"module.{name}"
                     stack.append((call.get("module"), sub))
@@ -186,18 +211,20 @@ class _Reader:
             mod, path = stack.pop()
             if not isinstance(mod, dict):
                 continue
-            for i, r in enumerate(mod.get("resources") or []):
+            for i, r in enumerate(_list(mod.get("resources"))):
                 if not isinstance(r, dict) or (data and r.get("mode") != "data"):
                     continue
-                self._add(r, r.get("values"), {}, r.get("sensitive_values"), f"{path}.resources[{i}]")
-            for j, child in enumerate(mod.get("child_modules") or []):
+                self._add(
+                    r, r.get("values"), {}, r.get("sensitive_values"), f"{path}.resources[{i}]"
+                )
+            for j, child in enumerate(_list(mod.get("child_modules"))):
                 stack.append((child, f"{path}.child_modules[{j}]"))
 
     def _read_changes(self) -> None:
-        for i, rc in enumerate(self.plan.get("resource_changes") or []):
+        for i, rc in enumerate(_list(self.plan.get("resource_changes"))):
             if not isinstance(rc, dict):
                 continue
-            change = rc.get("change") if isinstance(rc.get("change"), dict) else {}
+            change: dict[str, Any] = rc["change"] if isinstance(rc.get("change"), dict) else {}
             actions = change.get("actions") or []
             if actions == ["delete"]:
                 continue
@@ -209,7 +236,9 @@ class _Reader:
                 f"resource_changes[{i}]",
             )
 
-    def _add(self, r: dict[str, Any], values: Any, unknown: Any, sensitive: Any, where: str) -> None:
+    def _add(
+        self, r: dict[str, Any], values: Any, unknown: Any, sensitive: Any, where: str
+    ) -> None:
         address, rtype, name = r.get("address"), r.get("type"), r.get("name")
         if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
             raise self.error(where, "expected a resource with address, type and name")
@@ -233,7 +262,9 @@ class _Reader:
     # ---------------------------------------------------------------- values and references
     def value(self, r: Res, attr: str) -> Value:
         if _truthy(r.sensitive.get(attr)):
-            return Value("sensitive", why="marked sensitive in the plan; copyguard does not read it")
+            return Value(
+                "sensitive", why="marked sensitive in the plan; copyguard does not read it"
+            )
         if r.unknown.get(attr) is True:
             if self.configured(r, attr):
                 refs = self.refs(r, attr)
@@ -261,7 +292,7 @@ class _Reader:
         while stack:
             e = stack.pop()
             if isinstance(e, dict):
-                for ref in e.get("references") or []:
+                for ref in _list(e.get("references")):
                     if isinstance(ref, str) and ref not in out:
                         out.append(ref)
                 stack.extend(v for k, v in e.items() if k != "references")
@@ -329,7 +360,7 @@ class _Reader:
     def _data_of(self, rtype: str, provider_key: str) -> Res | None:
         found = [x for x in self.resources if x.mode == "data" and x.type == rtype]
         same = [x for x in found if _provider(x.provider_key) == _provider(provider_key)]
-        return (same or [None])[0]
+        return same[0] if same else None
 
     def placement(self, r: Res, what: str) -> tuple[str, str, str]:
         arn = r.values.get("arn")
@@ -356,7 +387,7 @@ class _Reader:
         if data is not None:
             account = _str_or_none(data.values.get("account_id"))
         if account is None:
-            for block in expr.get("assume_role") or []:
+            for block in _list(expr.get("assume_role")):
                 role = _constant(block.get("role_arn")) if isinstance(block, dict) else None
                 if role and role.count(":") >= 5:
                     account = role.split(":")[4]
@@ -430,30 +461,34 @@ class _Reader:
             return Value("unknown", why=f"expected a key ARN, got {type(v.value).__name__}")
         return v
 
+    def _at(self, r: Res, step: Any) -> None:
+        self.current = r.where  # named if the resource turns out malformed
+        step(r)
+
     def _build(self) -> None:
         managed = [r for r in self.resources if r.mode == "managed"]
         for r in self.resources:
             if r.mode == "data" and r.type == "aws_kms_key":
-                self._data_key(r)
+                self._at(r, self._data_key)
         for r in managed:
             if r.type == "aws_kms_key":
-                self._key(r)
+                self._at(r, self._key)
         for r in managed:
             if r.type == "aws_kms_key_policy":
-                self._key_policy(r)
+                self._at(r, self._key_policy)
             elif r.type == "aws_kms_alias":
-                self._alias(r)
+                self._at(r, self._alias)
         for r in managed:
             if r.type in ("aws_backup_vault", "aws_backup_logically_air_gapped_vault"):
-                self._vault(r)
+                self._at(r, self._vault)
         for r in managed:
             if r.type == "aws_backup_vault_policy":
-                self._vault_policy(r)
+                self._at(r, self._vault_policy)
             elif r.type == "aws_backup_vault_lock_configuration":
-                self._vault_lock(r)
+                self._at(r, self._vault_lock)
         for r in managed:
             if r.type == "aws_backup_plan":
-                self._plan(r)
+                self._at(r, self._plan)
         self._organization()
         doc = self.out.doc
         if self.keys:
@@ -545,9 +580,13 @@ class _Reader:
         for t in self.targets(r, "target_key_id"):
             arn = self.key_arn.get(t.address)
             entry = self._find_key(arn) if arn else None
-            if entry is not None and name.state == "known" and isinstance(name.value, str):
-                if ids.alias_name_problem(name.value) is None:
-                    entry["aliases"].append(name.value)
+            if (
+                entry is not None
+                and isinstance(name.value, str)
+                and name.state == "known"
+                and ids.alias_name_problem(name.value) is None
+            ):
+                entry["aliases"].append(name.value)
 
     def _vault(self, r: Res) -> None:
         part, region, account = self.placement(r, "a backup vault")
@@ -639,7 +678,11 @@ class _Reader:
         for ri, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
-            unk = unknown_rules[ri] if isinstance(unknown_rules, list) and ri < len(unknown_rules) else {}
+            unk = (
+                unknown_rules[ri]
+                if isinstance(unknown_rules, list) and ri < len(unknown_rules)
+                else {}
+            )
             unk = unk if isinstance(unk, dict) else {}
             rname = rule.get("rule_name")
             conf = next(
@@ -694,7 +737,11 @@ class _Reader:
         for t in self.targets(plan, "", expr):
             dest = self.vault_arn.get(t.address, dest)
         raw_dest = action.get("destination_vault_arn")
-        if dest is None and isinstance(raw_dest, str) and unk.get("destination_vault_arn") is not True:
+        if (
+            dest is None
+            and isinstance(raw_dest, str)
+            and unk.get("destination_vault_arn") is not True
+        ):
             dest = raw_dest
         lifecycle: dict[str, Any] | None = None
         for lc in action.get("lifecycle") or []:
@@ -708,12 +755,13 @@ class _Reader:
                 if isinstance(opt, bool):
                     lifecycle["opt_in_to_archive_for_supported_resources"] = opt
         targets: list[tuple[str, dict[str, Any], Res | None]] = []
-        for sel in selections:
-            for item in self._selection(sel):
-                targets.append((sel.address, item, sel))
+        for one in selections:
+            for item in self._selection(one):
+                targets.append((one.address, item, one))
         if not selections:
             targets.append(("", {}, None))
-        for sel_address, item, sel in targets:
+        for sel_address, item, chosen in targets:
+            sel = chosen
             path = f"copies[{len(self.copies)}]"
             label = item.pop("_label", "")
             protected = item.pop("_from", None)
@@ -723,7 +771,9 @@ class _Reader:
             if source_vault:
                 entry["source_vault"] = source_vault
             else:
-                self.reason(f"{path}.source_vault", plan, "rule.target_vault_name", "known only after apply")
+                self.reason(
+                    f"{path}.source_vault", plan, "rule.target_vault_name", "known only after apply"
+                )
             if dest:
                 entry["destination_vault"] = dest
             else:
@@ -736,9 +786,12 @@ class _Reader:
                 )
             if sel is not None:
                 role = self.value(sel, "iam_role_arn")
-                if role.state == "known" and isinstance(role.value, str):
-                    if not ids.role_arn_problem(role.value):
-                        entry["iam_role_arn"] = role.value
+                if (
+                    role.state == "known"
+                    and isinstance(role.value, str)
+                    and not ids.role_arn_problem(role.value)
+                ):
+                    entry["iam_role_arn"] = role.value
                 if "resource_type" not in entry:
                     self.reason(
                         f"{path}.resource_type",
@@ -779,7 +832,11 @@ class _Reader:
                 if not isinstance(arn, str) or "*" in arn:
                     continue
                 rtype = next(
-                    (t for svc, kind, t in _ARN_TYPES if svc in arn and kind in arn.split(svc, 1)[1]),
+                    (
+                        t
+                        for svc, kind, t in _ARN_TYPES
+                        if svc in arn and kind in arn.split(svc, 1)[1]
+                    ),
                     None,
                 )
                 item: dict[str, Any] = {"_label": arn.rsplit(":", 1)[-1]}
@@ -796,7 +853,11 @@ class _Reader:
         rtype, key_attr, enc_attr, managed = PROTECTED[r.type]
         item: dict[str, Any] = {"_label": r.address, "resource_type": rtype, "_from": r}
         arn = self.value(r, "arn")
-        if arn.state == "known" and isinstance(arn.value, str) and not ids.resource_arn_problem(arn.value):
+        if (
+            arn.state == "known"
+            and isinstance(arn.value, str)
+            and not ids.resource_arn_problem(arn.value)
+        ):
             item["resource_arn"] = arn.value
         path = f"copies[{len(self.copies)}].resource_key"
         try:
@@ -813,9 +874,16 @@ class _Reader:
                 for t in self.targets(r, "", conf):
                     if t.address in self.key_arn:
                         key_val = self.key_arn[t.address]
-                item["resource_key"] = key_val if isinstance(key_val, str) and key_val else managed_arn
+                item["resource_key"] = (
+                    key_val if isinstance(key_val, str) and key_val else managed_arn
+                )
             else:
-                self.reason(path, r, "server_side_encryption", "the table is encrypted with an AWS owned key (no KMS key to judge)")
+                self.reason(
+                    path,
+                    r,
+                    "server_side_encryption",
+                    "the table is encrypted with an AWS owned key (no KMS key to judge)",
+                )
             return item
         key = self.key_ref(r, key_attr)
         enc = self.value(r, enc_attr) if enc_attr else Value("known", True)
@@ -882,6 +950,10 @@ def _provider(key: str) -> str:
     """A provider configuration key without its module prefix (``module.b:aws`` -> ``aws``):
     a child module inherits its parent's provider unless the plan says otherwise."""
     return key.rsplit(":", 1)[-1] or "aws"
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
 
 
 def _truthy(v: Any) -> bool:
