@@ -224,15 +224,8 @@ def _cross_region_type(
 
 
 def _cg209(ctx: CheckContext, vault: Vault, message: Text, evidence: dict[str, Any]) -> Finding:
-    return Finding(
-        code="CG209",
-        severity="error",
-        message=message,
-        copy=ctx.copy.name,
-        resource=vault.arn,
-        path=f"{ctx.copy.path}.destination_vault",
-        evidence={"vault": vault.arn, **evidence},
-        fix=FixRef("playbook", vault.arn, "display-only"),
+    return _vault_finding(
+        "CG209", ctx, vault, message, evidence, f"{ctx.copy.path}.destination_vault"
     )
 
 
@@ -272,7 +265,8 @@ def _resource_encryption(ctx: CheckContext, vault: Vault, facts: LagFacts) -> It
         return
     if key_arn is None:
         if tf.name.lower() in _lower(facts.unencrypted_not_supported):
-            yield _cg206(
+            yield _vault_finding(
+                "CG206",
                 ctx,
                 vault,
                 tr(
@@ -290,7 +284,8 @@ def _resource_encryption(ctx: CheckContext, vault: Vault, facts: LagFacts) -> It
     managed = key_is_aws_managed(key, key_arn)
     if managed is True:
         if tf.fully_managed is False:
-            yield _cg206(
+            yield _vault_finding(
+                "CG206",
                 ctx,
                 vault,
                 tr(
@@ -340,11 +335,12 @@ def _lower(items: Iterable[str]) -> set[str]:
     return {i.lower() for i in items}
 
 
-def _cg206(
-    ctx: CheckContext, vault: Vault, message: Text, evidence: dict[str, Any], path: str
+def _vault_finding(
+    code: str, ctx: CheckContext, vault: Vault, message: Text, evidence: dict[str, Any], path: str
 ) -> Finding:
+    """An error about a LAG vault, fixed by a playbook on the vault."""
     return Finding(
-        code="CG206",
+        code=code,
         severity="error",
         message=message,
         copy=ctx.copy.name,

@@ -261,11 +261,13 @@ def emit(
     *,
     color: bool | None = None,
     fix_command: str | None = None,
+    apply_command: str | None = None,
     scenario: Any = None,
 ) -> None:
     """The report to standard output or ``output``. ``color``: ``--color``/``--no-color``
     (None: only on a terminal without NO_COLOR); text wraps to the terminal's width.
-    ``fix_command``: the ``copyguard fix`` line the report names for applying its fixes."""
+    ``fix_command``: the ``copyguard fix`` line the report names for applying its fixes;
+    ``apply_command`` (live mode): the line that applies them."""
     from copyguard import __version__
     from copyguard.cli.output import text_width, use_color
     from copyguard.report import render
@@ -279,6 +281,7 @@ def emit(
         color=colored,
         tool_version=__version__,
         fix_command=fix_command,
+        apply_command=apply_command,
         width=text_width(output),
         scenario=scenario,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from copyguard.cli.check import exit_code, principal_option, validate_principal, write_output
+from copyguard.cli.check import emit, exit_code, principal_option, validate_principal
 from copyguard.cli.common import EXIT_PASS, default_lang, fail_input
 from copyguard.cli.output import color_option
 from copyguard.escape import shell_join, shell_quote
@@ -224,9 +224,6 @@ def emit_live(
     """The report; in text and markdown, live field paths become AWS locations in words, and
     the fix is applied with ``copyguard fix --live ... --apply`` on the same options (plus
     ``fix_flags``: the run's --principal/--context, shell-quoted)."""
-    from copyguard import __version__
-    from copyguard.cli.output import text_width, use_color
-    from copyguard.report import render
     from copyguard.sources.aws import describe_path
 
     lang = lang or default_lang()
@@ -243,19 +240,16 @@ def emit_live(
         flags = " ".join(x for x in (live_flags(kw), fix_flags) if x)
         fix_command = f"copyguard fix --live {flags} --as cli"
         apply_command = f"copyguard fix --live {flags} --apply"
-    colored = fmt == "text" and use_color(color, output)
-    text = render(
+    emit(
         shown,
         fmt,
         lang,
-        color=colored,
-        tool_version=__version__,
+        output,
+        color=color,
         fix_command=fix_command,
         apply_command=apply_command,
-        width=text_width(output),
         scenario=live.scenario,
     )
-    write_output(text, output, colored)
 
 
 def show_calls_of(live: Any) -> None:

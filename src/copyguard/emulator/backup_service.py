@@ -333,17 +333,21 @@ class BackupService:
                 out["LockDate"] = vault.lock.lock_date
         return out
 
-    def create_backup_vault(self, req: ApiRequest, name: str) -> ApiResponse:
-        body = req.json()
+    def _check_new_vault_name(self, req: ApiRequest, name: str) -> None:
+        """The checks of CreateBackupVault and CreateLogicallyAirGappedBackupVault on the
+        name: its shape, then that no vault of the account and Region has it."""
         if not _VAULT_NAME_RE.match(name):
             raise _invalid(
                 f"Invalid backup vault name {name}: use 2 to 50 letters, digits, - and _"
             )
-        existing = self.state.vault(req.account, req.region, name)
-        if existing is not None:
+        if self.state.vault(req.account, req.region, name) is not None:
             raise BackupError(
                 "AlreadyExistsException", f"Backup vault with the same name {name} already exists"
             )
+
+    def create_backup_vault(self, req: ApiRequest, name: str) -> ApiResponse:
+        body = req.json()
+        self._check_new_vault_name(req, name)
         key_ref = body.get("EncryptionKeyArn")
         if key_ref:
             key_arn = self._resolve_key_arn(key_ref, req)
@@ -370,14 +374,7 @@ class BackupService:
         """CreateLogicallyAirGappedBackupVault: always locked in compliance mode, at least 7
         days; an AWS owned key unless a customer managed key is given (facts 9)."""
         body = req.json()
-        if not _VAULT_NAME_RE.match(name):
-            raise _invalid(
-                f"Invalid backup vault name {name}: use 2 to 50 letters, digits, - and _"
-            )
-        if self.state.vault(req.account, req.region, name) is not None:
-            raise BackupError(
-                "AlreadyExistsException", f"Backup vault with the same name {name} already exists"
-            )
+        self._check_new_vault_name(req, name)
         min_days = _int(_required(body, "MinRetentionDays"), "MinRetentionDays")
         max_days = _int(_required(body, "MaxRetentionDays"), "MaxRetentionDays")
         floor = lag_facts().min_retention_days

@@ -113,6 +113,15 @@ def _discard(stream: Any, limit: int) -> None:
         left -= len(chunk)
 
 
+def _too_large(proto: str) -> RequestError:
+    """The answer to a request body over ``MAX_BODY_BYTES``."""
+    return RequestError(
+        surface.malformed(
+            proto, "too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes.", 413
+        )
+    )
+
+
 def _guess_protocol(incoming: Incoming) -> str:
     """The protocol of a request whose service is not known (unsigned, or unreadable)."""
     if incoming.headers.get("x-amz-target"):
@@ -223,14 +232,7 @@ class FrontApp:
                     _discard(
                         stream, min(length, 2 * MAX_BODY_BYTES)
                     )  # so the client sees the answer
-                    raise RequestError(
-                        surface.malformed(
-                            proto,
-                            "too_large",
-                            f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-                            413,
-                        )
-                    )
+                    raise _too_large(proto)
                 body = stream.read(length) if stream is not None and length else b""
                 if len(body) != length:
                     raise RequestError(
@@ -241,14 +243,7 @@ class FrontApp:
             elif chunked and stream is not None:
                 body = stream.read(MAX_BODY_BYTES + 1)
                 if len(body) > MAX_BODY_BYTES:
-                    raise RequestError(
-                        surface.malformed(
-                            proto,
-                            "too_large",
-                            f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-                            413,
-                        )
-                    )
+                    raise _too_large(proto)
             else:
                 body = b""
         except (TimeoutError, OSError, ValueError) as exc:

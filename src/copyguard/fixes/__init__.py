@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from copyguard.checks.analysis import AnalysisCache
 from copyguard.checks.base import CheckContext, Options
-from copyguard.checks.model import Finding, Fix, Report, tr
+from copyguard.checks.model import Fix, Report
 from copyguard.fixes.key_policy import (
     FixVerificationError,
     describe_allow,
     fix_source_key,
     render_diff,
+    unproven,
 )
 from copyguard.fixes.lag import lag_fixes
 from copyguard.fixes.playbooks import playbook
@@ -80,7 +81,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
             if len(safe_docs) > 1:
                 _verify_merged(scenario, options, key.arn, current, copy_names, analyses, by_copy)
         except FixVerificationError as exc:
-            report.findings.append(_unproven(key_arn, str(exc)))
+            report.findings.append(unproven(key_arn, str(exc)))
             continue
         if safe_docs:
             last = safe_docs[-1]
@@ -131,7 +132,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 unsafe=f.fix is not None and f.fix.applicability == "unsafe",
             )
         except FixVerificationError as exc:
-            report.findings.append(_unproven(vault.arn, str(exc)))
+            report.findings.append(unproven(vault.arn, str(exc)))
             continue
         if vfx:
             fixes.append(vfx)
@@ -179,19 +180,6 @@ def _verify_merged(
             raise FixVerificationError(
                 f"the merged fix does not allow copy {name!r} {', '.join(pending)}"
             )
-
-
-def _unproven(resource: str, why: str) -> Finding:
-    return Finding(
-        code="CG902",
-        severity="warning",
-        message=tr(
-            f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
-            f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",
-        ),
-        resource=resource,
-        evidence={"needed_for": "fix"},
-    )
 
 
 __all__ = ["AS_CHOICES", "FixVerificationError", "build_fixes", "render_fixes"]

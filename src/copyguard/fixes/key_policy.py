@@ -31,7 +31,7 @@ from copyguard.checks.facts import (
     USE_ACTIONS,
     TypeFacts,
 )
-from copyguard.checks.model import Fix, Text, tr
+from copyguard.checks.model import Finding, Fix, Text, tr
 from copyguard.evaluate import Request, evaluate_kms, evaluate_policy, parse_principal
 from copyguard.evaluate.engine import PolicyOutcome
 from copyguard.evaluate.patterns import glob_match
@@ -69,6 +69,20 @@ def _expand(patterns: tuple[str, ...]) -> frozenset[str]:
 
 class FixVerificationError(Exception):
     """The patched policy did not prove out: it is not shown as a fix."""
+
+
+def unproven(resource: str, why: str) -> Finding:
+    """The CG902 finding shown instead of a fix that did not prove out."""
+    return Finding(
+        code="CG902",
+        severity="warning",
+        message=tr(
+            f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
+            f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",
+        ),
+        resource=resource,
+        evidence={"needed_for": "fix"},
+    )
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from copyguard.checks.analysis import allow_all_identity
 from copyguard.checks.lag import KeyRequest, judge_requests, key_requests
 from copyguard.checks.model import Finding, Fix, Report, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
-from copyguard.fixes.key_policy import FixVerificationError, render_diff
+from copyguard.fixes.key_policy import FixVerificationError, render_diff, unproven
 from copyguard.knowledge.lag import LagKeyStatement, lag_facts
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.scenario import Organization, Scenario
@@ -254,7 +254,7 @@ def lag_fixes(scenario: Scenario, report: Report) -> list[Fix]:
         try:
             patched, verification = _prove(key.arn, policy, need, org_id)
         except FixVerificationError as exc:
-            report.findings.append(_unproven(key.arn, str(exc)))
+            report.findings.append(unproven(key.arn, str(exc)))
             continue
         fixes.append(
             Fix(
@@ -283,16 +283,3 @@ def lag_fixes(scenario: Scenario, report: Report) -> list[Fix]:
         if pb is not None:
             fixes.append(pb)
     return fixes
-
-
-def _unproven(resource: str, why: str) -> Finding:
-    return Finding(
-        code="CG902",
-        severity="warning",
-        message=tr(
-            f"copyguard could not prove a fix for {resource}: {why}. Nothing is proposed.",
-            f"copyguard 无法证明对 {resource} 的修复有效:{why}。不提出修复。",
-        ),
-        resource=resource,
-        evidence={"needed_for": "fix"},
-    )

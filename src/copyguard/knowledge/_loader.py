@@ -23,6 +23,7 @@ __all__ = [
     "Provenance",
     "SourceRef",
     "TriState",
+    "file_provenance",
     "load_data",
     "provenance",
     "row_sources",
@@ -192,6 +193,11 @@ def row_sources(name: str, section: str, value: Any) -> tuple[SourceRef | None, 
 def provenance() -> Mapping[str, Provenance]:
     """Every data file's provenance block, keyed by file name (reads all data files)."""
     return {name: _provenance(name) for name in DATA_FILES}
+
+
+def file_provenance(name: str) -> Provenance:
+    """One data file's provenance block (cached; reads only that file)."""
+    return _provenance(name)
 
 
 @functools.cache

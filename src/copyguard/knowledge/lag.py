@@ -9,19 +9,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 from copyguard.knowledge._loader import (
     KnowledgeDataError,
-    YamlDataError,
+    SourceRef,
     boolean,
+    file_provenance,
+    load_data,
     mapping,
     mappings,
-    parse_packaged_yaml,
     string,
     strings,
-    twin_name,
 )
 
 __all__ = ["LagFacts", "LagKeyStatement", "LagRegion", "LagSource", "lag_facts"]
@@ -29,12 +28,8 @@ __all__ = ["LagFacts", "LagKeyStatement", "LagRegion", "LagSource", "lag_facts"]
 _FILE = "lag.yaml"
 
 
-@dataclass(frozen=True, slots=True)
-class LagSource:
-    id: str
-    url: str
-    read: str
-    note: str = ""
+#: A source of ``lag.yaml``: the same record as every data file's provenance sources.
+LagSource = SourceRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +95,6 @@ class LagFacts:
         return next((r for r in self.regions_without_cross_copies if r.region == region), None)
 
 
-def _read() -> Mapping[str, Any]:
-    try:
-        text = resources.files(__package__).joinpath("data").joinpath(_FILE).read_text("utf-8")
-    except (OSError, ModuleNotFoundError) as exc:  # pragma: no cover - packaging error
-        raise KnowledgeDataError(f"cannot read knowledge data file {_FILE}: {exc}") from exc
-    twin = resources.files(__package__).joinpath("data").joinpath(twin_name(_FILE))
-    try:
-        data = parse_packaged_yaml(text, twin)
-    except YamlDataError as exc:
-        raise KnowledgeDataError(f"{_FILE}: invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise KnowledgeDataError(f"{_FILE}: the top level must be a mapping")
-    return cast("Mapping[str, Any]", data)
-
-
 def _statements(block: Mapping[str, Any], where: str) -> tuple[LagKeyStatement, ...]:
     from copyguard.knowledge.kms import expand_action_pattern
 
@@ -152,17 +132,8 @@ def _regions(block: Mapping[str, Any], key: str, where: str) -> tuple[LagRegion,
 @functools.cache
 def lag_facts() -> LagFacts:
     """The LAG facts (the data file is read on the first call, then cached)."""
-    data = _read()
-    prov = mapping(data, "provenance", _FILE)
-    sources = tuple(
-        LagSource(
-            string(s, "id", f"{_FILE}: provenance"),
-            string(s, "url", f"{_FILE}: provenance"),
-            string(s, "read", f"{_FILE}: provenance"),
-            string(s, "note", f"{_FILE}: provenance", ""),
-        )
-        for s in mappings(prov, "sources", f"{_FILE}: provenance")
-    )
+    data = load_data(_FILE)
+    sources = file_provenance(_FILE).sources
     known = {s.id for s in sources}
     rows: dict[str, tuple[str, ...]] = {}
     for name, block in data.items():

@@ -891,21 +891,28 @@ def _parse_scenario_text(text: str, source: str | None, base: Path | None) -> Sc
     return build_scenario(doc, source, positions, base, written)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (``-``: standard input), at most ``SCENARIO_LIMIT`` bytes."""
+def read_input_text(path: str | Path, what: str) -> tuple[str, str]:
+    """(label, text) of one input file (``-``: standard input), at most ``SCENARIO_LIMIT``
+    bytes of strict UTF-8; ``what`` names it in errors. A file that cannot be read raises
+    :class:`ScenarioError`."""
     label = "<stdin>" if str(path) == "-" else str(path)
     try:
-        if str(path) == "-":
-            data = read_stdin_bounded(SCENARIO_LIMIT, "scenario")
-            base = Path.cwd()
-        else:
-            data = read_bounded(path, SCENARIO_LIMIT, "scenario")
-            base = Path(path).parent
-        text = decode_utf8(data, label, "scenario")
+        data = (
+            read_stdin_bounded(SCENARIO_LIMIT, what)
+            if str(path) == "-"
+            else read_bounded(path, SCENARIO_LIMIT, what)
+        )
+        return label, decode_utf8(data, label, what)
     except InputFileError as exc:
         message = str(exc)
         prefix = f"{label}: "
         raise ScenarioError(
             label, "", message[len(prefix) :] if message.startswith(prefix) else message
         ) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``-``: standard input), at most ``SCENARIO_LIMIT`` bytes."""
+    label, text = read_input_text(path, "scenario")
+    base = Path.cwd() if str(path) == "-" else Path(path).parent
     return parse_scenario_text(text, label, base)

@@ -392,20 +392,25 @@ def conditional_write(
     client = _write_client(reader, role, key_arn)
     target, old = _canonical(text), _canonical(expected)
     last: ApplyError | None = None
+
+    def reread() -> str:
+        """The policy now, after the failed write ``last``; when it cannot be read, whether
+        that write went through is unknown."""
+        try:
+            return read_policy(reader, role, key_arn)
+        except ApplyError as again:
+            raise ApplyError(
+                f"writing the key policy of {key_arn} failed ({last}), and it could not be read "
+                f"back ({again}), so whether it changed is unknown. The previous policy is saved "
+                f"in {backup}; check the key and, if it changed, restore it with: {rollback_hint}",
+                "uncertain",
+                backup,
+            ) from None
+
     for attempt in range(attempts):
         if attempt:
             _backoff(attempt)
-            try:
-                now = read_policy(reader, role, key_arn)
-            except ApplyError as again:
-                raise ApplyError(
-                    f"writing the key policy of {key_arn} failed ({last}), and it could not be "
-                    f"read back ({again}), so whether it changed is unknown. The previous policy "
-                    f"is saved in {backup}; check the key and, if it changed, restore it with: "
-                    f"{rollback_hint}",
-                    "uncertain",
-                    backup,
-                ) from None
+            now = reread()
             seen = _canonical(now)
             if seen == target:
                 return  # an earlier attempt went through although its answer was lost
@@ -427,16 +432,7 @@ def conditional_write(
             if exc.kind != "uncertain":
                 raise ApplyError(f"{exc} The key policy is unchanged.", exc.kind, backup) from None
             last = exc
-    try:
-        now = read_policy(reader, role, key_arn)
-    except ApplyError as again:
-        raise ApplyError(
-            f"writing the key policy of {key_arn} failed ({last}), and it could not be read back "
-            f"({again}), so whether it changed is unknown. The previous policy is saved in "
-            f"{backup}; check the key and, if it changed, restore it with: {rollback_hint}",
-            "uncertain",
-            backup,
-        ) from None
+    now = reread()
     seen = _canonical(now)
     if seen == target:
         return

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from copyguard.policy.files import (
-    SCENARIO_LIMIT,
-    InputFileError,
-    decode_utf8,
-    read_bounded,
-    read_stdin_bounded,
+from copyguard.scenario.load import (
+    ScenarioError,
+    build_scenario,
+    parse_scenario_text,
+    read_input_text,
 )
-from copyguard.scenario.load import ScenarioError, build_scenario, parse_scenario_text
 from copyguard.scenario.model import Scenario
 
 INPUT_TYPES = ("scenario", "terraform")
@@ -45,20 +43,7 @@ class Loaded:
 
 def read_input(path: str) -> tuple[str, str]:
     """(label, text) of one INPUT (``-``: standard input), bounded like a scenario file."""
-    label = "<stdin>" if path == "-" else path
-    try:
-        data = (
-            read_stdin_bounded(SCENARIO_LIMIT, "input")
-            if path == "-"
-            else read_bounded(path, SCENARIO_LIMIT, "input")
-        )
-        return label, decode_utf8(data, label, "input")
-    except InputFileError as exc:
-        message = str(exc)
-        prefix = f"{label}: "
-        raise ScenarioError(
-            label, "", message[len(prefix) :] if message.startswith(prefix) else message
-        ) from None
+    return read_input_text(path, "input")
 
 
 def detect(text: str) -> tuple[str, Any]:
