@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from copyguard.checks import Options, Report, run_checks
+from copyguard.checks.base import unknown
 from copyguard.checks.facts import PLACEHOLDER_REGION, placeholder_key_arn
+from copyguard.checks.model import Finding, tr
 from copyguard.fixes import build_fixes
 from copyguard.policy import Policy, parse_policy
 from copyguard.scenario import UNKNOWN, Copy, Key, Scenario, load_scenario
@@ -106,9 +108,15 @@ def scan(
     endpoint_url: str | None = None,
     options: Options | None = None,
     progress: Any = None,
+    unexplained_failures: bool = True,
 ) -> tuple[Report, Any]:
     """Live diagnosis through injected boto3 sessions ({"source": ..., "destination": ...,
-    "management": ...}). Returns the report and the LiveScan (scenario, reads, API call counts)."""
+    "management": ...}). Returns the report and the LiveScan (scenario, reads, API call counts).
+
+    A scan that found no copy to check gets a CG902 saying what it looked at (never a pass).
+    Each diagnosed copy job's state, message, creation time and ID go in the evidence
+    (``copy_job``) and notes of its copy's findings; with ``unexplained_failures``, a FAILED
+    job for which copyguard finds nothing blocking today is a CG902 naming the job."""
     from copyguard.sources import aws
 
     reader = aws.Reader(sessions, region=region, endpoint_url=endpoint_url)
@@ -121,4 +129,95 @@ def scan(
     else:
         raise ValueError("give job_id, failed_since, plan_ids or all_plans")
     report = check_scenario(live.scenario, options)
+    if not live.scenario.copies:
+        report.findings.append(_nothing_found(live))
+    _job_findings(report, live.jobs, unexplained_failures)
+    report.sort()
     return report, live
+
+
+def _nothing_found(live: Any) -> Finding:
+    """CG902: the scan found no copy to check; what it looked at, in words."""
+    target = live.target or {}
+    accounts = live.accounts or {}
+    src = accounts.get("source") or "(unknown)"
+    region = target.get("region") or "(the profile's Region)"
+    where_en = f"in account {src}, Region {region}"
+    where_zh = f"账户 {src}、区域 {region}"
+    mode = target.get("mode")
+    if mode == "failed_since":
+        since = target.get("since", "?")
+        en = f"no failed copy job created since {since} (--failed-since) {where_en}"
+        zh = f"{where_zh}中没有自 {since} 以来创建的失败复制作业(--failed-since)"
+    elif mode == "plans" and target.get("plan_ids") is None:
+        n = target.get("plans_read", 0)
+        en = f"no backup plan with a copy action {where_en} (--all-plans: {n} backup plan(s) read)"
+        zh = f"{where_zh}中没有带复制操作的备份计划(--all-plans:读取了 {n} 个备份计划)"
+    elif mode == "plans":
+        ids = ", ".join(target.get("plan_ids") or [])
+        en = f"no copy action in the backup plan(s) {ids} (--plan-id) {where_en}"
+        zh = f"{where_zh}的备份计划 {ids} 中没有复制操作(--plan-id)"
+    else:
+        en, zh = f"no copy job {where_en}", f"{where_zh}中没有复制作业"
+    finding = unknown(
+        None,
+        tr(
+            f"The scan found nothing to check: {en}. Nothing checked is not a pass: is this "
+            "the right account and Region (--region), and the right target?",
+            f"扫描没有找到可检查的内容:{zh}。没有检查任何内容不等于通过:请确认账户和区域(--region)"
+            "以及扫描目标是否正确。",
+        ),
+        "scan",
+        None,
+    )
+    finding.evidence["looked_at"] = {
+        "accounts": {role: acct for role, acct in accounts.items() if acct},
+        **{k: v for k, v in target.items() if v is not None},
+    }
+    return finding
+
+
+def job_record(job: dict[str, Any]) -> dict[str, Any]:
+    """A copy job's own facts, as shown next to its findings."""
+    created: Any = job.get("CreationDate")
+    if hasattr(created, "isoformat"):
+        created = created.isoformat()
+    return {
+        "id": job.get("CopyJobId"),
+        "state": job.get("State"),
+        "status_message": job.get("StatusMessage"),
+        "created": created,
+    }
+
+
+def _job_findings(report: Report, jobs: list[dict[str, Any]], unexplained: bool) -> None:
+    for job in jobs:
+        record = job_record(job)
+        name = record["id"]
+        state, message = record["state"] or "UNKNOWN", record["status_message"]
+        said_en = f" with '{message}'" if message else ""
+        said_zh = f",消息为 '{message}'" if message else ""
+        note = tr(
+            f"Copy job {name} (created {record['created']}): {state}{said_en}.",
+            f"复制作业 {name}(创建于 {record['created']}):{state}{said_zh}。",
+        )
+        mine = [f for f in report.findings if f.copy == name]
+        for f in mine:
+            f.evidence["copy_job"] = record
+            f.notes.append(note)
+        if unexplained and state == "FAILED" and not any(f.severity == "error" for f in mine):
+            finding = unknown(
+                None,
+                tr(
+                    f"Copy job {name} failed{said_en}; copyguard finds nothing blocking it "
+                    "today: fixed since the job ran, or a cause copyguard does not check. Run "
+                    "a new copy job to know which.",
+                    f"复制作业 {name} 失败{said_zh};copyguard 目前没有发现任何阻碍:要么作业运行后已被修复,"
+                    "要么是 copyguard 不检查的原因。请运行一个新的复制作业来确认。",
+                ),
+                "copy-job",
+                None,
+            )
+            finding.copy = name
+            finding.evidence["copy_job"] = record
+            report.findings.append(finding)

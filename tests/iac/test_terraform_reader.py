@@ -481,3 +481,19 @@ def test_a_destination_no_input_describes_names_the_input_to_add(tmp_path: Path)
     assert CENTRAL in what and f"account {DST}" in why
     both = load_inputs((str(tmp_path / "a.json"), str(central_plan().write(tmp_path / "b.json"))))
     assert "copies[0].destination_vault" not in both.scenario.unknown_reasons
+
+
+def test_per_input_option_names_the_same_file_written_another_way(tmp_path: Path) -> None:
+    from copyguard.sources.merge import per_input
+
+    a = source_plan(identity=False).write(tmp_path / "a.json")
+    labels = [str(a), "-"]
+    # the label itself, the file name alone (one input of that name), the absolute path
+    assert per_input((f"{a}={SRC}",), "--account", labels) == {str(a): SRC}
+    assert per_input((f"a.json={SRC}",), "--account", labels) == {str(a): SRC}
+    assert per_input((f"{a.resolve()}={SRC}",), "--account", labels) == {str(a): SRC}
+    # two inputs of the same file name: the bare name is ambiguous, so it names neither
+    (tmp_path / "sub").mkdir()
+    b = source_plan(identity=False).write(tmp_path / "sub" / "a.json")
+    with pytest.raises(ScenarioError, match="not one of the inputs"):
+        per_input((f"a.json={SRC}",), "--account", [str(a), str(b)])

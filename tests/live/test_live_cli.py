@@ -128,7 +128,10 @@ def test_diagnose_fix_copy_rollback(
     again = lab.copy(seed.recovery_point, seed.source_vault, seed.destination_vault)
     assert again["State"] == "COMPLETED", again.get("StatusMessage")
     assert scan(env, "--job-id", again["CopyJobId"]).code == 0
-    assert scan(env, "--job-id", seed.job_id).json()["verdict"] == "pass"
+    # the old job stays FAILED: its cause is gone, which is said (unknown), never a silent pass
+    old = scan(env, "--job-id", seed.job_id).json()
+    assert old["verdict"] == "unknown"
+    assert [f["copy"] for f in old["findings"] if f["code"] == "CG902"] == [seed.job_id]
     noop = fix_live(env, "--job-id", seed.job_id, "--apply", "--yes", "--backup-dir", str(backups))
     assert noop.code == 0, noop
     assert len(list(backups.glob("*.json"))) == 1  # nothing to write, nothing saved
@@ -415,7 +418,8 @@ def test_failed_since_diagnoses_every_failed_job(
     assert total == distinct == sent, totals
     # nothing failed in the last second
     empty = scan(emulator_process.env, "--failed-since", "1s")
-    assert empty.code == 0 and empty.json().get("copies", []) == [], empty
+    assert empty.code == 3 and empty.json().get("copies", []) == [], empty
+    assert empty.json()["verdict"] == "unknown"
     assert "no failed copy job" in empty.err
 
 

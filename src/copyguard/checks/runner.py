@@ -182,7 +182,7 @@ def run_checks(
     report.findings += read_failure_findings(scenario)
     report.findings += unknown_reason_findings(scenario)
     # a described set-up (a scenario document) without copies: nothing to judge is not a pass
-    # (a live scan that found no failed job to diagnose says so itself, and passes)
+    # (a live scan that found no copy adds its own CG902 naming what it looked at: api.scan)
     if not scenario.copies and scenario.raw is not None:
         report.findings.append(
             unknown(

@@ -26,7 +26,7 @@ def iac_options(f: Any, *, region: bool = True) -> Any:
             click.option(
                 "--input-type",
                 "input_type",
-                type=click.Choice(["scenario", "terraform"]),
+                type=click.Choice(["scenario", "terraform", "cloudformation"]),
                 default=None,
                 help="Read every INPUT as this kind (default: detected by content).",
             ),
@@ -47,7 +47,19 @@ def iac_options(f: Any, *, region: bool = True) -> Any:
         ][: 3 if region else 2]
     ):
         f = opt(f)
-    return f
+    return click.option(
+        "--parameters",
+        multiple=True,
+        metavar="[INPUT=]FILE",
+        expose_value=False,
+        callback=_keep_parameters,
+        help="CloudFormation parameter values: a JSON list of {ParameterKey, ParameterValue} "
+        "or an object of name to value (repeatable).",
+    )(f)
+
+
+def _keep_parameters(ctx: click.Context, _param: Any, value: tuple[str, ...]) -> None:
+    ctx.meta["copyguard.parameters"] = tuple(value or ())
 
 
 def resolve_inputs(
@@ -57,18 +69,20 @@ def resolve_inputs(
     regions: tuple[str, ...],
 ) -> tuple[str | None, Any]:
     """(the one scenario path for the unchanged scenario path, or None; the merged inputs)."""
+    ctx = click.get_current_context(silent=True)
+    parameters: tuple[str, ...] = ctx.meta.get("copyguard.parameters", ()) if ctx else ()
     if not inputs:
-        if input_type or accounts or regions:
-            fail_input("--input-type, --account and --region need an INPUT file")
+        if input_type or accounts or regions or parameters:
+            fail_input("--input-type, --account, --region and --parameters need an INPUT file")
         return None, None
-    single = len(inputs) == 1 and not accounts and not regions
+    single = len(inputs) == 1 and not accounts and not regions and not parameters
     if single and (input_type == "scenario" or (input_type is None and _looks_scenario(inputs[0]))):
         return inputs[0], None
     from copyguard.scenario import ScenarioError
     from copyguard.sources.merge import load_inputs
 
     try:
-        loaded = load_inputs(inputs, input_type, accounts, regions)
+        loaded = load_inputs(inputs, input_type, accounts, regions, parameters)
     except ScenarioError as exc:
         fail_input(str(exc))
     return " + ".join(loaded.labels), loaded

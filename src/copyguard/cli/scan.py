@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import re
 import sys
 from datetime import timedelta
@@ -123,7 +124,15 @@ def live_sessions(kw: dict[str, Any]) -> tuple[dict[str, Any], str]:
 DEFAULT_REGION = "us-east-1"
 
 
-def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) -> tuple[Any, Any]:
+def run_live_scan(
+    kw: dict[str, Any],
+    principal: str,
+    context: tuple[str, ...],
+    *,
+    unexplained_failures: bool = False,
+) -> tuple[Any, Any]:
+    """Read and check. ``unexplained_failures`` (``scan``): a FAILED job copyguard finds no
+    cause for is a CG902 naming it; ``fix --live`` leaves it out (nothing to fix)."""
     from copyguard import api
     from copyguard.checks import Options
     from copyguard.cli.simulate import parse_context
@@ -149,6 +158,7 @@ def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) 
             endpoint_url=kw.get("endpoint_url"),
             options=options,
             progress=progress,
+            unexplained_failures=unexplained_failures,
         )
     except LiveError as exc:
         fail_input(str(exc))
@@ -159,7 +169,7 @@ def run_live_scan(kw: dict[str, Any], principal: str, context: tuple[str, ...]) 
             what = f"no failed copy job in {region} since {kw['failed_since']} ago"
         else:
             what = f"no copy action in the backup plans read in {region}"
-        click.echo(f"copyguard: note: {what}; nothing to diagnose", err=True)
+        click.echo(f"copyguard: note: {what}; nothing to diagnose (not a pass)", err=True)
     return report, live
 
 
@@ -252,6 +262,19 @@ def emit_live(
     )
 
 
+def _save_scenario(live: Any, path: str, force: bool) -> None:
+    from copyguard.sources.scenario_file import scenario_document, scenario_yaml, write_private
+
+    doc = scenario_document(live.scenario, live.key_policy_text, live.vault_policy_text)
+    try:
+        write_private(path, scenario_yaml(doc), force=force)
+    except FileExistsError:
+        fail_input(f"--save-scenario {path}: the file exists (add --force to replace it)")
+    except OSError as exc:
+        fail_input(f"--save-scenario {path}: cannot write it: {exc.strerror or exc}")
+    click.echo(f"copyguard: saved what the scan read to {path} (copyguard check {path})", err=True)
+
+
 def show_calls_of(live: Any) -> None:
     reader = live.reader
     if reader is None:
@@ -284,6 +307,14 @@ def show_calls_of(live: Any) -> None:
     is_flag=True,
     help="Print the API calls the scan made (to stderr): per operation, then the total, the distinct reads and the HTTP requests (retries included).",
 )
+@click.option(
+    "--save-scenario",
+    "save_scenario",
+    metavar="FILE",
+    help="Also write what the scan read as a scenario file (0600; no credentials), for "
+    "`copyguard check FILE` offline.",
+)
+@click.option("--force", is_flag=True, help="With --save-scenario: replace FILE if it exists.")
 @color_option
 def scan(
     principal: str,
@@ -292,6 +323,8 @@ def scan(
     lang: str | None,
     output: str | None,
     show_calls: bool,
+    save_scenario: str | None,
+    force: bool,
     color: bool | None,
     **kw: Any,
 ) -> int:
@@ -304,9 +337,16 @@ def scan(
 
     Reads only (`copyguard permissions` prints the IAM policy it needs), each resource once.
     Exit codes: 0 pass, 1 fail, 2 usage or input error (unknown job or plan, bad profile),
-    3 unknown (something could not be read: CG902 names the permission).
+    3 unknown (something could not be read: CG902 names the permission; or the scan found
+    no copy to check; or a FAILED job whose cause copyguard does not find today).
     """
-    report, live = run_live_scan(kw, principal, context)
+    if force and not save_scenario:
+        fail_input("--force goes with --save-scenario FILE")
+    if save_scenario and not force and os.path.lexists(save_scenario):
+        fail_input(f"--save-scenario {save_scenario}: the file exists (add --force to replace it)")
+    report, live = run_live_scan(kw, principal, context, unexplained_failures=True)
+    if save_scenario:
+        _save_scenario(live, save_scenario, force)
     fix_flags = [] if principal == "root" else ["--principal", principal]
     for c in context:
         fix_flags += ["--context", c]

@@ -322,6 +322,17 @@ def _logical_id(fix: Fix, taken: set[str]) -> str:
     return name
 
 
+def _template_owner(fix: Fix) -> str | None:
+    """A key a CloudFormation template creates (``key/pending:LOGICAL_ID``, no dot, unlike a
+    Terraform address): its logical ID, whose ``KeyPolicy`` the fix replaces."""
+    import re
+
+    from copyguard.scenario.load import PENDING_KEY_MARK
+
+    address = (fix.resource or "").partition(PENDING_KEY_MARK)[2]
+    return address if re.fullmatch(r"[A-Za-z0-9]+", address) else None
+
+
 def _cloudformation(fixes: list[Fix], lang: str) -> str:
     """One template (one YAML document) with a resource per policy fix; what is not a
     policy edit, and where each resource's policy belongs, as comments above it."""
@@ -332,11 +343,20 @@ def _cloudformation(fixes: list[Fix], lang: str) -> str:
         if comments:
             comments.append("#\n")
         if fix.kind == "key-policy" and fix.policy is not None:
-            logical = _logical_id(fix, taken)
+            owner = _template_owner(fix)
+            logical = owner or _logical_id(fix, taken)
+            taken.add(logical)
             comments.append(_head(fix, lang))
             if is_placeholder_key(fix.resource):
                 comments.append(_placeholder_note(fix, lang))
-            comments.append(_comment(f"the KeyPolicy of {_key_id(fix)}"))
+            comments.append(
+                _comment(
+                    f"the KeyPolicy of the logical ID {owner} in the template: replace its "
+                    "KeyPolicy with this one"
+                    if owner
+                    else f"the KeyPolicy of {_key_id(fix)}"
+                )
+            )
             resources[logical] = {
                 "Type": "AWS::KMS::Key",
                 "Properties": {"KeyPolicy": fix.policy},

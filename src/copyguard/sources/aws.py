@@ -258,6 +258,13 @@ class LiveScan:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     key_policy_text: dict[str, str] = field(default_factory=dict)  # key ARN -> exact text read
     reader: Reader | None = None
+    #: vault ARN -> the exact access policy text read
+    vault_policy_text: dict[str, str] = field(default_factory=dict)
+    #: each role's account (from STS), and what the scan looked for: {"mode": "job" |
+    #: "failed_since" | "plans", "region": ..., plus "since" (ISO time) or "plan_ids" and
+    #: "plans_read"}, so a scan that found nothing can say what it looked at
+    accounts: dict[str, str | None] = field(default_factory=dict)
+    target: dict[str, Any] = field(default_factory=dict)
 
 
 class LiveBuilder:
@@ -268,6 +275,7 @@ class LiveBuilder:
         self.accounts = accounts  # role -> account ID (from STS, when known)
         self.sc = Scenario(source="live")
         self.key_policy_text: dict[str, str] = {}
+        self.vault_policy_text: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pending: list[tuple[Copy, str | None]] = []
 
@@ -372,6 +380,8 @@ class LiveBuilder:
                     self.fail(f"{path}.access_policy", f"the access policy of {arn}", pol)
             else:
                 text = pol.get("Policy") or ""
+                with self._lock:
+                    self.vault_policy_text[arn] = text
                 if not text.strip() or text.strip() == "{}":
                     vault.access_policy = None
                 else:
@@ -757,7 +767,9 @@ def scan_job(
         raise LiveError(
             f"cannot read copy job {job_id}: {job.code}: {job.message} (needs {job.permission})"
         )
-    return _scan_jobs(reader, accounts, [job["CopyJob"]], progress)
+    live = _scan_jobs(reader, accounts, [job["CopyJob"]], progress)
+    live.target = {"mode": "job", "region": reader.region, "job_id": job_id}
+    return live
 
 
 def scan_failed_since(
@@ -772,7 +784,13 @@ def scan_failed_since(
         raise LiveError(
             f"cannot list copy jobs: {jobs.code}: {jobs.message} (needs {jobs.permission})"
         )
-    return _scan_jobs(reader, accounts, jobs, progress)
+    live = _scan_jobs(reader, accounts, jobs, progress)
+    live.target = {
+        "mode": "failed_since",
+        "region": reader.region,
+        "since": after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return live
 
 
 def _scan_jobs(
@@ -797,7 +815,7 @@ def _scan_jobs(
             lifecycle_known="DestinationRecoveryPointLifecycle" in job,
         )
     sc = b.resolve(progress)
-    return LiveScan(sc, jobs, b.key_policy_text, reader)
+    return LiveScan(sc, jobs, b.key_policy_text, reader, b.vault_policy_text, accounts)
 
 
 def scan_plans(
@@ -805,6 +823,7 @@ def scan_plans(
 ) -> LiveScan:
     """Preflight every copy action of the plans (all plans when plan_ids is None)."""
     accounts = caller_accounts(reader)
+    asked = None if plan_ids is None else list(plan_ids)
     if plan_ids is None:
         plans = reader.paginate("source", "backup", "list_backup_plans", "BackupPlansList")
         if isinstance(plans, Failure):
@@ -879,7 +898,8 @@ def scan_plans(
                     None,
                 )
     sc = b.resolve(progress)
-    return LiveScan(sc, [], b.key_policy_text, reader)
+    target = {"mode": "plans", "region": region, "plan_ids": asked, "plans_read": len(ids)}
+    return LiveScan(sc, [], b.key_policy_text, reader, b.vault_policy_text, accounts, target)
 
 
 def _parallel(tasks: list[Callable[[], Any]]) -> list[Any]:

@@ -20,7 +20,7 @@ from copyguard.scenario.load import (
 )
 from copyguard.scenario.model import Scenario
 
-INPUT_TYPES = ("scenario", "terraform")
+INPUT_TYPES = ("scenario", "terraform", "cloudformation")
 
 
 @dataclass
@@ -57,6 +57,17 @@ def detect(text: str) -> tuple[str, Any]:
             return "scenario", None
         if is_terraform(doc):
             return "terraform", doc
+    if "AWSTemplateFormatVersion" in text or ("Resources" in text and "AWS::" in text):
+        from copyguard.sources.cloudformation import is_cloudformation, parse_template
+
+        try:
+            tpl = parse_template(text, "")
+        except ScenarioError:
+            # a broken template is read again as one, to say why; anything else is a scenario
+            kind = "cloudformation" if "AWSTemplateFormatVersion" in text else "scenario"
+            return kind, None
+        if is_cloudformation(tpl[0]):
+            return "cloudformation", tpl
     return "scenario", None
 
 
@@ -68,11 +79,32 @@ def per_input(values: tuple[str, ...], option: str, labels: list[str]) -> dict[s
         if not eq:
             name, value = "", v
         if name and name not in labels:
+            name = _same_file(name, labels) or name
+        if name and name not in labels:
+            listed = ", ".join(repr(label) for label in labels)
             raise ScenarioError(
-                None, option, f"{option} {v!r} names {name!r}, which is not one of the inputs"
+                "command line",
+                option,
+                f"{v!r} names {name!r}, which is not one of the inputs ({listed})",
             )
         out[name] = value
     return out
+
+
+def _same_file(name: str, labels: list[str]) -> str | None:
+    """The input label that names the same file as ``name`` written another way
+    (``./a.json`` for ``a.json``, an absolute path), or the only input of that file name."""
+    import os
+
+    def resolved(path: str) -> str:
+        return os.path.realpath(path) if path != "-" else path
+
+    target = resolved(name)
+    same = [label for label in labels if resolved(label) == target]
+    if len(same) == 1:
+        return same[0]
+    base = [label for label in labels if os.path.basename(label) == name]
+    return base[0] if len(base) == 1 else None
 
 
 def _keyed(doc: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
@@ -85,6 +117,7 @@ def load_inputs(
     input_type: str | None = None,
     accounts: tuple[str, ...] = (),
     regions: tuple[str, ...] = (),
+    parameters: tuple[str, ...] = (),
 ) -> Loaded:
     from copyguard.policy import ids
 
@@ -95,11 +128,42 @@ def load_inputs(
         bad = ids.account_problem(v)
         if bad:
             raise ScenarioError(None, "--account", f"expected a 12-digit AWS account ID: {bad}")
+    params: dict[str, dict[str, str]] = {}
+    for name, file in per_input(parameters, "--parameters", labels).items():
+        from copyguard.sources.cloudformation import read_parameters
+
+        plabel, ptext = read_input_text(file, "parameters")
+        params[name] = read_parameters(ptext, plabel)
     docs: list[tuple[str, dict[str, Any], Origin, dict[str, tuple[str, str]]]] = []
     for path in paths:
         label, text = read_input(path)
         kind, doc = detect(text) if input_type is None else (input_type, None)
-        if kind == "terraform":
+        if kind == "cloudformation":
+            from copyguard.sources.cloudformation import (
+                is_cloudformation,
+                parse_template,
+                read_cloudformation,
+            )
+
+            tpl, positions = doc if doc is not None else parse_template(text, label)
+            if not is_cloudformation(tpl):
+                raise ScenarioError(
+                    label,
+                    "",
+                    "expected a CloudFormation template (AWSTemplateFormatVersion, or "
+                    "Resources whose entries have Type: AWS::...)",
+                )
+            cfn = read_cloudformation(
+                tpl,
+                label,
+                positions,
+                account=acct.get(label) or acct.get(""),
+                region=reg.get(label) or reg.get(""),
+                parameters=params.get(label) or params.get("") or {},
+            )
+            origin = Origin(label, "", cfn.positions, addresses=cfn.addresses)
+            docs.append((label, cfn.doc, origin, cfn.unknown_reasons))
+        elif kind == "terraform":
             from copyguard.sources.terraform import is_terraform, parse_json, read_terraform
 
             doc = doc if doc is not None else parse_json(text, label)
