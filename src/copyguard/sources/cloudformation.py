@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -30,6 +29,7 @@ from copyguard.scenario.load import (
     ScenarioError,
     pending_key_arn,
 )
+from copyguard.sources.reader_input import ReaderInput
 
 #: the AWS Backup resource type of each protected resource type, its key property, the property
 #: that turns encryption on, and the AWS managed key used when it is on without a key
@@ -209,15 +209,8 @@ def read_parameters(text: str, label: str) -> dict[str, str]:
 # ----------------------------------------------------------------------------- reading
 
 
-@dataclass
-class CloudFormationInput:
-    """One template read: the scenario document and where each entry came from."""
-
-    label: str
-    doc: dict[str, Any]
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
-    addresses: dict[str, str] = field(default_factory=dict)  # doc path -> logical ID
-    unknown_reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
+#: One input read (the shared shape of every code reader).
+CloudFormationInput = ReaderInput
 
 
 class _Reader:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from copyguard.policy import ids
 from copyguard.policy.locate import json_positions
 from copyguard.scenario.load import ScenarioError, pending_key_arn
+from copyguard.sources.reader_input import ReaderInput
 
 #: the AWS Backup ``ResourceType`` of each protected resource type, its key attribute, the
 #: attribute that turns encryption on, and the AWS managed key used without a key
@@ -98,15 +99,8 @@ class Value:
     why: str = ""
 
 
-@dataclass
-class TerraformInput:
-    """One input read: the scenario document and where each entry came from."""
-
-    label: str
-    doc: dict[str, Any]
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
-    addresses: dict[str, str] = field(default_factory=dict)  # doc path -> resource address
-    unknown_reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
+#: One input read (the shared shape of every code reader).
+TerraformInput = ReaderInput
 
 
 class _Reader:
