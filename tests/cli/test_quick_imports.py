@@ -27,6 +27,8 @@ NOT_NEEDED = (
     "copyguard.report.sarif",
     "copyguard.report.markdown",
     "copyguard.report.html",
+    "copyguard.evaluate.batch",  # the batch engine: simulate only
+    "copyguard.cli.simulate",
     "rich",
     "jinja2",
     "boto3",

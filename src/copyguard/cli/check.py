@@ -134,7 +134,7 @@ def build_report(
 ) -> Any:
     from copyguard import api
     from copyguard.checks import Options
-    from copyguard.cli.simulate import parse_context
+    from copyguard.cli.common import parse_context
     from copyguard.policy import PolicyError
     from copyguard.scenario import ScenarioError
 

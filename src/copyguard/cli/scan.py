@@ -135,7 +135,7 @@ def run_live_scan(
     cause for is a CG902 naming it; ``fix --live`` leaves it out (nothing to fix)."""
     from copyguard import api
     from copyguard.checks import Options
-    from copyguard.cli.simulate import parse_context
+    from copyguard.cli.common import parse_context
     from copyguard.sources.aws import LiveError
 
     check_target(kw)

@@ -7,7 +7,6 @@ exit code. The single form reads policy files and prints the decision with its e
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -22,6 +21,7 @@ from copyguard.cli.common import (
     EXIT_PASS,
     emit_json,
     fail_input,
+    parse_context,
 )
 from copyguard.evaluate.batch import (
     DEFAULT_LINE_TIME_LIMIT,
@@ -87,41 +87,6 @@ def _batch(path: str, explain: bool, lint: bool, limits: BatchLimits) -> int:
         if path != "-":
             stream.close()
     return EXIT_INPUT if stats.errors else EXIT_PASS
-
-
-_CTX_RE = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
-
-
-def parse_context(items: tuple[str, ...]) -> dict[str, str | list[str]]:
-    """``--context K=V`` values. Repeating a key, or a JSON list value, gives several values."""
-    ctx: dict[str, str | list[str]] = {}
-    for item in items:
-        m = _CTX_RE.match(item)
-        if not m or not m.group(1).strip():
-            fail_input(
-                f"--context {item!r}: expected KEY=VALUE (repeat a key, or give VALUE as a "
-                "JSON list, for several values)"
-            )
-        key, value = m.group(1).strip(), m.group(2)
-        parsed: str | list[str] = value
-        if value.startswith("["):
-            try:
-                loaded = json.loads(value)
-            except (ValueError, RecursionError):  # not JSON, or a number JSON cannot hold
-                fail_input(
-                    f"--context {key}: value starts with '[' but is not a JSON list of strings"
-                )
-            if not isinstance(loaded, list) or not all(isinstance(v, str) for v in loaded):
-                fail_input(f"--context {key}: expected a JSON list of strings")
-            parsed = loaded
-        if key in ctx:
-            prev = ctx[key]
-            ctx[key] = (prev if isinstance(prev, list) else [prev]) + (
-                parsed if isinstance(parsed, list) else [parsed]
-            )
-        else:
-            ctx[key] = parsed
-    return ctx
 
 
 def load_policy_file(path: str, kind: str, what: str) -> Any:
