@@ -221,3 +221,145 @@ def _job_findings(report: Report, jobs: list[dict[str, Any]], unexplained: bool)
             finding.copy = name
             finding.evidence["copy_job"] = record
             report.findings.append(finding)
+
+
+def scan_organization(
+    management_session: Any,
+    *,
+    all_plans: bool = False,
+    failed_since: Any = None,
+    job_id: str | None = None,
+    role_name: str | None = None,
+    regions: list[str] | str | None = None,
+    accounts: list[str] | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    max_workers: int = 8,
+    options: Options | None = None,
+    progress: Any = None,
+    unexplained_failures: bool = True,
+    make_session: Any = None,
+) -> tuple[Report, Any]:
+    """Every account (or ``accounts``) and Region (``regions``: a list, ``"all"``, or None for
+    ``region``) of the organization of ``management_session``'s account, in one report (spec
+    section 7). Members are read through ``role_name`` (default
+    OrganizationAccountAccessRole) assumed from the management session, with botocore's
+    adaptive retries and ``max_workers`` reads side by side. An account or Region that cannot
+    be read is a CG902 naming it (``evidence.account``, ``evidence.region``); a scan that found
+    nothing, or that Ctrl-C stopped, gets a CG902 saying what it looked at."""
+    from copyguard.sources import aws
+    from copyguard.sources.organization import DEFAULT_ROLE_NAME, scan_organization
+
+    if sum(bool(x) for x in (all_plans, failed_since is not None, job_id)) != 1:
+        raise ValueError("give exactly one of all_plans, failed_since or job_id")
+    mode = "plans" if all_plans else "failed_since" if failed_since is not None else "job"
+    reader = aws.Reader(
+        {"management": management_session},
+        region=region,
+        endpoint_url=endpoint_url,
+        retry_mode="adaptive",
+        max_workers=max_workers,
+    )
+    live = scan_organization(
+        reader,
+        mode=mode,
+        since=failed_since,
+        job_id=job_id,
+        role_name=role_name or DEFAULT_ROLE_NAME,
+        regions=regions,
+        only_accounts=accounts,
+        progress=progress,
+        make_session=make_session,
+    )
+    report = check_scenario(live.scenario, options)
+    target = live.target
+    if target.get("interrupted"):
+        report.findings.append(_interrupted(target))
+    elif not live.scenario.copies:
+        report.findings.append(_org_nothing_found(live))
+    _job_findings(report, live.jobs, unexplained_failures)
+    for finding in report.findings:
+        where = _account_region(finding.path)
+        if where:
+            finding.evidence.update(where)
+    report.sort()
+    return report, live
+
+
+def _account_region(path: str | None) -> dict[str, str]:
+    """``accounts[ID].regions[R]...`` -> {"account": ID, "region": R}."""
+    if not path or not path.startswith("accounts["):
+        return {}
+    account, _, rest = path[len("accounts[") :].partition("]")
+    out = {"account": account}
+    if rest.startswith(".regions[") and "]" in rest:
+        out["region"] = rest[len(".regions[") :].split("]", 1)[0]
+    return out
+
+
+def _org_looked_at(target: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    accounts = list(target.get("accounts") or [])
+    regions = target.get("regions")
+    regions_en = "every enabled Region" if regions == "all" else ", ".join(map(str, regions or []))
+    regions_zh = "所有已启用的区域" if regions == "all" else ", ".join(map(str, regions or []))
+    org = target.get("organization") or "?"
+    more = f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
+    shown = ", ".join(accounts[:10]) + more
+    en = f"organization {org}, {len(accounts)} account(s) ({shown}), Region(s) {regions_en}"
+    zh = f"组织 {org}、{len(accounts)} 个账户({shown})、区域 {regions_zh}"
+    looked = {k: v for k, v in target.items() if v is not None}
+    return en, zh, looked
+
+
+def _org_nothing_found(live: Any) -> Finding:
+    """CG902: an organization scan found no copy to check; what it looked at."""
+    target = live.target or {}
+    where_en, where_zh, looked = _org_looked_at(target)
+    mode = target.get("mode")
+    if mode == "failed_since":
+        since = target.get("since", "?")
+        en = f"no failed copy job created since {since} (--failed-since) in {where_en}"
+        zh = f"{where_zh}中没有自 {since} 以来创建的失败复制作业(--failed-since)"
+    elif mode == "job":
+        en = f"copy job {target.get('job_id')} was not found (--job-id) in {where_en}"
+        zh = f"{where_zh}中没有找到复制作业 {target.get('job_id')}(--job-id)"
+    else:
+        en = (
+            f"no backup plan or organization backup policy with a copy action (--all-plans) "
+            f"in {where_en}"
+        )
+        zh = f"{where_zh}中没有带复制操作的备份计划或组织备份策略(--all-plans)"
+    finding = unknown(
+        None,
+        tr(
+            f"The organization scan found nothing to check: {en}. Nothing checked is not a "
+            "pass: are these the right accounts and Regions (--accounts, --regions)?",
+            f"组织扫描没有找到可检查的内容:{zh}。没有检查任何内容不等于通过:请确认账户和区域"
+            "(--accounts、--regions)是否正确。",
+        ),
+        "scan",
+        None,
+    )
+    finding.evidence["looked_at"] = looked
+    return finding
+
+
+def _interrupted(target: dict[str, Any]) -> Finding:
+    """CG902: Ctrl-C stopped the organization scan; the report holds what was read."""
+    where_en, where_zh, looked = _org_looked_at(target)
+    done = target.get("accounts_read", 0)
+    total = len(target.get("accounts") or [])
+    finding = unknown(
+        None,
+        tr(
+            f"The scan was interrupted (Ctrl-C) after reading {done} of {total} account(s) of "
+            f"{where_en}: this report is incomplete, and what was not read is not a pass.",
+            f"扫描被中断(Ctrl-C),{where_zh}中只读取了 {done}/{total} 个账户:本报告不完整,"
+            "未读取的部分不等于通过。",
+        ),
+        "scan",
+        None,
+    )
+    finding.evidence["looked_at"] = looked
+    finding.evidence["interrupted"] = True
+    return finding

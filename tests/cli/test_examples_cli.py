@@ -29,9 +29,14 @@ def test_list_names_every_bundled_example(tmp_path: Path) -> None:
     out = run("examples", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     names = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
-    on_disk = sorted(p.name for p in (REPO / "src/copyguard/examples").iterdir() if p.is_file())
-    assert names == on_disk
+    root = REPO / "src/copyguard/examples"
+    on_disk = sorted(p.name for p in root.iterdir() if p.is_file())
+    assert [n for n in names if not n.endswith("/")] == on_disk
     assert "seed-failing.yaml" in names
+    # the folders of IaC and CI inputs are named too (two levels: iac/terraform/, ci/)
+    folders = [n for n in names if n.endswith("/")]
+    assert "iac/terraform/" in folders and "iac/cloudformation/" in folders and "ci/" in folders
+    assert all((root / f).is_dir() for f in folders)
 
 
 def test_print_one_by_stem_is_the_file(tmp_path: Path) -> None:
@@ -60,6 +65,26 @@ def test_written_examples_check_from_another_folder(tmp_path: Path) -> None:
     fixed = run("check", str(target / "seed-fixed.yaml"), "--format", "json", cwd=elsewhere)
     assert fixed.returncode == 0, fixed.stderr
     assert json.loads(fixed.stdout)["verdict"] == "pass"
+
+
+def test_write_copies_the_iac_folders_so_their_commands_work(tmp_path: Path) -> None:
+    target = tmp_path / "ex"
+    out = run("examples", "--write", str(target), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    root = REPO / "src/copyguard/examples"
+    shipped = {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    written = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert written == shipped
+    assert f"{len(shipped)} example file(s) written" in out.stdout
+    plans = sorted(str(p) for p in (target / "iac" / "terraform").glob("*.json"))
+    assert plans
+    checked = run("check", *plans, "--format", "json", cwd=tmp_path)
+    assert checked.returncode in (0, 1, 3), checked.stderr
+    assert json.loads(checked.stdout)["findings"] is not None
 
 
 def test_write_keeps_a_file_the_user_changed(tmp_path: Path) -> None:

@@ -257,9 +257,9 @@ def test_hostile_input_is_bounded_and_escaped() -> None:
         "\x1b[31mGiven key ID is not accessible\x1b[0m "
         + "is not authorized to perform: kms:a " * 5000
     )
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a loaded machine does not move it
     text = invoke("explain", hostile)
-    assert time.perf_counter() - start < 5
+    assert time.thread_time() - start < 5
     assert text.code == 0
     assert "\x1b[31m" not in text.out
     out = invoke("explain", hostile, "--format", "json").json()

@@ -17,7 +17,7 @@ def _report():
     sys.stderr.write("\\nHEAVY-MODULES:" + ",".join(heavy) + "\\n")
 atexit.register(_report)
 sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.main import main
+from copyguard.cli.quick import main  # the console entry point (pyproject's [project.scripts])
 main()
 """
 SLR = "arn:aws:iam::444455556666:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
@@ -120,3 +120,6 @@ def test_importtime_of_the_quick_form_has_no_heavy_module() -> None:
     }
     assert "copyguard" in imported
     assert not imported & set(HEAVY)
+    # the quick form is answered by the entry point's quick path (cli/quick.py): no click, and
+    # no rich or YAML parser either
+    assert not imported & {"click", "rich", "yaml"}

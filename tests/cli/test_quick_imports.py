@@ -1,15 +1,19 @@
 """The quick form (``check --key-policy ... --format json``) imports only what it needs: no
-YAML parser (the knowledge data and the rule catalogue are read from their compiled JSON
-twins), no error-message catalogue (only ``explain`` uses it), no rich, no Jinja2 and no
-other report format. A deterministic check of the module set, not a timing test (the
-timing is bench/bench_quick_check.py's)."""
+click (the console entry point's quick path, ``cli/quick.py``, answers it), no YAML parser
+(the knowledge data and the rule catalogue are read from their compiled JSON twins), no
+error-message catalogue (only ``explain`` uses it), no rich, no Jinja2 and no other report
+format. A deterministic check of the module set, not a timing test (the timing is
+bench/bench_quick_check.py's)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
 from cg_cli import QUICK, REPO, env
+
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 WRAPPER = """
 import atexit, sys
@@ -17,11 +21,14 @@ def _report():
     sys.stderr.write("\\nMODULES:" + ",".join(sorted(sys.modules)) + "\\n")
 atexit.register(_report)
 sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.main import main
+from copyguard.cli.quick import main  # the console entry point (pyproject's [project.scripts])
 main()
 """
 
 NOT_NEEDED = (
+    "click",  # the quick path of the console entry point (cli/quick.py)
+    "copyguard.cli.main",  # the click command group
+    "copyguard.cli.check",
     "yaml",  # knowledge data and rules.yaml come from their compiled twins
     "copyguard.knowledge.errors",  # the error-message catalogue: explain only
     "copyguard.report.sarif",
@@ -65,8 +72,35 @@ def test_the_quick_form_imports_only_what_it_needs() -> None:
     assert extra == []
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--format", "text", "--lang", "zh"],
+        ["--format", "sarif", "--key-arn", KEY_ARN],
+        ["--format=markdown", "--resource-type", "EBS", "--key-manager", "CUSTOMER"],
+        ["--no-color", "--key-state", "Enabled"],
+    ],
+)
+def test_no_click_rich_or_yaml_in_any_format_of_the_quick_form(extra: list[str]) -> None:
+    modules = _modules(["check", "--key-policy", "examples/seed-key-policy.json", *QUICK, *extra])
+    assert "copyguard.checks.runner" in modules
+    heavy = [n for n in ("click", "rich", "yaml", "jinja2", "boto3", "moto") if _loaded(modules, n)]
+    assert heavy == []
+
+
+def test_colour_asked_for_brings_rich_but_not_click() -> None:
+    """``--color``: the text renderer colours through rich (imported only then); still no click."""
+    modules = _modules(
+        ["check", "--key-policy", "examples/seed-key-policy.json", *QUICK, "--color"]
+    )
+    assert _loaded(modules, "rich")
+    assert not _loaded(modules, "click")
+    assert not _loaded(modules, "yaml")
+
+
 def test_a_scenario_file_still_reads_yaml() -> None:
     """The YAML parser is imported when the input is YAML: lazily, not removed."""
     modules = _modules(["check", "examples/seed-failing.yaml", "--format", "json"])
     assert "yaml" in modules
+    assert "click" in modules  # not the quick form: the click command answers
     assert not _loaded(modules, "copyguard.knowledge.errors")

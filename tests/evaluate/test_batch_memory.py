@@ -105,7 +105,7 @@ def test_a_batch_of_distinct_big_policies_answers_every_line(
     caches: list[PolicyCache] = []
 
     class Recording(PolicyCache):
-        def __init__(self) -> None:
+        def __init__(self, *_: int) -> None:
             super().__init__(max_bytes=1_500_000)
             caches.append(self)
 
@@ -124,7 +124,9 @@ def test_a_batch_of_distinct_big_policies_answers_every_line(
         for n in range(40)
     ]
     out = io.BytesIO()
-    stats = run_batch(io.BytesIO(("\n".join(lines) + "\n").encode()), out)
+    # --lint takes the general path for every line, the one that fills this cache (the
+    # decision-only path's caches: tests/evaluate/test_batch_fastpath.py)
+    stats = run_batch(io.BytesIO(("\n".join(lines) + "\n").encode()), out, lint=True)
     assert stats.lines == 40 and stats.errors == 0
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [a["decision"] for a in answers] == ["allowed"] * 40

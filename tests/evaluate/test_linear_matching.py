@@ -184,9 +184,11 @@ def test_arn_segments_examples(pattern: str, value: str, expected: bool) -> None
 
 # --------------------------------------------------------------- no backtracking
 def _timed(fn: Any) -> tuple[Any, float]:
-    started = time.perf_counter()
+    """CPU seconds of this thread: a backtracking matcher takes minutes to hours on these
+    patterns, a linear one milliseconds; CPU time keeps a loaded machine out of the bound."""
+    started = time.thread_time()
     result = fn()
-    return result, time.perf_counter() - started
+    return result, time.thread_time() - started
 
 
 def _key_policy(statement: dict[str, Any]) -> Any:
@@ -210,7 +212,7 @@ def test_a_5000_star_string_like_pattern_is_matched_in_milliseconds() -> None:
         request = Request(ROLE, "kms:Decrypt", KEY, {"kms:EncryptionContext:k": value})
         decision, seconds = _timed(lambda r=request: evaluate_kms(r, policy))
         assert decision.decision == expected
-        assert seconds < 0.5, f"{seconds:.2f} s for a {STARS}-star pattern"
+        assert seconds < 2.0, f"{seconds:.2f} s for a {STARS}-star pattern"
 
 
 def test_a_star_pattern_never_stalls_a_process() -> None:
@@ -242,7 +244,7 @@ def test_a_5000_star_arn_like_pattern_is_matched_in_milliseconds() -> None:
     request = Request(ROLE, "kms:Decrypt", KEY, {"aws:PrincipalArn": arn})
     decision, seconds = _timed(lambda: evaluate_kms(request, policy))
     assert decision.decision == "implicit_deny"
-    assert seconds < 0.5
+    assert seconds < 2.0
 
 
 def test_many_star_action_and_resource_patterns_are_matched_in_milliseconds() -> None:
@@ -262,11 +264,11 @@ def test_many_star_action_and_resource_patterns_are_matched_in_milliseconds() ->
     request = Request(ROLE, "backup:CopyIntoBackupVault", vault, {})
     decision, seconds = _timed(lambda: evaluate_resource_policy(request, vault_policy))
     assert decision.decision == "implicit_deny"
-    assert seconds < 0.5
+    assert seconds < 2.0
     key_request = Request(ROLE, "kms:" + "e" * 40, KEY, {})
     decision, seconds = _timed(lambda: evaluate_resource_policy(key_request, vault_policy))
     assert decision.decision == "implicit_deny"
-    assert seconds < 0.5
+    assert seconds < 2.0
 
 
 def test_no_regex_is_compiled_from_policy_text() -> None:

@@ -435,10 +435,10 @@ def test_fuzzy_matching_does_not_invent_matches(message: str) -> None:
 def test_matching_is_bounded_on_hostile_input(hostile: str) -> None:
     import time
 
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a loaded machine does not move it
     match_error(hostile)
     fuzzy_match_error(hostile)
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
 
 
 def test_a_long_paste_is_cut_and_says_so() -> None:

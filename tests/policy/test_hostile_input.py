@@ -194,9 +194,9 @@ def _big_policy(statements: int) -> str:
 def test_positions_of_a_megabyte_policy_in_well_under_a_second() -> None:
     text = _big_policy(3500)
     assert len(text) > 1_000_000
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: a loaded machine does not move it
     positions = json_positions(text)
-    seconds = time.perf_counter() - started
+    seconds = time.thread_time() - started
     assert seconds < 1.5, f"{seconds:.2f} s"  # quadratic before: about 9 s
     last = "Statement[3499].Condition.StringEquals.kms:ViaService"
     assert positions[last] == offset_to_line_col(text, text.rindex('"kms:ViaService"'))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterable
 
 from copyguard.checks.analysis import AnalysisCache
@@ -141,6 +140,8 @@ def unknown_reason_findings(scenario: Scenario) -> list[Finding]:
 
 
 def _crash(check: Check, ctx: CheckContext, exc: BaseException) -> list[Finding]:
+    import traceback  # only for a crash: not at every start
+
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     loc = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
     return [

@@ -1,14 +1,14 @@
-"""What every command shares: input errors, exit codes, language and format options."""
+"""What every command shares: input errors, exit codes, language and format options.
+
+Imports no click at module level: the console entry point's quick path (``cli/quick.py``)
+uses the errors, exit codes and readers here without loading click."""
 
 from __future__ import annotations
 
 import json
-import locale
 import os
 import re
 from typing import Any, NoReturn
-
-import click
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -27,6 +27,8 @@ def default_lang() -> str:
         value = os.environ.get(var)
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
+    import locale
+
     try:
         loc = locale.getlocale()[0] or ""
     except ValueError:
@@ -35,6 +37,8 @@ def default_lang() -> str:
 
 
 def format_option(choices: tuple[str, ...] = FORMATS) -> Any:
+    import click
+
     return click.option(
         "--format",
         "fmt",
@@ -46,6 +50,8 @@ def format_option(choices: tuple[str, ...] = FORMATS) -> Any:
 
 
 def lang_option() -> Any:
+    import click
+
     return click.option(
         "--lang",
         type=click.Choice(["en", "zh"]),
@@ -66,6 +72,8 @@ def read_text_file(path: str, what: str, limit: int | None = None) -> str:
 
 
 def emit_json(data: Any) -> None:
+    import click
+
     from copyguard.escape import json_dumps
 
     # always UTF-8 (lone surrogates and hidden characters escaped), still the same values

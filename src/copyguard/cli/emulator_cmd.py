@@ -141,6 +141,17 @@ def _print_text(data: dict[str, Any]) -> None:
             "Control endpoints (/copyguard/faults, /copyguard/health): header "
             f"'Authorization: Bearer {data['control_token']}'"
         )
+    org = data.get("organization")
+    if org:
+        echo("")
+        echo(
+            f"{org['members']} member accounts (seed {org['seed']}), central backup account "
+            f"{org['central_backup_account']}, Regions {', '.join(org['regions'])}; reach a "
+            "member by assuming its OrganizationAccountAccessRole from the management profile."
+        )
+        echo(f"Broken on purpose ({len(org['broken'])}):")
+        for item in org["broken"]:
+            echo(f"  {item['account']} {item['kind']:<13} {item['code']}  {item['detail']}")
     sc = data.get("scenario")
     if sc:
         echo("")
@@ -196,6 +207,28 @@ def _print_text(data: dict[str, Any]) -> None:
     "operation, code, message, status, times, account).",
 )
 @click.option(
+    "--members",
+    type=click.IntRange(1, 5000),
+    default=None,
+    help="Start an organization with N member accounts already set up (keys, vaults, plans "
+    "copying into the central backup account, OUs, organization backup policies), some "
+    "broken on purpose; the JSON summary lists them under organization.broken.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="With --members: which members are broken, their OUs and Regions (same seed, same "
+    "organization).",
+)
+@click.option(
+    "--copy-jobs/--no-copy-jobs",
+    "copy_jobs",
+    default=False,
+    help="With --members: run each member's copy once at start, so failed copy jobs exist.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -211,6 +244,9 @@ def emulator(
     scenario: str | None,
     cross_account: bool | None,
     faults_file: str | None,
+    members: int | None,
+    seed: int,
+    copy_jobs: bool,
     fmt: str,
 ) -> int:
     """Run the local AWS Backup cross-account copy emulator until Ctrl-C.
@@ -220,18 +256,23 @@ def emulator(
     destination account. Copy jobs are checked as AWS checks them and fail with AWS's
     messages.
     """
+    if members is not None and scenario is not None:
+        raise InputError("--members and --scenario cannot be combined")
+    if members is None and (seed != 0 or copy_jobs):
+        raise InputError("--seed and --copy-jobs need --members N")
     loaded = _load_scenario(scenario) if scenario is not None else None
     faults = _read_faults(faults_file) if faults_file is not None else []
-    emu = _start(
-        {
-            "port": port,
-            "host": host,
-            "region": region,
-            "cross_account_backup_enabled": cross_account,
-            "scenario": loaded,
-            "scenario_file": scenario,
-        }
-    )
+    options: dict[str, Any] = {
+        "port": port,
+        "host": host,
+        "region": region,
+        "cross_account_backup_enabled": cross_account,
+        "scenario": loaded,
+        "scenario_file": scenario,
+    }
+    if members is not None:
+        options.update(members=members, seed=seed, copy_jobs=copy_jobs)
+    emu = _start(options)
 
     def _terminate(signum: int, frame: Any) -> None:
         raise SystemExit(0)

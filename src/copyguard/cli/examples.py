@@ -28,6 +28,22 @@ def _entries() -> dict[str, Traversable]:
     return dict(sorted(out.items()))
 
 
+def _walk(
+    folder: Traversable, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Traversable]]:
+    """Every file under ``folder`` with its relative path parts (the IaC and CI examples live
+    in sub-folders), in a stable order; caches and hidden files left out."""
+    out: list[tuple[tuple[str, ...], Traversable]] = []
+    for item in sorted(folder.iterdir(), key=lambda t: t.name):
+        if item.name.startswith((".", "__")):
+            continue
+        if item.is_dir():
+            out.extend(_walk(item, (*prefix, item.name)))
+        elif item.is_file():
+            out.append(((*prefix, item.name), item))
+    return out
+
+
 def _first_comment(text: str) -> str:
     for line in text.splitlines():
         stripped = line.strip()
@@ -59,9 +75,13 @@ def examples(name: str | None, write_dir: Path | None) -> None:
         except OSError as exc:
             fail_input(f"{write_dir}: cannot create the folder: {exc.strerror or exc}")
         written = kept = 0
-        for file_name, item in entries.items():
-            target = write_dir / file_name
+        for parts, item in _walk(_folder()):
+            target = write_dir.joinpath(*parts)
             data = item.read_bytes()
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                fail_input(f"{target.parent}: cannot create the folder: {exc.strerror or exc}")
             try:
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
@@ -82,6 +102,9 @@ def examples(name: str | None, write_dir: Path | None) -> None:
         for file_name, item in entries.items():
             summary = _first_comment(item.read_text(encoding="utf-8"))
             click.echo(f"{file_name:36} {summary}".rstrip())
+        folders = {"/".join(parts[: min(2, len(parts) - 1)]) for parts, _ in _walk(_folder())}
+        for folder in sorted(folders - {""}):
+            click.echo(f"{folder + '/':36} a folder of inputs (--write DIR copies it)")
         return
     candidates = [name, f"{name}.yaml", f"{name}.json"]
     for candidate in candidates:

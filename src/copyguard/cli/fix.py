@@ -15,6 +15,7 @@ from copyguard.cli.check import (
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
 from copyguard.cli.fix_select import select_fixes
 from copyguard.cli.iac import iac_options_without_region, resolve_inputs
+from copyguard.cli.inputs import max_input_size_option
 from copyguard.cli.scan import live_options
 
 AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation", "html")
@@ -77,6 +78,7 @@ AS_CHOICES = ("policy", "json", "diff", "cli", "terraform", "cloudformation", "h
 )
 @live_options
 @round_trip_option
+@max_input_size_option
 def fix(
     inputs: tuple[str, ...],
     input_type: str | None,

@@ -11,6 +11,8 @@ whose message names the file and what was expected. A UTF-8 byte-order mark is d
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from copyguard.cli.common import fail_input
 from copyguard.policy.files import (
     KEY_POLICY_LIMIT,
@@ -19,9 +21,14 @@ from copyguard.policy.files import (
     InputFileError,
     decode_utf8,
     human_size,
+    parse_size,
     read_bounded,
     read_stdin_bounded,
+    scenario_limit_set,
 )
+
+if TYPE_CHECKING:  # click is imported where an option is built: the quick path has none
+    import click
 
 #: A message for ``copyguard explain -`` (only its first 2000 characters are matched).
 MESSAGE_LIMIT = POLICY_LIMIT
@@ -35,6 +42,7 @@ __all__ = [
     "POLICY_LIMIT",
     "SCENARIO_LIMIT",
     "human_size",
+    "max_input_size_option",
     "read_input_bytes",
     "read_input_text",
 ]
@@ -62,3 +70,34 @@ def read_input_text(path_or_dash: str, limit: int, what: str) -> str:
         return decode_utf8(data, label, what)
     except InputFileError as exc:
         fail_input(str(exc))
+
+
+def _apply_max_input_size(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Bound every scenario/IaC read of this command (``scenario_limit()``) until it ends."""
+    import click
+
+    if value is None:
+        return
+    try:
+        limit = parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from None
+    ctx.with_resource(scenario_limit_set(limit))
+    ctx.meta["copyguard.max_input_size"] = value.strip()  # for the fix command a report names
+
+
+def max_input_size_option(f: Any) -> Any:
+    """``--max-input-size SIZE`` for ``check`` and ``fix``: the bound on each scenario, IaC
+    and parameters file of this run (default ``SCENARIO_LIMIT``); a bad SIZE exits 2."""
+    import click
+
+    return click.option(
+        "--max-input-size",
+        default=None,
+        expose_value=False,
+        callback=_apply_max_input_size,
+        metavar="SIZE",
+        help=f"Largest scenario or IaC INPUT to read, e.g. 64M or 1G (default "
+        f"{SCENARIO_LIMIT // (1024 * 1024)}M; policy documents keep their own limits). "
+        "Reading takes about 50 (JSON) to 70 (YAML) times the file's size in memory.",
+    )(f)

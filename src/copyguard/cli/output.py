@@ -4,19 +4,21 @@ the terminal width, and the exact ``copyguard fix`` command a report names for i
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from typing import Any
-
-import click
+from typing import TYPE_CHECKING, Any
 
 from copyguard.escape import shell_join
+
+if TYPE_CHECKING:  # click is imported where it is used: the quick path (cli/quick.py) has none
+    import click
 
 #: the width text reports wrap to when standard output is not a terminal
 DEFAULT_WIDTH = 100
 
 
 def color_option(f: Any) -> Any:
+    import click
+
     return click.option(
         "--color/--no-color",
         "color",
@@ -50,13 +52,23 @@ def text_width(output: str | None = None, stream: Any = None) -> int:
         tty = False
     if not tty:
         return DEFAULT_WIDTH
+    import shutil
+
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 
 def fix_command(ctx: click.Context | None = None, *, skip: tuple[str, ...] = ()) -> str | None:
     """The ``copyguard fix ... --as cli`` command for the input of the running command:
     its arguments and every option the user gave that ``fix`` also takes (so the fix is
-    made from the same input with the same choices), each word shell-quoted."""
+    made from the same input with the same choices), each word shell-quoted.
+
+    The IaC options come along (``--account``, ``--region``, ``--parameters``, ``--input-type``):
+    ``check``'s repeatable ``--region [INPUT=]REGION`` becomes ``fix``'s single ``--region``
+    (which serves its inputs too); when the run gave several different Regions, which ``fix``
+    cannot take, there is no exact command and None is returned (the report then says
+    ``copyguard fix`` in general words)."""
+    import click
+
     ctx = ctx or click.get_current_context(silent=True)
     if ctx is None:
         return None
@@ -75,6 +87,12 @@ def fix_command(ctx: click.Context | None = None, *, skip: tuple[str, ...] = ())
                 continue
             positional += [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
             continue
+        if name == "regions" and "region" in fix_opts and name not in skip:
+            regions = sorted(set(value or ()))
+            if len(regions) > 1:
+                return None  # fix has one --region: no command says the same
+            options += ["--region", regions[0]] if regions else []
+            continue
         if (
             name in skip
             or name not in fix_opts
@@ -92,6 +110,12 @@ def fix_command(ctx: click.Context | None = None, *, skip: tuple[str, ...] = ())
                 options += [flag, str(v)]
         else:
             options += [flag, str(value)]
+    if "parameters" not in skip:  # kept aside by cli/iac.py (not a command argument)
+        for v in ctx.meta.get("copyguard.parameters", ()):
+            options += ["--parameters", str(v)]
+    bound = ctx.meta.get("copyguard.max_input_size")  # kept aside by cli/inputs.py
+    if bound and "max_input_size" not in skip:
+        options += ["--max-input-size", str(bound)]
     argv = ["copyguard", "fix"]
     if any(p.startswith("-") and p != "-" for p in positional):
         argv += [*options, "--as", "cli", "--", *positional]

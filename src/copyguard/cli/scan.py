@@ -173,6 +173,188 @@ def run_live_scan(
     return report, live
 
 
+ORG_ROLE_NAME = "OrganizationAccountAccessRole"  # sources.organization.DEFAULT_ROLE_NAME
+ORG_MAX_WORKERS = 8
+#: the options of an organization scan (``--organization`` first)
+ORG_OPTIONS = ("organization", "role_name", "regions", "accounts", "max_workers")
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+_ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
+def org_scan_inputs(kw: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
+    """The organization scan's options, checked (exit 2 naming the option on bad input)."""
+    from copyguard.policy.ids import account_problem
+
+    for name in (
+        "source_profile",
+        "destination_profile",
+        "source_role_arn",
+        "destination_role_arn",
+    ):
+        if kw.get(name):
+            fail_input(
+                f"--{name.replace('_', '-')} does not go with --organization: the accounts are "
+                "read through --role-name assumed from --management-profile"
+            )
+    if kw.get("plan_ids"):
+        fail_input("--plan-id does not go with --organization (use --all-plans)")
+    targets = [n for n in ("all_plans", "failed_since", "job_id") if kw.get(n)]
+    if len(targets) != 1:
+        fail_input("--organization needs exactly one of --all-plans, --failed-since or --job-id")
+    regions: list[str] | str | None = None
+    if org.get("regions") is not None:
+        text = str(org["regions"]).strip()
+        if text.lower() == "all":
+            regions = "all"
+        else:
+            names = [r.strip() for r in text.split(",") if r.strip()]
+            bad = [r for r in names if not _REGION_NAME.fullmatch(r)]
+            if not names or bad:
+                fail_input(
+                    f"--regions {text!r}: expected Region names separated by commas "
+                    "(us-east-1,eu-west-1) or `all`"
+                    + (f"; not a Region name: {', '.join(map(repr, bad))}" if bad else "")
+                )
+            regions = list(dict.fromkeys(names))
+    accounts: list[str] | None = None
+    if org.get("accounts") is not None:
+        ids = [a.strip() for a in str(org["accounts"]).split(",") if a.strip()]
+        problems = [p for p in (account_problem(a) for a in ids) if p]
+        if not ids or problems:
+            fail_input(
+                f"--accounts {org['accounts']!r}: expected 12-digit account IDs separated by "
+                "commas" + (f" ({'; '.join(problems)})" if problems else "")
+            )
+        accounts = list(dict.fromkeys(ids))
+    role_name = org.get("role_name") or ORG_ROLE_NAME
+    if not _ROLE_NAME.fullmatch(role_name) or role_name.startswith("/"):
+        fail_input(
+            f"--role-name {role_name!r}: expected an IAM role name (letters, digits, +=,.@_-)"
+        )
+    return {
+        "regions": regions,
+        "accounts": accounts,
+        "role_name": role_name,
+        "max_workers": org.get("max_workers") or ORG_MAX_WORKERS,
+    }
+
+
+def run_org_scan(
+    kw: dict[str, Any], org: dict[str, Any], principal: str, context: tuple[str, ...]
+) -> tuple[Any, Any]:
+    """``scan --organization``: read the organization and check every copy found."""
+    from copyguard import api
+    from copyguard.checks import Options
+    from copyguard.cli.common import parse_context
+    from copyguard.sources.aws import LiveError
+
+    inputs = org_scan_inputs(kw, org)
+    options = Options(principal=validate_principal(principal), context=parse_context(context))
+    try:
+        import boto3  # noqa: F401
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
+    except ImportError:
+        fail_input("live commands need boto3: pip install boto3")
+    from copyguard.sources.aws import sessions_from
+
+    try:
+        sessions = sessions_from(
+            {"management": kw.get("management_profile")},
+            {"management": kw.get("management_role_arn")},
+            kw.get("region"),
+            default_role="management",
+        )
+    except (ProfileNotFound, LiveError) as exc:
+        fail_input(str(exc))
+    except BotoCoreError as exc:
+        fail_input(f"cannot create AWS sessions: {exc}")
+    except Exception as exc:  # assume-role failures are ClientErrors
+        fail_input(f"cannot create AWS sessions: {exc}")
+    session = sessions["management"]
+    region = kw.get("region") or session.region_name
+    if not region:
+        region = DEFAULT_REGION
+        click.echo(
+            f"copyguard: note: no Region is configured for the management profile; using "
+            f"{region} (give --region or --regions to choose)",
+            err=True,
+        )
+    progress, close = _org_progress()
+    try:
+        report, live = api.scan_organization(
+            session,
+            all_plans=bool(kw.get("all_plans")),
+            failed_since=parse_duration(kw["failed_since"]) if kw.get("failed_since") else None,
+            job_id=kw.get("job_id"),
+            role_name=inputs["role_name"],
+            regions=inputs["regions"],
+            accounts=inputs["accounts"],
+            region=region,
+            endpoint_url=kw.get("endpoint_url"),
+            max_workers=inputs["max_workers"],
+            options=options,
+            progress=progress,
+        )
+    except LiveError as exc:
+        fail_input(str(exc))
+    finally:
+        close()
+    target = live.target
+    for note in target.get("notes") or ():
+        click.echo(f"copyguard: note: {note}", err=True)
+    if target.get("interrupted"):
+        click.echo(
+            "copyguard: interrupted: the report below holds what was read so far (incomplete)",
+            err=True,
+        )
+    elif not live.scenario.copies:
+        n = len(target.get("accounts") or ())
+        click.echo(
+            f"copyguard: note: no copy found in {n} account(s) of organization "
+            f"{target.get('organization')} (mode {target.get('mode')}); nothing to check "
+            "(not a pass)",
+            err=True,
+        )
+    return report, live
+
+
+def _org_progress() -> tuple[Any, Any]:
+    """The organization scan's progress on standard error, only on a terminal: accounts
+    done of all, copies found, read errors so far; then the reads of vaults and keys."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    )
+    task = bar.add_task("reading the organization", total=None)
+    bar.start()
+    stopped = False
+
+    def update(state: dict[str, Any]) -> None:
+        done, total = state["accounts_done"], state["accounts_total"]
+        text = f"accounts {done}/{total} · {state['copies']} copies · {state['errors']} errors"
+        if state["stage"] == "copies":  # the vaults, keys and resources the copies need
+            reads, of = state.get("reads_done", 0), state.get("reads_total", 0)
+            text += f" · checking copies: reads {reads}/{of or '?'}"
+            done, total = reads, of
+        bar.update(task, description=text, completed=done, total=total or None)
+
+    def close() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            bar.stop()
+
+    return update, close
+
+
 def _progress() -> tuple[Any, Any]:
     """A transient progress bar on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -230,10 +412,12 @@ def emit_live(
     *,
     color: bool | None = None,
     fix_flags: str = "",
+    fix_commands: bool = True,
 ) -> None:
     """The report; in text and markdown, live field paths become AWS locations in words, and
     the fix is applied with ``copyguard fix --live ... --apply`` on the same options (plus
-    ``fix_flags``: the run's --principal/--context, shell-quoted)."""
+    ``fix_flags``: the run's --principal/--context, shell-quoted). ``fix_commands`` False (an
+    organization scan, which ``fix --live`` does not take): no such command is named."""
     from copyguard.sources.aws import describe_path
 
     lang = lang or default_lang()
@@ -247,9 +431,10 @@ def emit_live(
             if where is not None:
                 f = dataclasses.replace(f, file=where, path=None, line=None, column=None)
             shown.findings.append(f)
-        flags = " ".join(x for x in (live_flags(kw), fix_flags) if x)
-        fix_command = f"copyguard fix --live {flags} --as cli"
-        apply_command = f"copyguard fix --live {flags} --apply"
+        if fix_commands:
+            flags = " ".join(x for x in (live_flags(kw), fix_flags) if x)
+            fix_command = f"copyguard fix --live {flags} --as cli"
+            apply_command = f"copyguard fix --live {flags} --apply"
     emit(
         shown,
         fmt,
@@ -288,6 +473,34 @@ def show_calls_of(live: Any) -> None:
 
 @click.command("scan")
 @live_options
+@click.option(
+    "--organization",
+    is_flag=True,
+    help="Scan every account of the organization of --management-profile (through "
+    "--role-name), in every Region of --regions, in one report.",
+)
+@click.option(
+    "--role-name",
+    metavar="NAME",
+    help=f"With --organization: the role assumed in each member account (default {ORG_ROLE_NAME}).",
+)
+@click.option(
+    "--regions",
+    metavar="R1,R2|all",
+    help="With --organization: the Regions to read in each account, or `all` (each "
+    "account's enabled Regions); default the management profile's Region (or --region).",
+)
+@click.option(
+    "--accounts",
+    metavar="ID,ID",
+    help="With --organization: only these accounts (default every ACTIVE account).",
+)
+@click.option(
+    "--max-workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=f"With --organization: reads side by side (default {ORG_MAX_WORKERS}).",
+)
 @principal_option
 @click.option(
     "--context", "context", multiple=True, metavar="K=V", help="Pin a request-context value."
@@ -334,23 +547,45 @@ def scan(
     copyguard scan --source-profile src --destination-profile dst --job-id JOB_ID
     copyguard scan --source-profile src --destination-profile dst --failed-since 7d
     copyguard scan --source-profile src --destination-profile dst --all-plans
+    copyguard scan --organization --management-profile mgmt --regions us-east-1,eu-west-1 --all-plans
 
     Reads only (`copyguard permissions` prints the IAM policy it needs), each resource once.
+    --organization reads every account of the organization through a role assumed from the
+    management account (`copyguard permissions --organization`).
+
     Exit codes: 0 pass, 1 fail, 2 usage or input error (unknown job or plan, bad profile),
     3 unknown (something could not be read: CG902 names the permission; or the scan found
-    no copy to check; or a FAILED job whose cause copyguard does not find today).
+    no copy to check; or a FAILED job whose cause copyguard does not find today; or Ctrl-C
+    stopped an organization scan: the report holds what was read).
     """
     if force and not save_scenario:
         fail_input("--force goes with --save-scenario FILE")
     if save_scenario and not force and os.path.lexists(save_scenario):
         fail_input(f"--save-scenario {save_scenario}: the file exists (add --force to replace it)")
-    report, live = run_live_scan(kw, principal, context, unexplained_failures=True)
+    org = {name: kw.pop(name, None) for name in ORG_OPTIONS}
+    if org["organization"]:
+        report, live = run_org_scan(kw, org, principal, context)
+    else:
+        for name in ORG_OPTIONS[1:]:
+            if org[name] is not None:
+                fail_input(f"--{name.replace('_', '-')} goes with --organization")
+        report, live = run_live_scan(kw, principal, context, unexplained_failures=True)
     if save_scenario:
         _save_scenario(live, save_scenario, force)
     fix_flags = [] if principal == "root" else ["--principal", principal]
     for c in context:
         fix_flags += ["--context", c]
-    emit_live(report, live, kw, fmt, lang, output, color=color, fix_flags=shell_join(fix_flags))
+    emit_live(
+        report,
+        live,
+        kw,
+        fmt,
+        lang,
+        output,
+        color=color,
+        fix_flags=shell_join(fix_flags),
+        fix_commands=not org["organization"],
+    )
     if show_calls:
         show_calls_of(live)
     return exit_code(report)
@@ -424,7 +659,88 @@ def permissions_document(role: str, apply: bool) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+ORG_MANAGEMENT_ACTIONS = [
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListRoots",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListAccountsForParent",
+    "organizations:ListPolicies",
+    "organizations:DescribePolicy",
+    "organizations:ListTargetsForPolicy",
+    "backup:DescribeGlobalSettings",
+    "sts:GetCallerIdentity",
+]
+#: what the organization scan reads in every account it scans (the management account too)
+ORG_MEMBER_ACTIONS = sorted(
+    (set(SCAN_POLICY["source"]) | set(SCAN_POLICY["destination"]) | {"ec2:DescribeRegions"})
+    - {"iam:GetRole", "organizations:DescribeOrganization", "backup:DescribeGlobalSettings"}
+)
+
+
+def org_permissions_document(role_name: str = ORG_ROLE_NAME) -> dict[str, Any]:
+    """The IAM an organization scan needs: in the management account (the organization, the
+    member roles, and the same reads as a member, since it is scanned with its own session),
+    in each member's role, and the trust policy of that role."""
+    slr_read = permissions_document("destination", False)["Statement"][1]
+    member = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CopyguardScanReadOnly",
+                "Effect": "Allow",
+                "Action": ORG_MEMBER_ACTIONS,
+                "Resource": "*",
+            },
+            slr_read,
+        ],
+    }
+    management = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CopyguardReadOrganization",
+                "Effect": "Allow",
+                "Action": sorted(ORG_MANAGEMENT_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "CopyguardAssumeMemberRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:aws:iam::*:role/{role_name}",
+            },
+            *member["Statement"],
+        ],
+    }
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CopyguardFromTheManagementAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::MANAGEMENT_ACCOUNT_ID:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return {"management": management, "member": member, "member_role_trust_policy": trust}
+
+
 @click.command("permissions")
+@click.option(
+    "--organization",
+    is_flag=True,
+    help="What `scan --organization` needs: the management account's policy, the member "
+    "role's policy and its trust policy.",
+)
+@click.option(
+    "--role-name",
+    metavar="NAME",
+    default=ORG_ROLE_NAME,
+    show_default=True,
+    help="With --organization: the member role the scan assumes.",
+)
 @click.option(
     "--role",
     "role",
@@ -439,8 +755,20 @@ def permissions_document(role: str, apply: bool) -> dict[str, Any]:
     is_flag=True,
     help="Include what `fix --live --apply` needs (source account).",
 )
-def permissions(role: str, apply_: bool) -> int:
-    """The least-privilege IAM policies copyguard itself needs, per account."""
+def permissions(organization: bool, role_name: str, role: str, apply_: bool) -> int:
+    """The least-privilege IAM policies copyguard itself needs, per account.
+
+    With --organization: {"management", "member", "member_role_trust_policy"} for
+    `scan --organization` (replace MANAGEMENT_ACCOUNT_ID in the trust policy)."""
+    if organization:
+        if role != "all" or apply_:
+            fail_input("--organization does not go with --role or --apply")
+        if not _ROLE_NAME.fullmatch(role_name) or role_name.startswith("/"):
+            fail_input(f"--role-name {role_name!r}: expected an IAM role name")
+        click.echo(json.dumps(org_permissions_document(role_name), indent=2))
+        return EXIT_PASS
+    if role_name != ORG_ROLE_NAME:
+        fail_input("--role-name goes with --organization")
     roles = ["source", "destination", "management"] if role == "all" else [role]
     if len(roles) == 1:
         click.echo(json.dumps(permissions_document(roles[0], apply_), indent=2))

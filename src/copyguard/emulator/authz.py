@@ -128,3 +128,80 @@ class Authorizer:
             **kwargs,
         )
         return str(result.decision)
+
+    def assume_role(
+        self,
+        principal: str,
+        role_arn: str,
+        context: dict[str, Any],
+        trust_policy: Any,
+        identity_policies: list[Any] | None,
+    ) -> str:
+        """The decision for ``sts:AssumeRole`` of ``role_arn`` by ``principal``.
+
+        As IAM decides it: the role's trust policy must allow the caller (it is the only
+        resource policy that is always needed, in the role's own account too); a caller whose
+        trust statement names only its account (``...:root``) also needs its own IAM policies
+        to allow the call, and so does every caller from another account. ``identity_policies``
+        None: the account's root user, which needs none. An explicit Deny anywhere wins.
+        """
+        from copyguard.evaluate import Request
+        from copyguard.evaluate.engine import evaluate_policy
+        from copyguard.evaluate.request import account_of_arn, build_context, parse_principal
+        from copyguard.policy import PolicyError
+
+        action = "sts:AssumeRole"
+        try:
+            trust = self.parse(_with_resource(trust_policy, role_arn), "resource", "trust policy")
+        except PolicyError as exc:
+            log.warning("trust policy of %s does not parse: %s", role_arn, exc)
+            return "implicit_deny"
+        who = parse_principal(principal)
+        ctx = build_context(
+            Request(principal=principal, action=action, resource=role_arn, context=context), who
+        )
+        outcome = evaluate_policy(trust, who, action, role_arn, ctx)
+        identities = (
+            None
+            if identity_policies is None
+            else [
+                evaluate_policy(p, who, action, role_arn, ctx)
+                for p in self._parse_many(identity_policies, "identity", "identity")
+            ]
+        )
+        if outcome.deny or any(o.deny for o in identities or []):
+            return "explicit_deny"
+        if not outcome.allows:
+            return "implicit_deny"
+        same = who.account is not None and who.account == account_of_arn(role_arn)
+        needs_identity = not (same and outcome.allow_direct)
+        if needs_identity and identities is not None and not any(o.allows for o in identities):
+            return "implicit_deny"
+        return ALLOWED
+
+
+def _with_resource(document: Any, role_arn: str) -> Any:
+    """A trust policy has no ``Resource`` (it is the role's own): name the role, so the
+    document reads as the resource policy it is."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return document
+    if not isinstance(document, dict):
+        return document
+    statements = document.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return document
+    fixed = []
+    for statement in statements:
+        if (
+            isinstance(statement, dict)
+            and "Resource" not in statement
+            and ("NotResource" not in statement)
+        ):
+            statement = {**statement, "Resource": role_arn}
+        fixed.append(statement)
+    return {**document, "Statement": fixed}

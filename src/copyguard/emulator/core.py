@@ -58,12 +58,30 @@ class Emulator:
         region: str = c.DEFAULT_REGION,
         accounts: dict[str, str] | None = None,
         organization_id: str | None = None,
-        members: list[str] | None = None,
+        members: list[str] | int | None = None,
         cross_account_backup_enabled: bool | None = None,
         scenario: Any = None,
+        seed: int = 0,
+        copy_jobs: bool = False,
     ) -> None:
         self.scenario = None
         self.loaded: Any = None
+        #: members=N: how many member accounts to set up (``org_world``), and the result
+        self.member_count: int | None = None
+        self.org: Any = None
+        self.seed = seed
+        self.copy_jobs = copy_jobs
+        if isinstance(members, bool):
+            raise EmulatorError("members must be a number of accounts or a list of account IDs")
+        if isinstance(members, int):
+            from copyguard.emulator.org_world import MAX_MEMBERS
+
+            if scenario is not None:
+                raise EmulatorError("members=N and a scenario cannot be combined")
+            if not 1 <= members <= MAX_MEMBERS:
+                raise EmulatorError(f"members must be from 1 to {MAX_MEMBERS}, not {members}")
+            self.member_count = members
+            members = None
         if scenario is not None:
             from copyguard.emulator.scenario_loader import emulator_settings, read_scenario
 
@@ -109,6 +127,7 @@ class Emulator:
         self.control_token = ""
         self._saved_cors: Any = None
         self._saved_kms_check: Any = None
+        self._undo_iam_patch: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -175,6 +194,7 @@ class Emulator:
             self._saved_cors = getattr(werkzeug_app, "DISABLE_GLOBAL_CORS", None)
             setattr(werkzeug_app, "DISABLE_GLOBAL_CORS", True)  # noqa: B010
             bootstrap.reset_moto()
+            self._undo_iam_patch = bootstrap.patch_moto()
             self._secrets = {acct: c.new_secret_key() for acct in self.accounts.values()}
             self.control_token = secrets.token_urlsafe(32)
             self.organization_id = bootstrap.bootstrap(
@@ -184,6 +204,12 @@ class Emulator:
             self.backup_state = BackupState()
             self.backup_state.default_cross_account_enabled = self.cross_account_backup_enabled
             self.backup_service = BackupService(self.backup_state, authz)
+            if self.member_count is not None:
+                from copyguard.emulator.org_world import build_organization
+
+                self.org = build_organization(
+                    self, self.member_count, self.seed, copy_jobs=self.copy_jobs
+                )
             self.app = FrontApp(
                 DomainDispatcherApplication(create_backend_app),
                 self.backup_service,
@@ -240,6 +266,9 @@ class Emulator:
             from moto.core.config import default_user_config
             from moto.moto_server import werkzeug_app
 
+            if self._undo_iam_patch is not None:
+                self._undo_iam_patch()
+                self._undo_iam_patch = None
             if self._saved_kms_check is not None:
                 from moto.kms import responses as kms_responses
 
@@ -285,12 +314,15 @@ class Emulator:
     # -- identities --------------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "endpoint_url": self.endpoint_url if self.running else None,
             "region": self.region,
             "organization_id": self.organization_id,
             "accounts": dict(self.accounts),
         }
+        if self.org is not None:
+            data["organization"] = self.org.summary()
+        return data
 
     def credentials(self, name: str) -> tuple[str, str]:
         """The static access key ID and secret key of profile ``name``."""

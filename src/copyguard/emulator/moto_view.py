@@ -295,16 +295,57 @@ def _org_backend(account: str) -> Any | None:
     return None
 
 
+#: the last view of each organization, with the signature of the state it was made from
+_ORG_VIEWS: dict[int, tuple[Any, OrgView]] = {}
+
+
+def _org_signature(backend: Any) -> Any:
+    """What an OrgView depends on: accounts, OUs, attachments, policy texts, enabled types.
+    Cheap next to building the view (an organization of hundreds of accounts is asked on
+    every copy job and every cross-account key use)."""
+    return (
+        id(backend.org),
+        backend.org.id,
+        tuple(
+            (a.id, a.parent_id, getattr(a, "status", "ACTIVE"), tuple(map(id, a.attached_policies)))
+            for a in backend.accounts
+        ),
+        tuple(
+            (
+                ou.id,
+                ou.parent_id,
+                tuple(map(id, ou.attached_policies)),
+                repr(getattr(ou, "policy_types", None)),
+            )
+            for ou in backend.ou
+        ),
+        tuple((id(p), p.type, p.content) for p in backend.policies),
+    )
+
+
+def forget_org_views() -> None:
+    _ORG_VIEWS.clear()
+
+
 def org_of(account: str) -> OrgView | None:
     """The organization ``account`` is an active member of (or manages), else None."""
     backend = _org_backend(account)
     if backend is None or backend.org is None:
         return None
+    signature = _org_signature(backend)
+    cached = _ORG_VIEWS.get(id(backend))
+    if cached is not None and cached[0] == signature:
+        view = cached[1]
+    else:
+        view = _org_view(backend)
+        _ORG_VIEWS[id(backend)] = (signature, view)
+    return view if account in view.members else None
+
+
+def _org_view(backend: Any) -> OrgView:
     org = backend.org
     active = {a.id for a in backend.accounts if getattr(a, "status", "ACTIVE") == "ACTIVE"}
     active.add(org.master_account_id)
-    if account not in active:
-        return None
     units = {ou.id: ou for ou in backend.ou}
     root = units.get(org.root_id)
     enabled = {

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from copyguard.emulator import moto_view, sigv4, surface
+from copyguard.emulator import bootstrap, moto_view, org_front, sigv4, surface
 from copyguard.emulator.backup_service import BackupService
 from copyguard.emulator.faults import Faults, error_in_protocol
 from copyguard.emulator.http import REASONS, ApiRequest, ApiResponse, SigV4Scope
@@ -447,6 +447,25 @@ class FrontApp:
                 start_response,
             )
         read_only = _is_read(service, operation)
+        if service == "sts" and operation == "AssumeRole":
+            with self.lock.read():
+                refusal = self._contain(
+                    proto,
+                    lambda: (
+                        org_front.check_assume_role(
+                            caller, incoming.body, incoming.query, self.backup.authz
+                        )
+                        or ApiResponse(0, b"")
+                    ),
+                )
+            if refusal.status:
+                return self._send(refusal, start_response)
+        if service == "organizations" and operation == "DescribeEffectivePolicy":
+            with self.lock.read():
+                response = self._contain(
+                    proto, lambda: org_front.describe_effective_policy(caller.account, data or {})
+                )
+            return self._send(response, start_response)
         if service == "kms" and read_only:
             # a KMS read naming an alias may create an AWS managed key in moto
             read_only = not any(isinstance(v, str) and "alias/" in v for v in (data or {}).values())
@@ -456,7 +475,17 @@ class FrontApp:
                 response = self._contain(proto, lambda: self.backup.handle(req))
             return self._send(response, start_response)
         if req is None:
-            return self._moto(environ, start_response, None, caller.account, service, read_only)
+            after = None
+            if service == "organizations" and operation == "CreateAccount":
+                role_name = str((data or {}).get("RoleName") or bootstrap.ORG_ACCESS_ROLE)
+
+                def after(response: ApiResponse) -> None:
+                    if response.status == 200:
+                        org_front.after_create_account(response.body, caller.account, role_name)
+
+            return self._moto(
+                environ, start_response, None, caller.account, service, read_only, after=after
+            )
         with self.lock.read() if read_only else self.lock.write():
             decision = self.kms.handle(req, operation or "")
             if isinstance(decision, ApiResponse):
@@ -502,9 +531,11 @@ class FrontApp:
         service: str,
         read_only: bool,
         take_lock: bool = True,
+        after: Callable[[ApiResponse], None] | None = None,
     ) -> Iterable[bytes]:
-        if as_account:
-            environ["HTTP_X_MOTO_ACCOUNT_ID"] = as_account
+        # the account is the caller's, already known from the access key: moto's own lookup
+        # (every partition's IAM backend of every account, created on the way) is not needed
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = as_account or caller_account
         proto = surface.protocol(service)
         captured: dict[str, Any] = {}
 
@@ -537,6 +568,8 @@ class FrontApp:
 
         def run() -> ApiResponse:
             response = self._contain(proto, dispatch)
+            if after is not None:
+                after(response)
             if service in _FIXUP_SERVICES and not read_only:
                 moto_view.fix_aws_managed_keys(caller_account)
                 if as_account:

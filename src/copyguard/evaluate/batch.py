@@ -15,9 +15,13 @@ Contract: one output line per input line, in order, always.
   (a periodic ``SIGPROF`` tick checks the line's CPU time; it needs POSIX and the main
   thread, elsewhere only the size limit applies).
 
-Policies are parsed and compiled once per distinct document (:class:`PolicyCache`, keyed by
-kind, name and the document's JSON text as written in the line, see :func:`split_line`);
-the cache is bounded by the estimated bytes of what it holds (``DEFAULT_CACHE_BYTES``), so a
+Without ``explain`` and ``lint`` a line goes first to the decision-only path
+(:mod:`copyguard.evaluate.fastpath`: statements compiled once and shared between policies,
+decisions only, repeated requests from a cache), which hands every line it cannot decide
+with nothing to report to the general path below, so both answer alike. The general path
+parses and compiles each distinct document once (:class:`PolicyCache`, keyed by kind, name
+and the document's JSON text as written in the line, see :func:`split_line`). Every cache is
+bounded by the estimated bytes of what it holds, together ``DEFAULT_CACHE_BYTES``, so a
 batch's memory does not grow with the number of distinct policies in it.
 """
 
@@ -37,6 +41,8 @@ from typing import IO, Any, cast
 
 from copyguard.escape import json_dumps
 from copyguard.evaluate.decision import Decision
+from copyguard.evaluate.engine import SHARED_CLEAR_BYTES, note_compiled
+from copyguard.evaluate.fastpath import FastPolicies
 from copyguard.evaluate.request import Request
 from copyguard.evaluate.services.kms import KeyManager, evaluate_kms
 from copyguard.policy import Policy, PolicyError, parse_policy
@@ -88,8 +94,17 @@ class BatchStats:
     errors: int = 0
 
 
-#: The policy cache's bound: the estimated size of every document it holds, in bytes.
+#: The bound of every cache of a batch run together, in estimated bytes (a batch's memory
+#: is the interpreter, one line, and this): with neither ``--explain`` nor ``--lint`` it
+#: is shared as FAST_CACHE_BYTES (compiled statements, policies, repeated requests),
+#: FALLBACK_CACHE_BYTES (documents the general path parses) and the evaluator's shared
+#: compile tables (emptied every SHARED_CLEAR_BYTES of new text, about 12 bytes each);
+#: otherwise the general path's cache has all but the shared tables' share.
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+_SHARED_TABLES_BYTES = 12 * SHARED_CLEAR_BYTES
+GENERAL_CACHE_BYTES = DEFAULT_CACHE_BYTES - _SHARED_TABLES_BYTES
+FALLBACK_CACHE_BYTES = 8 * 1024 * 1024
+FAST_CACHE_BYTES = (28 * 1024 * 1024, 12 * 1024 * 1024, 4 * 1024 * 1024)
 #: Estimated bytes of memory per byte of a document's JSON text once it is decoded, parsed
 #: and compiled, and kept with its text as the cache key (measured: about 10 for key
 #: policies of 100 statements; rounded up).
@@ -147,6 +162,7 @@ class PolicyCache:
                 hit = parse_policy(doc, name=name, kind=kind, compact=compact, raw=raw)
             except PolicyError as exc:
                 hit = exc
+            note_compiled(len(raw))
             self._add(key, hit, cache_cost(raw))
         if isinstance(hit, PolicyError):
             raise hit
@@ -529,19 +545,15 @@ def run_batch(
             gc.enable()
 
 
-def _decode(line: _Line) -> tuple[Any, dict[str, Any] | None, str | None]:
-    """(request, raw policy texts, None) or (None, None, error message)."""
+def _line_text(line: _Line) -> tuple[str, None] | tuple[None, str]:
+    """(the line's text, None) or (None, error message)."""
     if isinstance(line, _Oversized):
         if line.endless:
-            return (
-                None,
-                None,
-                (
-                    f"line too long: no line end within {line.size} bytes (the limit is "
-                    f"{line.limit} bytes per line); the rest of the input was not read"
-                ),
+            return None, (
+                f"line too long: no line end within {line.size} bytes (the limit is "
+                f"{line.limit} bytes per line); the rest of the input was not read"
             )
-        return None, None, f"line too long: {line.size} bytes; the limit is {line.limit} bytes"
+        return None, f"line too long: {line.size} bytes; the limit is {line.limit} bytes"
     if line.endswith(b"\n"):
         line = line[:-1]
         if line.endswith(b"\r"):  # a CRLF line end
@@ -549,9 +561,21 @@ def _decode(line: _Line) -> tuple[Any, dict[str, Any] | None, str | None]:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, None, f"not valid UTF-8 text ({exc.reason} at byte {exc.start + 1})"
+        return None, f"not valid UTF-8 text ({exc.reason} at byte {exc.start + 1})"
     if not text.strip(" \t\r"):
-        return None, None, "empty line; expected a JSON request object"
+        return None, "empty line; expected a JSON request object"
+    return text, None
+
+
+def _decode(line: _Line) -> tuple[Any, dict[str, Any] | None, str | None]:
+    """(request, raw policy texts, None) or (None, None, error message)."""
+    text, problem = _line_text(line)
+    if text is None:
+        return None, None, problem
+    return _decode_text(text)
+
+
+def _decode_text(text: str) -> tuple[Any, dict[str, Any] | None, str | None]:
     split = split_line(text)
     if split is not None:
         return split[0], split[1], None
@@ -574,7 +598,14 @@ def _run_lines(
 ) -> BatchStats:
     stats = BatchStats()
     write = out.write
-    cache = PolicyCache()
+    decide_only = not explain and not lint
+
+    def new_caches() -> tuple[PolicyCache, FastPolicies | None]:
+        if not decide_only:
+            return PolicyCache(GENERAL_CACHE_BYTES), None
+        return PolicyCache(FALLBACK_CACHE_BYTES), FastPolicies(*FAST_CACHE_BYTES)
+
+    cache, fast = new_caches()
     with _Watchdog(limits.line_time_limit) as dog:
         for lineno, line in enumerate(lines, 1):
             if lineno == 1 and isinstance(line, bytes) and line.startswith(_BOM):
@@ -586,14 +617,31 @@ def _run_lines(
             data: Any = None
             dog.arm()
             try:
-                data, raw, problem = _decode(line)
+                text, problem = _line_text(line)
+                raw: dict[str, Any] | None = None
+                if text is not None:
+                    got = fast.answer(text) if fast is not None else None
+                    if got is None:
+                        data, raw, problem = _decode_text(text)
+                    elif got[0]:  # answered on the decision-only path
+                        dog.armed = False
+                        rid, value = got[1], got[2]
+                        if type(rid) is str and _PLAIN_ID.match(rid):
+                            write(f'{{"id": "{rid}", "decision": "{value}"}}\n'.encode())
+                        else:
+                            write(_encode({"id": rid, "decision": value}, lineno))
+                        continue
+                    else:
+                        data, raw = got[1], got[2]
                 if problem is not None:
                     result = {"id": None, "error": problem}
                 else:
                     result = evaluate_line(data, cache, lint, raw)
                 dog.armed = False
             except LineTimeout:
-                cache = PolicyCache()  # nothing half-built survives the interruption
+                if data is None and fast is not None:
+                    data = fast.current  # the line was being decided on the fast path
+                cache, fast = new_caches()  # nothing half-built survives the interruption
                 result = {
                     "id": _id_of(data),
                     "error": f"stopped: the request used more than the limit of "

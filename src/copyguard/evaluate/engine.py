@@ -140,9 +140,33 @@ class _AnyOf:
         return any(g.match(value) for g in self._globs)
 
 
+class ActionSet:
+    """An Action (or NotAction) list: lower-cased literals, then the wildcard patterns.
+    :meth:`hit` remembers its answer per request action as written (at most
+    ``ACTION_MEMO`` of them): statements with the same list share one ActionSet, and a
+    batch asks it about a few dozen actions again and again."""
+
+    __slots__ = ("literals", "memo", "wild")
+
+    def __init__(self, literals: frozenset[str], wild: _AnyOf | None) -> None:
+        self.literals = literals
+        self.wild = wild
+        self.memo: dict[str, bool] = {}
+
+    def hit(self, action: str) -> bool:
+        memo = self.memo
+        found = memo.get(action)
+        if found is None:
+            lowered = action.lower()
+            found = lowered in self.literals or (self.wild is not None and self.wild.match(lowered))
+            if len(memo) >= ACTION_MEMO:
+                memo.clear()
+            memo[action] = found
+        return found
+
+
 @lru_cache(maxsize=4096)
-def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], _AnyOf | None]:
-    """(lower-cased literal actions, one matcher for the wildcard patterns)."""
+def _actions_matcher(actions: tuple[str, ...]) -> ActionSet:
     literals: set[str] = set()
     wild: list[Glob] = []
     for a in actions:
@@ -151,7 +175,7 @@ def _actions_matcher(actions: tuple[str, ...]) -> tuple[frozenset[str], _AnyOf |
             wild.append(glob(lowered))
         else:
             literals.add(lowered)
-    return frozenset(literals), _AnyOf(tuple(wild)) if wild else None
+    return ActionSet(frozenset(literals), _AnyOf(tuple(wild)) if wild else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +239,8 @@ class CompiledStatement:
         "_principals",
         "_resources",
         "_variables",
-        "action_literals",
-        "action_rx",
+        "actions",
+        "actions_negated",
         "allow",
         "statement",
     )
@@ -225,12 +249,11 @@ class CompiledStatement:
         self.statement = statement
         self.allow = statement.effect == "Allow"
         self._variables = variables
-        self.action_literals: frozenset[str] | None  # None: no Action element (never applies)
-        self.action_rx: _AnyOf | None
-        if statement.actions is not None:
-            self.action_literals, self.action_rx = _actions_matcher(statement.actions)
-        else:
-            self.action_literals, self.action_rx = None, None
+        # None: no Action element (never applies)
+        self.actions: ActionSet | None = (
+            _actions_matcher(statement.actions) if statement.actions is not None else None
+        )
+        self.actions_negated = statement.actions_negated
         self._principals: Any = _UNSET
         self._resources: CompiledResources | None = None
         self._conditions: tuple[CompiledCondition, ...] | None = None
@@ -268,11 +291,10 @@ class CompiledStatement:
         return principals.match(p)
 
     def action_match(self, action: str) -> bool:
-        literals = self.action_literals
-        if literals is None:
+        actions = self.actions
+        if actions is None:
             return False
-        lowered = action.lower()
-        hit = lowered in literals or (self.action_rx is not None and self.action_rx.match(lowered))
+        hit = actions.hit(action)
         return not hit if self.statement.actions_negated else hit
 
     def resource_hit(self, resource: str, ctx: dict[str, ContextValue]) -> bool | None:
@@ -290,6 +312,49 @@ class CompiledStatement:
 
     def conditions_hold(self, ctx: dict[str, ContextValue]) -> bool:
         return all(c.test(ctx) for c in self.conditions)
+
+
+#: how many request actions a compiled statement remembers its answer for
+ACTION_MEMO = 64
+
+
+def clear_shared_caches() -> None:
+    """Empty the compile tables statements share (principals, actions, resources, condition
+    values, wildcard patterns, request principals). They are bounded by count, and their
+    keys are policy text of any length: a long batch empties them now and then so what they
+    hold stays bounded in bytes too. Compiled statements keep what they use."""
+    from copyguard.evaluate import conditions, patterns, request
+    from copyguard.policy import wildcard
+
+    for table in (
+        _compile_principals,
+        _actions_matcher,
+        compile_resources,
+        conditions._compile_parts,
+        patterns.arn_pattern_matcher,
+        patterns.resource_matcher,
+        wildcard.glob,
+        request.parse_principal,
+        request.principal_and_action_ok,
+    ):
+        table.cache_clear()
+
+
+#: :func:`note_compiled` empties the shared compile tables after this many bytes of newly
+#: compiled policy text (and request principals): they then hold the compiled form of at
+#: most that much text (about 12 bytes per byte of text: 12 MiB)
+SHARED_CLEAR_BYTES = 1024 * 1024
+_compiled_since_clear = 0
+
+
+def note_compiled(size: int) -> None:
+    """Count ``size`` bytes of text newly compiled (or a new principal parsed) through the
+    shared tables, emptying them every :data:`SHARED_CLEAR_BYTES` (the batch path)."""
+    global _compiled_since_clear
+    _compiled_since_clear += size
+    if _compiled_since_clear > SHARED_CLEAR_BYTES:
+        _compiled_since_clear = 0
+        clear_shared_caches()
 
 
 def compile_statement(st: Statement, variables: bool) -> CompiledStatement:
@@ -375,6 +440,46 @@ def evaluate_policy(
         else:
             out.allow_account.append(cs)
     return out
+
+
+#: :func:`policy_effects` bits: a Deny applies, an Allow naming the principal (or everyone)
+#: applies, an Allow naming only the principal's account applies
+DENY, ALLOW_DIRECT, ALLOW_ACCOUNT = 1, 2, 4
+
+
+def policy_effects(
+    statements: tuple[CompiledStatement, ...],
+    principal: PrincipalInfo,
+    action: str,
+    resource: str,
+    ctx: dict[str, ContextValue],
+) -> int:
+    """What :func:`evaluate_policy` finds, as bits (``DENY | ALLOW_DIRECT | ALLOW_ACCOUNT``),
+    without building the lists of statements: the decision-only batch path."""
+    bits = 0
+    for cs in statements:
+        actions = cs.actions  # cs.action_match(action), inlined: the loop runs per statement
+        if actions is None:
+            continue
+        hit = actions.memo.get(action)
+        if hit is None:
+            hit = actions.hit(action)
+        if hit == cs.actions_negated:
+            continue
+        pm = cs.principal_match(principal)
+        if pm == "none":
+            continue
+        if not cs.resource_match(resource, ctx):
+            continue
+        if cs.statement.conditions and not cs.conditions_hold(ctx):
+            continue
+        if not cs.allow:
+            bits |= DENY
+        elif pm == "direct":
+            bits |= ALLOW_DIRECT
+        else:
+            bits |= ALLOW_ACCOUNT
+    return bits
 
 
 def _principal_reason(cs: CompiledStatement, principal: PrincipalInfo) -> str:

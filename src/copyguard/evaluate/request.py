@@ -137,6 +137,27 @@ def _check_context(context: Any) -> None:
             raise ValueError(f"context value for {key!r} must be a string or a list of strings")
 
 
+def _principal_problem(principal: str) -> str | None:
+    # a line break, a control character or a lone surrogate is never part of a principal;
+    # digits only (any script) must be an account ID: 12 ASCII digits
+    problem = text_problem(principal)
+    if problem is None and principal.isdigit():
+        problem = account_problem(principal)
+    return problem
+
+
+@lru_cache(maxsize=4096)
+def principal_and_action_ok(principal: str, action: str) -> bool:
+    """Whether :class:`Request` accepts this (non-empty) principal and this action; the
+    batch asks about the same few again and again."""
+    return _principal_problem(principal) is None and bool(_REQUEST_ACTION_RE.match(action))
+
+
+def check_context(context: Any) -> None:
+    """ValueError unless ``context`` is what :class:`Request` accepts."""
+    _check_context(context)
+
+
 @dataclass(slots=True)
 class Request:
     """One authorization question. ``context`` keys are matched case-insensitively."""
@@ -149,11 +170,7 @@ class Request:
     def __post_init__(self) -> None:
         if not isinstance(self.principal, str) or not self.principal:
             raise ValueError("principal must be a non-empty string")
-        # a line break, a control character or a lone surrogate is never part of a
-        # principal; digits only (any script) must be an account ID: 12 ASCII digits
-        problem = text_problem(self.principal)
-        if problem is None and self.principal.isdigit():
-            problem = account_problem(self.principal)
+        problem = _principal_problem(self.principal)
         if problem is not None:
             raise ValueError(f"principal: {problem}")
         if not isinstance(self.action, str) or not _REQUEST_ACTION_RE.match(self.action):
@@ -181,7 +198,14 @@ def build_context(request: Request, principal: PrincipalInfo) -> dict[str, Conte
     ``kms:CallerAccount`` from the principal when the request omits them (AWS sets them on
     every signed request); nothing else is invented.
     """
-    ctx: dict[str, ContextValue] = {k.lower(): v for k, v in request.context.items()}
+    return context_for(request.context, principal)
+
+
+def context_for(
+    context: dict[str, ContextValue], principal: PrincipalInfo
+) -> dict[str, ContextValue]:
+    """:func:`build_context` from a request's (checked) context and its principal."""
+    ctx: dict[str, ContextValue] = {k.lower(): v for k, v in context.items()}
     if principal.account and not principal.is_service:
         ctx.setdefault("aws:principalaccount", principal.account)
         ctx.setdefault("kms:calleraccount", principal.account)

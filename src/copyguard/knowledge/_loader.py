@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 
@@ -138,12 +138,25 @@ def parse_packaged_yaml(text: str, twin: Any | None) -> Any:
         raise YamlDataError(str(exc)) from exc
 
 
+def _data_folder() -> Any:
+    """The packaged ``data`` folder: the directory next to this module when the package is
+    installed as files (as ``importlib.resources`` would give it, without importing its zip
+    and temporary-file support at every start), else ``importlib.resources``' view of it
+    (a zipped package)."""
+    folder = Path(__file__).parent / "data"
+    if folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files(__package__).joinpath("data")
+
+
 @functools.cache
 def load_data(name: str) -> Mapping[str, Any]:
     """Parse one packaged data file (cached; the first call reads the file)."""
     if name not in DATA_FILES:
         raise KnowledgeDataError(f"unknown knowledge data file {name!r}")
-    folder = resources.files(__package__).joinpath("data")
+    folder = _data_folder()
     try:
         text = folder.joinpath(name).read_text("utf-8")
     except (OSError, ModuleNotFoundError) as exc:  # pragma: no cover - packaging error

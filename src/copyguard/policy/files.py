@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import select
 import stat
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,8 +35,13 @@ MIB = 1024 * KIB
 KEY_POLICY_LIMIT = 32 * KIB
 #: Any other policy document (vault access, identity, SCP, RCP): generous, far above AWS's.
 POLICY_LIMIT = 1 * MIB
-#: A scenario file (YAML or JSON), a batch of requests or an IaC file.
+#: A scenario file (YAML or JSON), a batch of requests or an IaC file (the default;
+#: ``check``/``fix --max-input-size`` sets another bound for one run: :func:`scenario_limit`).
 SCENARIO_LIMIT = 16 * MIB
+#: The largest bound ``--max-input-size`` accepts: a guard against a typo such as ``64T``.
+MAX_INPUT_SIZE_CEILING = 64 * 1024 * MIB
+
+_SCENARIO_LIMIT: ContextVar[int] = ContextVar("copyguard_scenario_limit", default=SCENARIO_LIMIT)
 
 _BOM = b"\xef\xbb\xbf"
 _DEFAULT_TIMEOUT = 10.0
@@ -41,6 +50,46 @@ _NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
 
 class InputFileError(ValueError):
     """An input file that cannot be read as expected; the message is complete."""
+
+
+def scenario_limit() -> int:
+    """The bound on a scenario, IaC or parameters file in this context: ``SCENARIO_LIMIT``
+    unless :func:`scenario_limit_set` says otherwise."""
+    return _SCENARIO_LIMIT.get()
+
+
+@contextmanager
+def scenario_limit_set(limit: int) -> Iterator[None]:
+    """Bound scenario, IaC and parameters files by ``limit`` bytes inside the ``with`` block
+    (``--max-input-size``); the limits of policy documents do not change."""
+    if not 0 < limit <= MAX_INPUT_SIZE_CEILING:
+        raise ValueError(f"a scenario limit must be 1 to {MAX_INPUT_SIZE_CEILING} bytes")
+    token = _SCENARIO_LIMIT.set(limit)
+    try:
+        yield
+    finally:
+        _SCENARIO_LIMIT.reset(token)
+
+
+_SIZE_RE = re.compile(r"([0-9]{1,20}) ?(?:([KMG])(?:i?B)?|B)?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "K": KIB, "M": MIB, "G": 1024 * MIB}
+
+
+def parse_size(text: str) -> int:
+    """``64M``, ``1G``, ``512K``, ``20000000`` (bytes) -> bytes; binary units (``M`` is
+    MiB; ``MB``/``MiB`` are accepted as the same). Raises ``ValueError`` with what was
+    expected for anything else, zero, or more than ``MAX_INPUT_SIZE_CEILING``."""
+    m = _SIZE_RE.fullmatch(text.strip())
+    expected = (
+        "expected a size such as 64M, 1G, 512K or a number of bytes "
+        f"(1 byte to {MAX_INPUT_SIZE_CEILING // (1024 * MIB)} G)"
+    )
+    if not m:
+        raise ValueError(f"{text!r}: {expected}")
+    value = int(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").upper()]
+    if not 0 < value <= MAX_INPUT_SIZE_CEILING:
+        raise ValueError(f"{text!r}: {expected}")
+    return value
 
 
 def input_timeout() -> float:
@@ -54,6 +103,8 @@ def input_timeout() -> float:
 
 
 def human_size(n: int) -> str:
+    if n % (1024 * MIB) == 0:
+        return f"{n // (1024 * MIB)} GiB ({n:,} bytes)"
     if n % MIB == 0:
         return f"{n // MIB} MiB ({n:,} bytes)"
     if n % KIB == 0:

@@ -10,8 +10,13 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
+import re
 
 _WS = " \t\r\n"
+#: one JSON token: a string (escapes included), an opening, a closing, a comma, or a scalar
+#: (number, true, false, null); whitespace and colons fall between tokens. The string
+#: pattern is the unrolled loop: linear, no backtracking.
+_TOKEN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|([{\[])|([}\]])|(,)|[^ \t\r\n{}\[\],:"]+')
 
 
 def _path_join(base: str, part: str | int) -> str:
@@ -21,6 +26,10 @@ def _path_join(base: str, part: str | int) -> str:
 
 
 class _Scanner:
+    """The character-by-character reading of JSON's value offsets: the reference that
+    :func:`_token_offsets` (what :func:`json_positions` uses, several times faster) is
+    tested against."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
@@ -101,16 +110,57 @@ class _Scanner:
             self.i = i
 
 
+def _token_offsets(text: str, found: dict[str, int]) -> None:
+    """The offsets :class:`_Scanner` finds, from the tokens of one regular-expression pass
+    (no recursion, no Python loop over characters): a member's path starts at its key, an
+    element's at its value. Raises IndexError or ValueError on text that is not JSON,
+    leaving what was found so far."""
+    setd = found.setdefault
+    stack: list[tuple[str, bool, int]] = []  # the enclosing containers: (path, object?, index)
+    path, is_object, index = "", False, 0  # the innermost container
+    expect_key = False
+    at = ""  # the path of the next value
+    for m in _TOKEN.finditer(text):
+        kind = m.lastindex
+        if kind == 1:  # a string: a key, or a value
+            if expect_key:
+                token = m[1]
+                key = token[1:-1] if "\\" not in token else json.loads(token)
+                at = f"{path}.{key}" if path else key
+                expect_key = False
+            setd(at, m.start())
+        elif kind == 4:  # a comma: the next member or element
+            if is_object:
+                expect_key = True
+            else:
+                index += 1
+                at = f"{path}[{index}]"
+        elif kind == 2:  # { or [
+            setd(at, m.start())
+            stack.append((path, is_object, index))
+            path, index = at, 0
+            is_object = expect_key = m[2] == "{"
+            if not is_object:
+                at = f"{path}[0]"
+        elif kind == 3:  # } or ]
+            path, is_object, index = stack.pop()
+            expect_key = False
+        else:  # a number, true, false or null
+            setd(at, m.start())
+
+
 def json_positions(text: str) -> dict[str, tuple[int, int]]:
     """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``.
 
-    Linear in the text: one scan, then the offsets are turned into positions in order.
+    Linear in the text: one tokenizing pass, then the offsets are turned into positions in
+    order. The offsets are exactly those of :class:`_Scanner` (the character-by-character
+    reading, kept as the reference: ``tests/policy/test_locate_strings.py``).
     """
-    scanner = _Scanner(text)
+    found: dict[str, int] = {}
     # a partial map is still useful
     with contextlib.suppress(IndexError, ValueError, RecursionError):
-        scanner.value("")
-    return positions_of(text, scanner.found)
+        _token_offsets(text, found)
+    return positions_of(text, found)
 
 
 def positions_of(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int]]:

@@ -333,6 +333,12 @@ def _fast_conditions(value: Any, path: str) -> tuple[Condition, ...] | None:
     return tuple(out)
 
 
+def plain_sid(sid: Any) -> bool:
+    """Whether a Sid value (not None) has nothing to report: a string of the characters IAM
+    allows in a Sid."""
+    return type(sid) is str and _SID_RE.match(sid) is not None
+
+
 def _fast_statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statement | None:
     if type(raw) is not dict or not _STATEMENT_KEYS.issuperset(raw):
         return None
@@ -340,7 +346,7 @@ def _fast_statement(raw: Any, index: int, path: str, kind: PolicyKind) -> Statem
     if effect != "Allow" and effect != "Deny":
         return None
     sid = raw.get("Sid")
-    if sid is not None and (type(sid) is not str or not _SID_RE.match(sid)):
+    if sid is not None and not plain_sid(sid):
         return None
     principal: Principals | None = None
     negated_p = "NotPrincipal" in raw
@@ -544,15 +550,41 @@ def _parse_statement(
 _TOP_LEVEL = frozenset({"Version", "Id", "Statement"})
 
 
+def plain_header(doc: Any, kind: PolicyKind, size: int) -> bool:
+    """Whether a document's top level (everything but its statements) has nothing to report:
+    only Version, Id and Statement, Version "2012-10-17", a string Id, a key policy within
+    its size limit."""
+    if type(doc) is not dict or not _TOP_LEVEL.issuperset(doc):
+        return False
+    if doc.get("Version") != "2012-10-17" or ("Id" in doc and type(doc["Id"]) is not str):
+        return False
+    return not (kind == "key" and size > KEY_POLICY_MAX_BYTES)
+
+
+def plain_statement(raw: Any, kind: PolicyKind) -> Statement | None:
+    """The Statement (index 0, path ``Statement``) of one statement of a ``kind`` policy
+    that has nothing to report (no error, no warning), or None: the parser's fast path.
+    Whether it is None depends on nothing but ``raw`` and ``kind``."""
+    return _fast_statement(raw, 0, "Statement", kind)
+
+
+def plain_text(raw: str) -> bool:
+    """Whether a document's JSON text as written needs no character-set check and no
+    compact copy to be measured (:func:`parse_policy` with ``raw``): ASCII without ``\\u``
+    escapes or DEL, within the key policy limit."""
+    return (
+        len(raw) <= KEY_POLICY_MAX_BYTES
+        and raw.isascii()
+        and "\\u" not in raw
+        and "\x7f" not in raw
+    )
+
+
 def _fast_document(doc: Any, kind: PolicyKind, name: str, size: int) -> Policy | None:
     """The Policy of a document with nothing to report, or None (see _fast_statement)."""
-    if type(doc) is not dict or not _TOP_LEVEL.issuperset(doc):
+    if not plain_header(doc, kind, size):
         return None
     version = doc.get("Version")
-    if version != "2012-10-17" or ("Id" in doc and type(doc["Id"]) is not str):
-        return None
-    if kind == "key" and size > KEY_POLICY_MAX_BYTES:
-        return None
     raw_statements = doc.get("Statement")
     if type(raw_statements) is list:
         if not raw_statements:
@@ -778,14 +810,7 @@ def parse_policy(
         size = len(text.encode("utf-8"))
         if kind == "key":
             _check_kms_charset(text, c, positions=True, doc=doc)
-    elif (
-        compact is None
-        and raw is not None
-        and len(raw) <= KEY_POLICY_MAX_BYTES
-        and raw.isascii()
-        and "\\u" not in raw
-        and "\x7f" not in raw
-    ):
+    elif compact is None and raw is not None and plain_text(raw):
         doc = source
         size = len(raw)  # the document as written in the input
     else:

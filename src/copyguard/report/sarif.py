@@ -80,6 +80,16 @@ def _locations(f: Finding) -> list[dict[str, Any]]:
         logical.append({"fullyQualifiedName": f.resource, "kind": "resource"})
     if f.copy:
         logical.append({"name": f.copy, "fullyQualifiedName": f"copy:{f.copy}", "kind": "object"})
+    construct = f.evidence.get("construct_path")
+    if isinstance(construct, str) and construct:  # a CDK stack: the logical ID's construct
+        name = f.evidence.get("address")
+        logical.append(
+            {
+                "name": name if isinstance(name, str) and name else construct,
+                "fullyQualifiedName": construct,
+                "kind": "resource",
+            }
+        )
     loc: dict[str, Any] = {}
     if f.file:
         physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(f.file)}}

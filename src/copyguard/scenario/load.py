@@ -17,11 +17,11 @@ from copyguard.policy import Issue, Policy, PolicyError, ids, parse_policy
 from copyguard.policy.files import (
     KEY_POLICY_LIMIT,
     POLICY_LIMIT,
-    SCENARIO_LIMIT,
     InputFileError,
     decode_utf8,
     read_bounded,
     read_stdin_bounded,
+    scenario_limit,
 )
 from copyguard.policy.locate import json_positions
 from copyguard.scenario.limits import lifecycle_problems, lock_problems
@@ -892,27 +892,28 @@ def _parse_scenario_text(text: str, source: str | None, base: Path | None) -> Sc
 
 
 def read_input_text(path: str | Path, what: str) -> tuple[str, str]:
-    """(label, text) of one input file (``-``: standard input), at most ``SCENARIO_LIMIT``
-    bytes of strict UTF-8; ``what`` names it in errors. A file that cannot be read raises
-    :class:`ScenarioError`."""
+    """(label, text) of one input file (``-``: standard input), at most ``scenario_limit()``
+    bytes (``SCENARIO_LIMIT`` unless ``--max-input-size`` set another) of strict UTF-8;
+    ``what`` names it in errors. A file that cannot be read raises :class:`ScenarioError`."""
     label = "<stdin>" if str(path) == "-" else str(path)
+    limit = scenario_limit()
     try:
-        data = (
-            read_stdin_bounded(SCENARIO_LIMIT, what)
-            if str(path) == "-"
-            else read_bounded(path, SCENARIO_LIMIT, what)
-        )
+        if str(path) == "-":
+            data = read_stdin_bounded(limit, what)
+        else:
+            data = read_bounded(path, limit, what)
         return label, decode_utf8(data, label, what)
     except InputFileError as exc:
         message = str(exc)
         prefix = f"{label}: "
-        raise ScenarioError(
-            label, "", message[len(prefix) :] if message.startswith(prefix) else message
-        ) from None
+        message = message[len(prefix) :] if message.startswith(prefix) else message
+        if "larger than the limit" in message:
+            message += " (copyguard check and fix: --max-input-size SIZE sets another bound)"
+        raise ScenarioError(label, "", message) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (``-``: standard input), at most ``SCENARIO_LIMIT`` bytes."""
+    """Read a scenario file (``-``: standard input), at most ``scenario_limit()`` bytes."""
     label, text = read_input_text(path, "scenario")
     base = Path.cwd() if str(path) == "-" else Path(path).parent
     return parse_scenario_text(text, label, base)

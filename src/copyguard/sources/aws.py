@@ -74,14 +74,19 @@ class Reader:
         region: str | None = None,
         endpoint_url: str | None = None,
         max_attempts: int = 5,
+        retry_mode: str = "standard",
+        max_workers: int = MAX_WORKERS,
     ) -> None:
         from botocore.config import Config
 
         self.sessions = sessions
         self.region = region
         self.endpoint_url = endpoint_url
+        #: how many reads run side by side (thread pools and the HTTP connection pool)
+        self.max_workers = max(1, max_workers)
         self.config = Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            max_pool_connections=max(10, self.max_workers),
             user_agent_extra="copyguard/0.1.0",
             connect_timeout=5,
             read_timeout=30,
@@ -99,9 +104,16 @@ class Reader:
         self.requests: Counter[tuple[str, str]] = Counter()
         self._requests_lock = threading.Lock()
         self.on_call: Callable[[str, str, str], None] | None = None
+        #: set (Ctrl-C): every read not yet started answers a Failure("Interrupted") at once
+        self.cancelled = threading.Event()
 
     def has(self, role: str) -> bool:
         return self.sessions.get(role) is not None
+
+    def add_session(self, role: str, session: Any) -> None:
+        """Another role's session (an organization scan's assumed member roles)."""
+        with self._guard:
+            self.sessions[role] = session
 
     def _share_loader(self, session: Any) -> None:
         """Make ``session`` read botocore's service data through :func:`shared_loader`, so
@@ -159,6 +171,8 @@ class Reader:
             if hit is not _MISS:
                 return hit
             permission = iam_action(service, op)
+            if self.cancelled.is_set():
+                return Failure(permission, "Interrupted", "the scan was interrupted (Ctrl-C)")
             with self._guard:
                 self.calls[(role, service, op)] += 1
                 self.log.append(cache_key)
@@ -182,7 +196,13 @@ class Reader:
         return {(role, iam_action(service, op)) for role, service, _, op, _ in self.log}
 
     def paginate(
-        self, role: str, service: str, op: str, key: str, **kwargs: Any
+        self,
+        role: str,
+        service: str,
+        op: str,
+        key: str,
+        region: str | None = None,
+        **kwargs: Any,
     ) -> list[Any] | Failure:
         """All pages of a list API (each page is one counted call)."""
         items: list[Any] = []
@@ -192,7 +212,7 @@ class Reader:
             args = dict(kwargs)
             if token:
                 args[token_in] = token
-            page = self.call(role, service, op, **args)
+            page = self.call(role, service, op, region=region, **args)
             if isinstance(page, Failure):
                 return page
             items += page.get(key, [])
@@ -278,14 +298,35 @@ class LiveBuilder:
         self.vault_policy_text: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pending: list[tuple[Copy, str | None]] = []
+        #: an organization scan's way to a session for an account not read yet (it assumes
+        #: the member role once and returns the Reader role name, or None)
+        self.account_role: Callable[[str], str | None] | None = None
+        #: what to say when no session reaches a destination account
+        self.no_session_hint = "give --destination-profile or --destination-role-arn"
 
     # -- helpers -------------------------------------------------------------------------------
 
     def role_for_account(self, account: str | None) -> str | None:
-        for role in ("source", "destination", "management"):
-            if account and self.accounts.get(role) == account and self.reader.has(role):
+        if not account:
+            return None
+        known = dict(self.accounts)  # a copy: an organization scan adds roles meanwhile
+        named = [r for r in ROLES if r in known]
+        others = sorted(r for r in known if r not in ROLES)
+        for role in (*named, *others):
+            if known.get(role) == account and self.reader.has(role):
                 return role
+        if self.account_role is not None:
+            return self.account_role(account)
         return None
+
+    def source_role(self, copy: Copy) -> str | None:
+        """The session that reads a copy's source side: its source vault's account's (an
+        organization scan), else the source profile's."""
+        if isinstance(copy.source_vault, str):
+            role = self.role_for_account(arn_account(copy.source_vault))
+            if role is not None:
+                return role
+        return "source" if self.reader.has("source") else None
 
     def fail(self, path: str, what: str, failure: Failure) -> None:
         with self._lock:
@@ -394,7 +435,7 @@ class LiveBuilder:
         return vault
 
     def resource_key(
-        self, copy: Copy, recovery_point: str | None, source_vault: str | None
+        self, copy: Copy, recovery_point: str | None, source_vault: str | None, role: str = "source"
     ) -> None:
         """The resource's own key (types not fully managed): native reads first."""
         rtype = copy.resource_type if isinstance(copy.resource_type, str) else ""
@@ -407,7 +448,7 @@ class LiveBuilder:
         ):
             snap = recovery_point.rsplit("/", 1)[-1]
             out = self.reader.call(
-                "source", "ec2", "describe_snapshots", region=region, SnapshotIds=[snap]
+                role, "ec2", "describe_snapshots", region=region, SnapshotIds=[snap]
             )
             if isinstance(out, Failure):
                 self.fail(path, f"the snapshot {snap}", out)
@@ -423,7 +464,7 @@ class LiveBuilder:
             and recovery_point.startswith("arn:aws:rds:")
         ):
             out = self.reader.call(
-                "source",
+                role,
                 "rds",
                 "describe_db_snapshots",
                 region=region,
@@ -438,7 +479,7 @@ class LiveBuilder:
                 return
         if recovery_point and ":cluster-snapshot:" in recovery_point:
             out = self.reader.call(
-                "source",
+                role,
                 "rds",
                 "describe_db_cluster_snapshots",
                 region=region,
@@ -450,7 +491,7 @@ class LiveBuilder:
                 return
         if recovery_point and source_vault:
             rp = self.reader.call(
-                "source",
+                role,
                 "backup",
                 "describe_recovery_point",
                 region=region,
@@ -519,7 +560,11 @@ class LiveBuilder:
         dst = self.accounts.get("destination")
         if not dst or not self.reader.has("destination"):
             return
-        out = self.reader.call("destination", "iam", "get_role", RoleName="AWSServiceRoleForBackup")
+        self.slr_exists_for(dst, "destination")
+
+    def slr_exists_for(self, dst: str, role: str) -> None:
+        """Whether account ``dst``'s AWSServiceRoleForBackup exists, read through ``role``."""
+        out = self.reader.call(role, "iam", "get_role", RoleName="AWSServiceRoleForBackup")
         if isinstance(out, Failure):
             if out.code == "NoSuchEntity":
                 self.sc.principals[slr_arn(dst)] = False
@@ -568,14 +613,21 @@ class LiveBuilder:
         self._pending.append((copy, recovery_point))
         return copy
 
-    def resolve(self, progress: Callable[[int, int], None] | None = None) -> Scenario:
-        """Read everything the copies need, in parallel, each resource once."""
+    def resolve(
+        self, progress: Callable[[int, int], None] | None = None, org_reads: bool = True
+    ) -> Scenario:
+        """Read everything the copies need, in parallel, each resource once.
+
+        ``org_reads``: read the organization and the destination's AWSServiceRoleForBackup
+        through the source/destination/management roles (an organization scan reads those
+        itself, and the service-linked role of every destination account after this)."""
         pending = self._pending
         tasks: list[Callable[[], None]] = []
         for copy, rp in pending:
             tasks.append(lambda c=copy, r=rp: self._copy_reads(c, r))
-        tasks.append(self.organization)
-        tasks.append(self.slr_exists)
+        if org_reads:
+            tasks.append(self.organization)
+            tasks.append(self.slr_exists)
         self._run(tasks, progress)
         # keys found by the first wave
         key_tasks: list[Callable[[], None]] = []
@@ -614,13 +666,14 @@ class LiveBuilder:
         in_backup = bool(
             recovery_point and ":backup:" in recovery_point and ":recovery-point:" in recovery_point
         )
+        src_role = self.source_role(copy)
         if (
             isinstance(copy.source_vault, str)
-            and self.reader.has("source")
+            and src_role is not None
             and (self._vault_key_matters(copy) or in_backup)
         ):
             self.read_vault(
-                copy.source_vault, "source", f"vaults[{copy.source_vault}]", with_policy=False
+                copy.source_vault, src_role, f"vaults[{copy.source_vault}]", with_policy=False
             )
         if isinstance(copy.destination_vault, str):
             role = self.role_for_account(arn_account(copy.destination_vault))
@@ -635,17 +688,14 @@ class LiveBuilder:
                 self.fail(
                     f"{copy.path}.destination_vault",
                     f"the destination vault {copy.destination_vault}",
-                    Failure(
-                        "backup:DescribeBackupVault",
-                        "NoSession",
-                        "give --destination-profile or --destination-role-arn",
-                    ),
+                    Failure("backup:DescribeBackupVault", "NoSession", self.no_session_hint),
                 )
-        if (facts is None or facts.fully_managed is not True) and self.reader.has("source"):
+        if (facts is None or facts.fully_managed is not True) and src_role is not None:
             self.resource_key(
                 copy,
                 recovery_point,
                 copy.source_vault if isinstance(copy.source_vault, str) else None,
+                src_role,
             )
 
     def _run(
@@ -654,17 +704,24 @@ class LiveBuilder:
         if not tasks:
             return
         done = 0
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(tasks))) as pool:
+        with ThreadPoolExecutor(max_workers=min(self.reader.max_workers, len(tasks))) as pool:
             futures = [pool.submit(t) for t in tasks]
-            for fut in futures:
-                fut.result()
-                done += 1
-                if progress:
-                    progress(done, len(tasks))
+            try:
+                for fut in futures:
+                    fut.result()
+                    done += 1
+                    if progress:
+                        progress(done, len(tasks))
+            except KeyboardInterrupt:  # Ctrl-C: the reads not started yet answer at once
+                self.reader.cancelled.set()
+                for fut in futures:
+                    fut.cancel()
+                raise
 
 
 _BRACKETED = re.compile(r"^(keys|vaults|plans|principals)\[([^\]]+)\](?:\.(.+))?$")
 _COPY_PATH = re.compile(r"^copies\[(\d+)\](?:\.(.+))?$")
+_ACCOUNT_PATH = re.compile(r"^accounts\[([0-9]{12})\](?:\.regions\[([a-z0-9-]+)\]|\.(\w+))?")
 _WHERE: dict[str, tuple[str, str]] = {
     "keys": ("KMS key {id}", "KMS 密钥 {id}"),
     "vaults": ("backup vault {id}", "备份保管库 {id}"),
@@ -713,6 +770,19 @@ def describe_path(
     sep = ":" if zh else ": "
     if path in _ORG:
         return _ORG[path][zh]
+    m = _ACCOUNT_PATH.match(path)
+    if m:  # an organization scan's account, or one Region of it
+        account, region, rest = m.groups()
+        where = ("account {a}", "账户 {a}")[zh].format(a=account)
+        if region:
+            where += (", Region {r}", ",区域 {r}")[zh].format(r=region)
+        elif rest:
+            where += sep + rest
+        return where
+    if path.startswith("organization.backup_policies"):
+        ident = path.split("[", 1)[1].split("]", 1)[0] if "[" in path else ""
+        what = ("AWS Organizations: backup policies", "AWS Organizations:备份策略")[zh]
+        return what + (f" ({ident})" if ident else "")
     if path.startswith("organization"):
         return ("AWS Organizations: ", "AWS Organizations:")[zh] + path.split(".", 1)[-1]
     m = _BRACKETED.match(path)
@@ -800,9 +870,20 @@ def _scan_jobs(
     progress: Callable[[int, int], None] | None,
 ) -> LiveScan:
     b = LiveBuilder(reader, accounts)
+    add_job_copies(b, jobs)
+    sc = b.resolve(progress)
+    return LiveScan(sc, jobs, b.key_policy_text, reader, b.vault_policy_text, accounts)
+
+
+def add_job_copies(
+    b: LiveBuilder, jobs: list[dict[str, Any]], add: Callable[..., Any] | None = None
+) -> None:
+    """One copy per copy job (named by the job ID), as the job describes it. ``add``: what
+    takes each copy (``b.add_copy``'s arguments; default ``b.add_copy``)."""
+    add = add or b.add_copy
     for job in jobs:
         lifecycle = job.get("DestinationRecoveryPointLifecycle")
-        b.add_copy(
+        add(
             name=job.get("CopyJobId", "copy"),
             resource_type=job.get("ResourceType"),
             resource_arn=job.get("ResourceArn"),
@@ -814,8 +895,6 @@ def _scan_jobs(
             status=job.get("StatusMessage"),
             lifecycle_known="DestinationRecoveryPointLifecycle" in job,
         )
-    sc = b.resolve(progress)
-    return LiveScan(sc, jobs, b.key_policy_text, reader, b.vault_policy_text, accounts)
 
 
 def scan_plans(
@@ -833,29 +912,58 @@ def scan_plans(
         plan_ids = [p["BackupPlanId"] for p in plans]
     b = LiveBuilder(reader, accounts)
     region = reader.region
-    src = accounts.get("source") or ""
     ids = list(dict.fromkeys(plan_ids))
-    # the plans, then the vaults their copy rules back up into, each read once, in parallel
+    rules = plan_rules(b, "source", region, accounts.get("source") or "", ids, strict=True)
+    add_rule_copies(b, "source", rules)
+    sc = b.resolve(progress)
+    target = {"mode": "plans", "region": region, "plan_ids": asked, "plans_read": len(ids)}
+    return LiveScan(sc, [], b.key_policy_text, reader, b.vault_policy_text, accounts, target)
+
+
+#: a backup rule with copy actions: (label, the rule in AWS Backup's API shape, source vault)
+Rule = tuple[str, dict[str, Any], str | None]
+
+
+def plan_rules(
+    b: LiveBuilder,
+    role: str,
+    region: str | None,
+    account: str,
+    ids: list[str],
+    strict: bool,
+    label_prefix: str = "",
+    workers: int | None = None,
+    path_prefix: str = "",
+) -> list[Rule]:
+    """The rules with copy actions of the backup plans ``ids`` (read in parallel through
+    ``role`` in ``region``, ``workers`` at a time: default the Reader's). ``strict``: a plan
+    that does not exist is an input error (it was asked for by ID); otherwise a plan deleted
+    since it was listed is skipped."""
+    reader = b.reader
     documents = dict(
         zip(
             ids,
             _parallel(
                 [
                     lambda p=plan_id: reader.call(
-                        "source", "backup", "get_backup_plan", BackupPlanId=p
+                        role, "backup", "get_backup_plan", region=region, BackupPlanId=p
                     )
                     for plan_id in ids
-                ]
+                ],
+                workers or reader.max_workers,
             ),
         )
     )
-    rules: list[tuple[str, dict[str, Any], str | None]] = []
+    rules: list[Rule] = []
     for plan_id in ids:
         plan = documents[plan_id]
         if isinstance(plan, Failure):
             if plan.code == "ResourceNotFoundException":
-                raise LiveError(f"backup plan {plan_id} not found in the source account")
-            b.fail(f"plans[{plan_id}]", f"the backup plan {plan_id}", plan)
+                if strict:
+                    raise LiveError(f"backup plan {plan_id} not found in the source account")
+                continue
+            where = f" (account {account}, Region {region})" if path_prefix else ""
+            b.fail(f"{path_prefix}plans[{plan_id}]", f"the backup plan {plan_id}{where}", plan)
             continue
         name = plan.get("BackupPlan", {}).get("BackupPlanName", plan_id)
         for rule in plan.get("BackupPlan", {}).get("Rules", []):
@@ -863,18 +971,40 @@ def scan_plans(
                 continue
             target = rule.get("TargetBackupVaultName")
             source_vault = (
-                f"arn:aws:backup:{region}:{src}:backup-vault:{target}" if target else None
+                f"arn:aws:backup:{region}:{account}:backup-vault:{target}" if target else None
             )
-            rules.append((f"{name}/{rule.get('RuleName')}", rule, source_vault))
+            rules.append((f"{label_prefix}{name}/{rule.get('RuleName')}", rule, source_vault))
+    return rules
+
+
+def add_rule_copies(
+    b: LiveBuilder,
+    role: str,
+    rules: list[Rule],
+    add: Callable[..., Any] | None = None,
+    workers: int | None = None,
+) -> None:
+    """One copy per copy action and resource its rule's vault holds (one without a resource
+    when the vault holds none yet); each vault's recovery points listed once. ``add``: what
+    takes each copy (``b.add_copy``'s arguments; default ``b.add_copy``)."""
+    add = add or b.add_copy
     vaults = sorted({v for _, _, v in rules if v})
-    held = dict(zip(vaults, _parallel([lambda v=v: _plan_resources(b, v) for v in vaults])))
+    held = dict(
+        zip(
+            vaults,
+            _parallel(
+                [lambda v=v: _plan_resources(b, v, role) for v in vaults],
+                workers or b.reader.max_workers,
+            ),
+        )
+    )
     for label, rule, source_vault in rules:
         resources = held.get(source_vault or "", [])
         for action in rule.get("CopyActions") or []:
             dest = action.get("DestinationBackupVaultArn")
             lifecycle = action.get("Lifecycle")
             if not resources:
-                b.add_copy(
+                add(
                     f"{label} -> {dest}",
                     None,
                     None,
@@ -886,7 +1016,7 @@ def scan_plans(
                     None,
                 )
             for rtype, rarn, rp in resources:
-                b.add_copy(
+                add(
                     f"{label} -> {dest} [{rarn}]",
                     rtype,
                     rarn,
@@ -897,26 +1027,26 @@ def scan_plans(
                     None,
                     None,
                 )
-    sc = b.resolve(progress)
-    target = {"mode": "plans", "region": region, "plan_ids": asked, "plans_read": len(ids)}
-    return LiveScan(sc, [], b.key_policy_text, reader, b.vault_policy_text, accounts, target)
 
 
-def _parallel(tasks: list[Callable[[], Any]]) -> list[Any]:
+def _parallel(tasks: list[Callable[[], Any]], workers: int = MAX_WORKERS) -> list[Any]:
     """The tasks' results, in order, run in a small thread pool."""
     if len(tasks) <= 1:
         return [t() for t in tasks]
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(tasks))) as pool:
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         return list(pool.map(lambda t: t(), tasks))
 
 
-def _plan_resources(b: LiveBuilder, source_vault: str) -> list[tuple[str, str, str]]:
+def _plan_resources(
+    b: LiveBuilder, source_vault: str, role: str = "source"
+) -> list[tuple[str, str, str]]:
     """(type, resource ARN, latest recovery point) for what the rule's vault holds."""
     rps = b.reader.paginate(
-        "source",
+        role,
         "backup",
         "list_recovery_points_by_backup_vault",
         "RecoveryPoints",
+        region=arn_region(source_vault) or None,
         BackupVaultName=vault_name(source_vault),
     )
     if isinstance(rps, Failure):

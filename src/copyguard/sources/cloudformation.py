@@ -31,15 +31,39 @@ from copyguard.scenario.load import (
 )
 from copyguard.sources.reader_input import ReaderInput
 
-#: the AWS Backup resource type of each protected resource type, its key property, the property
-#: that turns encryption on, and the AWS managed key used when it is on without a key
-PROTECTED: dict[str, tuple[str, str, str, str]] = {
-    "AWS::EC2::Volume": ("EBS", "KmsKeyId", "Encrypted", "alias/aws/ebs"),
-    "AWS::RDS::DBInstance": ("RDS", "KmsKeyId", "StorageEncrypted", "alias/aws/rds"),
-    "AWS::RDS::DBCluster": ("Aurora", "KmsKeyId", "StorageEncrypted", "alias/aws/rds"),
-    "AWS::EFS::FileSystem": ("EFS", "KmsKeyId", "Encrypted", "alias/aws/elasticfilesystem"),
-    "AWS::DynamoDB::Table": ("DynamoDB", "", "", "alias/aws/dynamodb"),
+#: the AWS Backup resource type of each protected resource type, its key property and the
+#: property that turns encryption on ("": always encrypted). The AWS managed key used when it is
+#: on without a key is the knowledge row's (``terraform.managed_key_alias``).
+PROTECTED: dict[str, tuple[str, str, str]] = {
+    "AWS::EC2::Volume": ("EBS", "KmsKeyId", "Encrypted"),
+    "AWS::RDS::DBInstance": ("RDS", "KmsKeyId", "StorageEncrypted"),
+    "AWS::RDS::DBCluster": ("Aurora", "KmsKeyId", "StorageEncrypted"),
+    "AWS::EFS::FileSystem": ("EFS", "KmsKeyId", "Encrypted"),
+    "AWS::DynamoDB::Table": ("DynamoDB", "", ""),
+    "AWS::EC2::Instance": ("EC2", "KmsKeyId", "Encrypted"),  # per BlockDeviceMappings[].Ebs
+    "AWS::FSx::FileSystem": ("FSx", "KmsKeyId", ""),  # FileSystemType ONTAP: FSx:ONTAP
 }
+#: the resource types that create a KMS key named ``key/pending:LOGICAL_ID``
+KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
+#: at most this many block devices of one instance are read
+MAX_BLOCK_DEVICES = 64
+#: the resource types copyguard reads (their conditions matter)
+READ_TYPES = (
+    *KEY_TYPES,
+    "AWS::KMS::Alias",
+    "AWS::Backup::BackupVault",
+    "AWS::Backup::LogicallyAirGappedBackupVault",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
+    *PROTECTED,
+)
+#: at most this many values are walked to find the conditions that matter
+MAX_WALK = 1_000_000
+#: at most this many assignments of undecidable conditions are checked (2^4): the conditions
+#: beyond stay unknown, named
+MAX_VARIANTS = 16
+#: at most this many rounds of resolving imports (an export that itself imports)
+MAX_IMPORT_ROUNDS = 8
 VAULT_TYPES = ("AWS::Backup::BackupVault", "AWS::Backup::LogicallyAirGappedBackupVault")
 #: transforms whose expansion leaves the AWS:: resources copyguard reads as they are written
 HARMLESS_TRANSFORMS = ("AWS::Serverless-2016-10-31",)
@@ -222,9 +246,20 @@ class _Reader:
         account: str | None,
         region: str | None,
         parameters: dict[str, str],
+        assume: dict[str, bool] | None = None,
+        imported: dict[str, tuple[Any, str, str]] | None = None,
+        over: tuple[str, ...] = (),
     ) -> None:
         self.tpl, self.label, self.pos = tpl, label, positions
         self.account, self.region, self.given = account, region, parameters
+        #: undecidable conditions taken as true or false in this reading
+        self.assume: dict[str, bool] = dict(assume or {})
+        #: other inputs' exports in this account and Region: name -> (value, why, where)
+        self.imported = imported or {}
+        #: undecidable conditions left unknown because the assignments reached MAX_VARIANTS
+        self.over = over
+        self.exporting = False
+        self.skipped: set[str] = set()  # resources whose Condition is false in this reading
         self.out = CloudFormationInput(label, {"version": 1})
         self.current = ""
         self.resources: dict[str, dict[str, Any]] = {}
@@ -299,6 +334,9 @@ class _Reader:
                 )
         if rtype == "AWS::KMS::Alias" and att is None:
             return self.resolve(props.get("AliasName"), f"Resources.{logical}")
+        exported_key = self.exporting and rtype in KEY_TYPES and att == "BackupVaultArn"
+        if exported_key and logical in self.key_arn:  # GetAtt Key.Arn: named by reference
+            return self.key_arn[logical]
         what = f"Ref {logical}" if att is None else f"{logical}.{att}"
         raise Unknown(f"{what} ({rtype}) is assigned by AWS at deploy time")
 
@@ -396,23 +434,64 @@ class _Reader:
             shape(isinstance(text, str), "a string")
             return base64.b64encode(text.encode()).decode()
         if fn == "Fn::ImportValue":
-            raise Unknown("Fn::ImportValue reads another stack's export, not resolved by copyguard")
+            return self.import_value(arg, path)
         if fn == "Fn::Transform":
             raise Unknown("Fn::Transform runs a macro copyguard cannot expand")
         if fn in ("Fn::GetAZs", "Fn::Cidr"):
             raise Unknown(f"{fn} is computed at deploy time")
         raise self.error(path, f"unknown intrinsic function {fn}")
 
+    def import_value(self, arg: Any, path: str) -> Any:
+        """``Fn::ImportValue``: the value another input exports in the same account and
+        Region (``link_imports``), else unknown naming the export."""
+        name = self.resolve(arg, path)
+        if not isinstance(name, str) or not name:
+            raise self.error(path, "Fn::ImportValue expects an export name (a string)")
+        if not (self.account and self.region):
+            raise Unknown(
+                f"Fn::ImportValue {name}: an export is found in the importing stack's account "
+                f"and Region; give them with --account/--region {self.label}=..."
+            )
+        key = (self.account, self.region, name)
+        if key not in self.out.imports:
+            self.out.imports.append(key)
+        if name in self.imported:
+            value, why, where = self.imported[name]
+            if value is None:
+                raise Unknown(f"Fn::ImportValue {name}: the export in {where} is unknown ({why})")
+            return value
+        raise Unknown(
+            f"Fn::ImportValue {name}: no input exports {name} in account {self.account} "
+            f"Region {self.region}; add the template of the stack that exports it (same account and Region)"
+        )
+
     def condition(self, name: str, path: str, depth: int = 0) -> bool:
         conds = self.tpl.get("Conditions") or {}
         if name not in conds:
             raise self.error(path, f"the condition {name!r} is not defined under Conditions")
+        if name in self.assume:
+            return self.assume[name]
         if depth > MAX_DEPTH:
             raise self.error(path, "conditions refer to each other in a loop")
         try:
             return self.boolean(conds[name], f"Conditions.{name}", depth + 1)
         except Unknown as exc:
-            raise Unknown(f"the condition {name} cannot be decided before deploy ({exc})") from None
+            more = (
+                f"; copyguard checks at most {MAX_VARIANTS} assignments of undecidable "
+                "conditions, so it does not evaluate this one both ways"
+                if name in self.over
+                else ""
+            )
+            raise Unknown(
+                f"the condition {name} cannot be decided before deploy ({exc}){more}"
+            ) from None
+
+    def decide(self, name: str) -> bool | None:
+        """The condition's value in this reading, or None when it cannot be decided."""
+        try:
+            return self.condition(name, f"Conditions.{name}")
+        except Unknown:
+            return None
 
     def boolean(self, v: Any, path: str, depth: int = 0) -> bool:
         if not (isinstance(v, dict) and len(v) == 1):
@@ -426,8 +505,21 @@ class _Reader:
             a, b = (self.resolve(x, path) for x in arg)
             return str(a) == str(b)
         if fn in ("Fn::Not", "Fn::And", "Fn::Or") and isinstance(arg, list) and arg:
-            got = [self.boolean(x, f"{path}.{fn}[{i}]", depth) for i, x in enumerate(arg)]
-            return not got[0] if fn == "Fn::Not" else all(got) if fn == "Fn::And" else any(got)
+            got: list[bool | None] = []
+            why: Unknown | None = None
+            for i, x in enumerate(arg):
+                try:
+                    got.append(self.boolean(x, f"{path}.{fn}[{i}]", depth))
+                except Unknown as exc:  # one unknown operand need not decide the whole
+                    got.append(None)
+                    why = why or exc
+            if fn == "Fn::And" and False in got:
+                return False
+            if fn == "Fn::Or" and True in got:
+                return True
+            if why is not None and (fn != "Fn::Not" or got[0] is None):
+                raise why
+            return not got[0] if fn == "Fn::Not" else fn == "Fn::And"
         raise self.error(path, f"{fn} is not a condition function")
 
     def refs(self, v: Any) -> list[str]:
@@ -514,7 +606,8 @@ class _Reader:
             return "unknown", "expected a key ID or ARN"
         return state, v
 
-    def read(self) -> CloudFormationInput:
+    def prepare(self) -> dict[str, Any]:
+        """The template's shape checked (ScenarioError naming the field); its resources."""
         tpl = self.tpl
         res = tpl.get("Resources")
         if not isinstance(res, dict) or not res:
@@ -524,27 +617,31 @@ class _Reader:
                 raise self.error(f"Resources.{logical}", "expected a resource with a Type")
             if "Properties" in r and not isinstance(r["Properties"], (dict, type(None))):
                 raise self.error(f"Resources.{logical}.Properties", "expected a mapping")
-        for section in ("Parameters", "Mappings", "Conditions"):
+        for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
             if section in tpl and not isinstance(tpl[section], dict):
                 raise self.error(section, "expected a mapping")
         transform = tpl.get("Transform")
         names = transform if isinstance(transform, list) else [transform] if transform else []
         odd = [str(t) for t in names if t not in HARMLESS_TRANSFORMS]
         self.macro = ", ".join(odd)
-        self.resources = {}
+        # every resource resolves (a reference to one a condition leaves out is still valid)
+        self.resources = dict(res)
+        return res
+
+    def read(self) -> CloudFormationInput:
+        res = self.prepare()
+        self.skipped = set()
         for logical, r in res.items():
             cond = r.get("Condition")
             if isinstance(cond, str):
                 try:
                     if not self.condition(cond, f"Resources.{logical}.Condition"):
-                        continue
+                        self.skipped.add(logical)
                 except Unknown:
                     pass  # kept: an undecidable condition does not hide a resource
-            self.resources[logical] = r
-        for logical in res:  # references to resources skipped by a condition still resolve
-            self.resources.setdefault(logical, res[logical])
         try:
             self._build()
+            self._exports()
         except RecursionError:
             raise self.error(
                 self.current, "the template's functions or conditions refer to each other in a loop"
@@ -558,12 +655,150 @@ class _Reader:
         return self.out
 
     def _each(self, *types: str) -> list[str]:
-        return [k for k, r in self.resources.items() if r.get("Type") in types]
+        return [
+            k for k, r in self.resources.items() if r.get("Type") in types and k not in self.skipped
+        ]
+
+    def _exports(self) -> None:
+        """``Outputs`` with ``Export.Name``: (account, Region, name) -> (value, path, why)."""
+        outputs = self.tpl.get("Outputs") or {}
+        if not (self.account and self.region):
+            return  # an export is found by account and Region: without them, none to offer
+        seen: dict[str, str] = {}
+        self.exporting = True
+        try:
+            for oname, out in outputs.items():
+                path = f"Outputs.{oname}"
+                self.current = path
+                if not isinstance(out, dict) or not isinstance(out.get("Export"), dict):
+                    continue
+                try:
+                    name = self.resolve(out["Export"].get("Name"), f"{path}.Export.Name")
+                except Unknown:
+                    continue  # a name known only at deploy cannot satisfy a named import
+                if not isinstance(name, str) or not name:
+                    raise self.error(f"{path}.Export.Name", "expected an export name (a string)")
+                if name in seen:
+                    raise self.error(
+                        f"{path}.Export.Name",
+                        f"the export {name!r} is also defined by Outputs.{seen[name]}; export "
+                        "names are unique in an account and Region",
+                    )
+                seen[name] = oname
+                value: Any = None
+                why = ""
+                try:
+                    cond = out.get("Condition")
+                    if isinstance(cond, str) and not self.condition(cond, f"{path}.Condition"):
+                        continue  # not exported under this reading
+                    value = self.resolve(out.get("Value"), f"{path}.Value")
+                    if not isinstance(value, str):
+                        value, why = None, "its value is not a string"
+                except Unknown as exc:
+                    value, why = None, str(exc)
+                self.out.exports[(self.account, self.region, name)] = (value, path, why)
+        finally:
+            self.exporting = False
+
+    # ------------------------------------------------------------------ conditions both ways
+    def used_conditions(self) -> list[str]:
+        """The conditions what copyguard reads uses directly (resources of the types it reads,
+        exported outputs), in the template's order."""
+        conds = self.tpl.get("Conditions") or {}
+        used: list[str] = []
+        stack: list[Any] = list(
+            reversed(
+                [r for r in self.resources.values() if r.get("Type") in READ_TYPES]
+                + [o for o in (self.tpl.get("Outputs") or {}).values() if isinstance(o, dict)]
+            )
+        )
+        budget = MAX_WALK
+        while stack and budget > 0:
+            e = stack.pop()
+            budget -= 1
+            if isinstance(e, list):
+                stack.extend(reversed(e))
+            elif isinstance(e, dict):
+                for k, x in e.items():
+                    name = x if k == "Condition" else None
+                    if k == "Fn::If" and isinstance(x, list) and x:
+                        name = x[0]
+                    if isinstance(name, str) and name in conds and name not in used:
+                        used.append(name)
+                stack.extend(reversed(list(e.values())))
+        return used
+
+    def _deps(self, name: str) -> list[str]:
+        """The conditions a condition's definition refers to, in order."""
+        out: list[str] = []
+        stack: list[Any] = [(self.tpl.get("Conditions") or {}).get(name)]
+        while stack and len(out) < MAX_WALK:
+            e = stack.pop()
+            if isinstance(e, list):
+                stack.extend(reversed(e))
+            elif isinstance(e, dict):
+                for k, x in e.items():
+                    if k == "Condition" and isinstance(x, str) and x not in out:
+                        out.append(x)
+                stack.extend(reversed(list(e.values())))
+        return out
+
+    def _blocker(self, name: str) -> str:
+        """The condition to take both ways so that ``name`` can be decided: the deepest
+        undecidable one it depends on (the base condition, not one derived from it)."""
+        seen: set[str] = set()
+        while name not in seen and len(seen) <= MAX_DEPTH:
+            seen.add(name)
+            nxt = next(
+                (d for d in self._deps(name) if d not in self.assume and self.decide(d) is None),
+                None,
+            )
+            if nxt is None:
+                return name
+            name = nxt
+        return name
+
+    def assignments(self) -> tuple[list[dict[str, bool]], tuple[str, ...]]:
+        """Every assignment of the undecidable conditions that matter (at most MAX_VARIANTS;
+        a condition is taken both ways only where the ones before leave it undecided), and
+        the undecidable conditions left unknown beyond the cap."""
+        self.prepare()
+        used = self.used_conditions()
+        done: list[dict[str, bool]] = []
+        work: list[dict[str, bool]] = [{}]
+        over: list[str] = []
+        order: list[str] = []  # the conditions in the order they were first taken both ways
+        while work:  # breadth first: the cap cuts the deepest branches, evenly
+            a = work.pop(0)
+            self.assume = a
+            branch = None
+            for name in used:
+                if self.decide(name) is None:
+                    b = self._blocker(name)
+                    if b not in over:
+                        branch = b
+                        break
+            if branch is not None and len(done) + len(work) + 2 > MAX_VARIANTS:
+                over.append(branch)
+                work.insert(0, a)  # again, without that condition
+                continue
+            if branch is None:
+                done.append(a)
+                continue
+            if branch not in order:
+                order.append(branch)
+            work += [{**a, branch: True}, {**a, branch: False}]
+        self.assume = {}
+        done.sort(key=lambda a: [0 if a.get(n) is True else 1 if n in a else 2 for n in order])
+        return (done if len(done) > 1 else []), tuple(over)
 
     def _build(self) -> None:
         for logical in self._each("AWS::KMS::Key"):
             self.current = f"Resources.{logical}"
             self._key(logical)
+        for logical in self._each("AWS::KMS::ReplicaKey"):
+            self.current = f"Resources.{logical}"
+            self._replica_key(logical)
         for logical in self._each("AWS::KMS::Alias"):
             self.current = f"Resources.{logical}"
             self._alias(logical)
@@ -608,6 +843,47 @@ class _Reader:
         state, v = self.prop(logical, "MultiRegion")
         if state == "known":
             entry["multi_region"] = str(v).lower() == "true"
+        state, v = self.prop(logical, "KeyPolicy")
+        if state == "known":
+            entry["policy"] = json.loads(v) if isinstance(v, str) else v
+        elif state == "unset":
+            from copyguard.sources.terraform import default_key_policy
+
+            entry["policy"] = default_key_policy(account, part)
+        else:
+            self.reason(f"{path}.policy", logical, "KeyPolicy", v)
+        self.keys.append(entry)
+        self.locate(path, logical, ("KeyPolicy", "Enabled"))
+
+    def _replica_key(self, logical: str) -> None:
+        """A replica of a multi-Region key in the stack's Region: its own ``KeyPolicy`` and
+        ``Enabled``; its key ID is its primary's (``PrimaryKeyArn``) when that is known."""
+        part, region, account = self.placement(logical)
+        s, primary = self.prop(logical, "PrimaryKeyArn")
+        arn = pending_key_arn(part, region, account, logical)
+        if s == "known" and isinstance(primary, str):
+            pparts = primary.split(":")
+            if len(pparts) >= 6 and pparts[4] != account:
+                raise self.error(
+                    f"Resources.{logical}.Properties.PrimaryKeyArn",
+                    f"{logical}: a replica key is created in its primary key's account "
+                    f"({pparts[4]}), but the template is deployed in account {account}",
+                )
+            if not ids.key_arn_problem(primary, alias=False):
+                arn = f"arn:{part}:kms:{region}:{account}:key/{primary.rsplit('/', 1)[-1]}"
+        self.key_arn[logical] = arn
+        path = f"keys[{len(self.keys)}]"
+        entry: dict[str, Any] = {
+            "arn": arn,
+            "manager": "CUSTOMER",
+            "aliases": [],
+            "multi_region": True,
+        }
+        state, v = self.prop(logical, "Enabled")
+        if state == "unknown":
+            self.reason(f"{path}.state", logical, "Enabled", v)
+        else:
+            entry["state"] = "Disabled" if str(v).lower() == "false" else "Enabled"
         state, v = self.prop(logical, "KeyPolicy")
         if state == "known":
             entry["policy"] = json.loads(v) if isinstance(v, str) else v
@@ -776,11 +1052,14 @@ class _Reader:
             path = f"copies[{len(self.copies)}]"
             label = item.pop("_label", "")
             protected = item.pop("_from", None)
+            why_key = item.pop("_unknown", None)
             entry: dict[str, Any] = {
                 "name": f"{plan}/{rule}/copy{ci}" + (f"/{label}" if label else ""),
                 "lifecycle": lifecycle,
             }
             entry.update(item)
+            if why_key and isinstance(protected, str):
+                self.reason(f"{path}.resource_key", protected, why_key[0], str(why_key[1]))
             if isinstance(source, str):
                 entry["source_vault"] = source
             else:
@@ -837,7 +1116,7 @@ class _Reader:
         for i, one in enumerate(listed if isinstance(listed, list) else []):
             linked = [t for t in self.refs(one) if self.resources[t].get("Type") in PROTECTED]
             if linked:
-                items.append(self._protected(linked[0]))
+                items.extend(self._protected(linked[0]))
                 continue
             try:
                 arn = self.resolve(
@@ -861,13 +1140,22 @@ class _Reader:
             items.append({"_label": "by-tag"})
         return items
 
-    def _protected(self, logical: str) -> dict[str, Any]:
+    def _protected(self, logical: str) -> list[dict[str, Any]]:
+        """The copied items of one protected resource: one, or for an instance one per distinct
+        key of its block devices. An item's ``_unknown`` is (property, why)."""
+        from copyguard.sources.terraform import managed_key_alias
+
         rtype = str(self.resources[logical]["Type"])
-        btype, key_prop, enc_prop, managed = PROTECTED[rtype]
+        btype, key_prop, enc_prop = PROTECTED[rtype]
+        if rtype == "AWS::FSx::FileSystem":
+            s, kind = self.prop(logical, "FileSystemType")
+            if s == "known" and str(kind).upper() == "ONTAP":
+                btype = "FSx:ONTAP"  # AWS Backup reports it as FSx; its row says no copy
         item: dict[str, Any] = {"_label": logical, "resource_type": btype, "_from": logical}
-        path = f"copies[{len(self.copies)}].resource_key"
         part, region, account = self.placement(logical)
-        managed_arn = f"arn:{part}:kms:{region}:{account}:{managed}"
+        managed_arn = f"arn:{part}:kms:{region}:{account}:{managed_key_alias(btype)}"
+        if rtype == "AWS::EC2::Instance":
+            return self._instance(logical, item, managed_arn)
         if rtype == "AWS::DynamoDB::Table":
             s, sse = self.prop(logical, "SSESpecification")
             if (
@@ -886,32 +1174,126 @@ class _Reader:
                 elif given is None:
                     item["resource_key"] = managed_arn
                 else:
-                    self.reason(path, logical, "SSESpecification.KMSMasterKeyId", "not a key ARN")
+                    item["_unknown"] = ("SSESpecification.KMSMasterKeyId", "not a key ARN")
             elif s == "unknown":
-                self.reason(path, logical, "SSESpecification", sse)
+                item["_unknown"] = ("SSESpecification", sse)
             else:
-                self.reason(
-                    path,
-                    logical,
+                item["_unknown"] = (
                     "SSESpecification",
                     "the table is encrypted with an AWS owned key (no KMS key to judge)",
                 )
-            return item
+            return [item]
         s, key = self.key_link(logical, key_prop)
-        es, enc = self.prop(logical, enc_prop)
+        es, enc = self.prop(logical, enc_prop) if enc_prop else ("known", True)
         if s == "known":
             item["resource_key"] = key
         elif s == "unknown":
-            self.reason(path, logical, key_prop, key)
+            item["_unknown"] = (key_prop, key)
         elif es == "known" and str(enc).lower() == "true":
             item["resource_key"] = managed_arn  # encrypted without a key: the AWS managed key
         elif es == "unknown":
-            self.reason(path, logical, enc_prop, enc)
+            item["_unknown"] = (enc_prop, enc)
         elif rtype == "AWS::EC2::Volume":
-            self.reason(path, logical, enc_prop, "encryption is left to the account's default")
+            item["_unknown"] = (enc_prop, "encryption is left to the account's default")
         else:
             item["resource_key"] = None  # not encrypted (the default)
-        return item
+        return [item]
+
+    def _instance(
+        self, logical: str, base: dict[str, Any], managed_arn: str
+    ) -> list[dict[str, Any]]:
+        """An instance's backup is an AMI whose snapshots keep each EBS volume's key: one item
+        per distinct key of ``BlockDeviceMappings[].Ebs`` (instance store devices have none)."""
+        where = f"Resources.{logical}.Properties.BlockDeviceMappings"
+        raw = _mapping(self.resources[logical].get("Properties")).get("BlockDeviceMappings")
+        items: list[dict[str, Any]] = []
+        try:
+            mappings = (
+                self.resolve(raw, where)
+                if _has_function(raw) and not isinstance(raw, list)
+                else raw
+            )
+        except Unknown as exc:
+            return [{**base, "_unknown": ("BlockDeviceMappings", str(exc))}]
+        if mappings is not None and not isinstance(mappings, list):
+            raise self.error(where, "expected a list of block device mappings")
+        seen: set[Any] = set()
+        for i, m in enumerate((mappings or [])[:MAX_BLOCK_DEVICES]):
+            if _has_function(m):  # a mapping chosen by Fn::If
+                try:
+                    m = self.resolve(m, f"{where}[{i}]")
+                except Unknown as exc:
+                    items.append({**base, "_unknown": (f"BlockDeviceMappings[{i}]", str(exc))})
+                    continue
+                if m is _NO_VALUE:
+                    continue
+            if not isinstance(m, dict):
+                raise self.error(f"{where}[{i}]", "expected a block device mapping")
+            ebs = m.get("Ebs")
+            if not isinstance(ebs, dict):
+                continue  # an instance store volume or NoDevice: not in the AMI's snapshots
+            prop = f"BlockDeviceMappings[{i}].Ebs"
+            try:
+                device = str(self.resolve(m.get("DeviceName"), f"{where}[{i}].DeviceName"))
+            except Unknown:
+                device = f"BlockDeviceMappings[{i}]"
+            key: Any = None
+            known = False
+            why = (
+                "the volume's encryption is left to the AMI and the account's EBS encryption "
+                "default"
+            )
+            for t in self.refs(ebs.get("KmsKeyId")):
+                if t in self.key_arn:
+                    key, known = self.key_arn[t], True
+            try:
+                given = self.resolve(ebs.get("KmsKeyId"), f"{where}[{i}].Ebs.KmsKeyId")
+                enc = self.resolve(ebs.get("Encrypted"), f"{where}[{i}].Ebs.Encrypted")
+            except Unknown as exc:
+                given, enc, why = None, None, str(exc)
+            if not known and isinstance(given, str) and given:
+                part, region, account = self.placement(logical)
+                form = given if given.startswith(("arn:", "alias/")) else f"key/{given}"
+                key = (
+                    form if form.startswith("arn:") else f"arn:{part}:kms:{region}:{account}:{form}"
+                )
+                known = True
+            elif not known and str(enc).lower() in ("true", "false"):
+                key = managed_arn if str(enc).lower() == "true" else None
+                known = True
+            if known:
+                if key in seen:
+                    continue  # the same key as another volume: one copy decides both
+                seen.add(key)
+                item = {**base, "resource_key": key}
+            else:
+                item = {**base, "_unknown": (f"{prop}.Encrypted", why)}
+            item["_label"] = f"{logical}/{device.rsplit('/', 1)[-1]}"
+            items.append(item)
+        if not items or not any(
+            isinstance(m, dict)
+            and isinstance(m.get("Ebs"), dict)
+            and str(m.get("DeviceName")) in ("/dev/xvda", "/dev/sda1")
+            for m in (mappings or [])
+        ):
+            items.append(
+                {
+                    **base,
+                    "_label": f"{logical}/root",
+                    "_unknown": (
+                        "BlockDeviceMappings",
+                        "the root volume's encryption comes from the AMI and the account's EBS "
+                        "encryption default, which the template does not say",
+                    ),
+                }
+            )
+        if len(items) == 1:
+            items[0]["_label"] = logical
+        return items
+
+
+def _has_function(v: Any) -> bool:
+    return isinstance(v, dict) and len(v) == 1 and next(iter(v)).startswith(("Fn::", "Ref"))
 
 
 def _mapping(v: Any) -> dict[str, Any]:
@@ -930,8 +1312,80 @@ def read_cloudformation(
     account: str | None = None,
     region: str | None = None,
     parameters: dict[str, str] | None = None,
+    imported: dict[str, tuple[Any, str, str]] | None = None,
 ) -> CloudFormationInput:
-    """The scenario document of one template (raises ScenarioError for bad input)."""
+    """The scenario document of one template (raises ScenarioError for bad input).
+
+    Undecidable conditions that matter are left unknown in the returned reading; its
+    ``variants`` are the readings under each assignment of them (at most MAX_VARIANTS, each
+    with ``conditions``). ``imported``: other inputs' exports in the template's account and
+    Region, name -> (value or None, why unknown, where), as ``link_imports`` gives them.
+    """
     if not isinstance(doc, dict):
         raise ScenarioError(label, "", "expected a CloudFormation template (a mapping)")
-    return _Reader(doc, label, positions, account, region, parameters or {}).read()
+    params = parameters or {}
+
+    def one(assume: dict[str, bool] | None = None, over: tuple[str, ...] = ()) -> ReaderInput:
+        return _Reader(
+            doc, label, positions, account, region, params, assume, imported, over
+        ).read()
+
+    base = one()
+    assignments, over = _Reader(
+        doc, label, positions, account, region, params, None, imported
+    ).assignments()
+    for a in assignments:
+        variant = one(a, over)
+        variant.conditions = a
+        base.variants.append(variant)
+
+    def reread(values: dict[str, tuple[Any, str, str]]) -> ReaderInput:
+        return read_cloudformation(
+            doc,
+            label,
+            positions,
+            account=account,
+            region=region,
+            parameters=params,
+            imported=values,
+        )
+
+    base.reread = reread
+    return base
+
+
+def link_imports(reads: dict[int, ReaderInput]) -> dict[int, ReaderInput]:
+    """Resolve each input's ``Fn::ImportValue`` against the other inputs' exports in the same
+    account and Region: the inputs read again (by their index), in at most a few rounds (an
+    export may itself import). Two inputs exporting one name in one account and Region are
+    an input error naming both."""
+    changed: dict[int, ReaderInput] = {}
+    given: dict[int, dict[str, tuple[Any, str, str]]] = {}
+    for _ in range(min(len(reads), MAX_IMPORT_ROUNDS)):
+        table: dict[tuple[str, str, str], tuple[int, Any, str, str]] = {}
+        for i, r in reads.items():
+            for key, (value, path, why) in r.exports.items():
+                if key in table and table[key][0] != i:
+                    other = reads[table[key][0]]
+                    raise ScenarioError(
+                        r.label,
+                        f"{path}.Export.Name",
+                        f"the export {key[2]!r} (account {key[0]}, Region {key[1]}) is also "
+                        f"defined in {other.label} ({table[key][2]}); export names are unique "
+                        "in an account and Region",
+                    )
+                table[key] = (i, value, path, why)
+        again = False
+        for i, r in list(reads.items()):
+            values = {
+                key[2]: (table[key][1], table[key][3], reads[table[key][0]].label)
+                for key in r.imports
+                if key in table and table[key][0] != i
+            }
+            if values and values != given.get(i) and r.reread is not None:
+                given[i] = values
+                reads[i] = changed[i] = r.reread(values)
+                again = True
+        if not again:
+            break
+    return changed

@@ -1,5 +1,6 @@
-"""Several inputs, one set-up: read each INPUT (Terraform JSON or a scenario file), merge keys
-and vaults by ARN, and remember where every entry came from (spec section 6).
+"""Several inputs, one set-up: read each INPUT (Terraform JSON, a CloudFormation template, a CDK
+cloud assembly or a scenario file), merge keys and vaults by ARN, and remember where every entry
+came from (spec section 6).
 
 Pure (no boto3). ``load_inputs`` raises ``ScenarioError`` for bad input (exit 2), including two
 inputs that define the same key or vault differently, naming both places.
@@ -20,7 +21,7 @@ from copyguard.scenario.load import (
 )
 from copyguard.scenario.model import Scenario
 
-INPUT_TYPES = ("scenario", "terraform", "cloudformation")
+INPUT_TYPES = ("scenario", "terraform", "cloudformation", "cdk")
 
 
 @dataclass
@@ -32,6 +33,11 @@ class Origin:
     positions: dict[str, tuple[int, int]]
     address: str | None = None
     addresses: dict[str, str] = field(default_factory=dict)
+    construct_path: str | None = None  # CDK: the construct path of the entry's resource
+    construct_paths: dict[str, str] = field(default_factory=dict)
+    kind: str = "scenario"  # the reader: scenario, terraform, cloudformation or cdk
+    #: Terraform: resource address -> (the .tf file, line) of its block beside the plan
+    lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +45,11 @@ class Loaded:
     scenario: Scenario
     origins: dict[str, Origin]  # merged entry path ("vaults[3]") -> where it came from
     labels: list[str]
+    kinds: dict[str, str] = field(default_factory=dict)  # input label -> the kind read
+    files: dict[str, list[str]] = field(default_factory=dict)  # input label -> files read
+    #: CloudFormation conditions that cannot be decided before deploy: one merged set-up per
+    #: assignment (the assignment, that set-up; this one first); empty when there are none
+    variants: list[tuple[dict[str, bool], Loaded]] = field(default_factory=list)
 
 
 def read_input(path: str) -> tuple[str, str]:
@@ -47,7 +58,18 @@ def read_input(path: str) -> tuple[str, str]:
 
 
 def detect(text: str) -> tuple[str, Any]:
-    """``terraform`` (with the parsed document) or ``scenario`` (None): by content."""
+    """``terraform``, ``cloudformation`` (with the parsed document), ``cdk`` (an assembly's
+    ``manifest.json``; None) or ``scenario`` (None): by content."""
+    if text.lstrip().startswith("{") and '"artifacts"' in text and '"version"' in text:
+        import json
+
+        from copyguard.sources.cdk import is_manifest
+
+        try:
+            if is_manifest(json.loads(text)):
+                return "cdk", None
+        except (ValueError, RecursionError):
+            pass
     if text.lstrip().startswith("{") and '"format_version"' in text:
         from copyguard.sources.terraform import is_terraform, parse_json
 
@@ -135,10 +157,61 @@ def load_inputs(
         plabel, ptext = read_input_text(file, "parameters")
         params[name] = read_parameters(ptext, plabel)
     docs: list[tuple[str, dict[str, Any], Origin, dict[str, tuple[str, str]]]] = []
+    kinds: dict[str, str] = {}
+    files: dict[str, list[str]] = {}
+    reads: dict[int, Any] = {}  # CloudFormation readings by their index in docs
+    cdk_paths: dict[int, dict[str, str]] = {}  # CDK stacks among them: logical ID -> path
     for path in paths:
-        label, text = read_input(path)
-        kind, doc = detect(text) if input_type is None else (input_type, None)
-        if kind == "cloudformation":
+        label = "<stdin>" if path == "-" else path
+        if input_type in (None, "cdk") and _is_directory(path):
+            kind, doc, text = "cdk", None, ""
+        elif input_type == "cdk" and path == "-":
+            raise ScenarioError(
+                label, "", "a CDK cloud assembly is a directory: give its path (cdk.out)"
+            )
+        else:
+            if _is_directory(path):
+                raise ScenarioError(
+                    label,
+                    "",
+                    f"a directory is read only as a CDK cloud assembly, not as {input_type}",
+                )
+            label, text = read_input(path)
+            kind, doc = detect(text) if input_type is None else (input_type, None)
+        kinds[label] = kind
+        files[label] = [label]
+        if kind == "cdk":
+            from copyguard.sources.cdk import assembly_dir, read_assembly
+
+            if assembly_dir(path) is None:
+                raise ScenarioError(
+                    label,
+                    "",
+                    "expected a CDK cloud assembly: a directory holding manifest.json (cdk.out), "
+                    "or that manifest.json itself",
+                )
+            stacks = read_assembly(
+                path,
+                label,
+                account=acct.get(label) or acct.get(""),
+                region=reg.get(label) or reg.get(""),
+                parameters=params.get(label) or params.get("") or {},
+            )
+            files[label] = [s.label for s in stacks]
+            for st in stacks:
+                origin = Origin(
+                    st.label,
+                    "",
+                    st.positions,
+                    addresses=st.addresses,
+                    construct_paths=st.construct_paths,
+                    kind="cdk",
+                )
+                if st.reading is not None:  # imports between stacks, conditions both ways
+                    reads[len(docs)] = st.reading
+                    cdk_paths[len(docs)] = st.logical_paths
+                docs.append((st.label, st.doc, origin, st.unknown_reasons))
+        elif kind == "cloudformation":
             from copyguard.sources.cloudformation import (
                 is_cloudformation,
                 parse_template,
@@ -161,7 +234,8 @@ def load_inputs(
                 region=reg.get(label) or reg.get(""),
                 parameters=params.get(label) or params.get("") or {},
             )
-            origin = Origin(label, "", cfn.positions, addresses=cfn.addresses)
+            origin = Origin(label, "", cfn.positions, addresses=cfn.addresses, kind=kind)
+            reads[len(docs)] = cfn
             docs.append((label, cfn.doc, origin, cfn.unknown_reasons))
         elif kind == "terraform":
             from copyguard.sources.terraform import is_terraform, parse_json, read_terraform
@@ -181,7 +255,9 @@ def load_inputs(
                 account=acct.get(label) or acct.get(""),
                 region=reg.get(label) or reg.get(""),
             )
-            origin = Origin(label, "", tf.positions, addresses=tf.addresses)
+            origin = Origin(
+                label, "", tf.positions, addresses=tf.addresses, kind=kind, lines=tf.source_lines
+            )
             docs.append((label, tf.doc, origin, tf.unknown_reasons))
         else:
             base = Path.cwd() if path == "-" else Path(path).parent
@@ -189,7 +265,47 @@ def load_inputs(
             doc = _absolute_files(_copy.deepcopy(sc.raw), base)
             docs.append((label, doc, Origin(label, "", sc.positions), {}))
             if len(paths) == 1:  # one scenario file (standard input): exactly as it reads
-                return Loaded(sc, {}, labels)
+                return Loaded(sc, {}, labels, kinds, files)
+    if reads:  # CloudFormation: other inputs' exports; undecidable conditions both ways
+        from copyguard.sources.cfn_variants import link_and_expand
+
+        def merge(d: list[Any]) -> Loaded:
+            return _merged(_as_cdk(d, cdk_paths), labels, kinds, files)
+
+        expanded = link_and_expand(docs, reads, merge)
+        if expanded is not None:
+            return expanded  # type: ignore[no-any-return]
+    return _merged(_as_cdk(docs, cdk_paths), labels, kinds, files)
+
+
+def _as_cdk(docs: list[Any], cdk_paths: dict[int, dict[str, str]]) -> list[Any]:
+    """The CDK stacks among ``docs`` read again as templates (an import resolved, a condition
+    assumed) keep their construct paths and their kind."""
+    from copyguard.sources.cdk import construct_paths
+
+    out = list(docs)
+    for i, logical in cdk_paths.items():
+        label, doc, origin, why = out[i]
+        if origin.kind != "cdk":
+            cdk = Origin(
+                origin.file,
+                origin.path,
+                origin.positions,
+                addresses=origin.addresses,
+                construct_paths=construct_paths(origin.addresses, logical),
+                kind="cdk",
+            )
+            out[i] = (label, doc, cdk, why)
+    return out
+
+
+def _merged(
+    docs: list[tuple[str, dict[str, Any], Origin, dict[str, tuple[str, str]]]],
+    labels: list[str],
+    kinds: dict[str, str],
+    files: dict[str, list[str]],
+) -> Loaded:
+    """One set-up of the inputs read: keys and vaults joined by ARN, copies named uniquely."""
     merged: dict[str, Any] = {"version": 1}
     origins: dict[str, Origin] = {}
     reasons: dict[str, tuple[str, str]] = {}
@@ -206,7 +322,9 @@ def load_inputs(
                         f"{v!r} conflicts with {into[k]!r} in {origins['organization'].file}",
                     )
                 into[k] = v
-            origins.setdefault("organization", Origin(label, "organization", origin.positions))
+            origins.setdefault(
+                "organization", Origin(label, "organization", origin.positions, kind=origin.kind)
+            )
         elif "organization" in doc and "organization" not in merged:
             merged["organization"] = None
         for section in ("keys", "vaults"):
@@ -246,6 +364,11 @@ def load_inputs(
             origins[moved[own]] = _origin(origin, own)
         for p, (what, why_) in why.items():
             head, dot, rest = p.partition(".")
+            if head not in moved and head not in ("copies", "organization"):
+                # a reason about no entry (a stack, a nested stack): its own place in the merge
+                stem = head.partition("[")[0]
+                moved[head] = f"{stem}[{sum(1 for r in reasons if r.startswith(stem + '['))}]"
+                origins[moved[head]] = _origin(origin, head)
             target = moved.get(head, head)
             reasons[f"{target}{dot}{rest}"] = (what, why_)
     if merged.get("copies"):  # an input without copies (the destination's plan) is fine
@@ -273,16 +396,33 @@ def load_inputs(
         raise _relocated(exc, origins) from None
     scenario.unknown_reasons.update(reasons)
     scenario.source = " + ".join(labels)
-    return Loaded(scenario, origins, labels)
+    return Loaded(scenario, origins, labels, kinds, files)
+
+
+def _is_directory(path: str) -> bool:
+    import os
+
+    return path != "-" and os.path.isdir(path)
 
 
 def _origin(origin: Origin, own: str) -> Origin:
+    def below(table: dict[str, str]) -> dict[str, str]:
+        return {
+            k[len(own) :]: v
+            for k, v in table.items()
+            if k == own or k.startswith((own + ".", own + "["))
+        }
+
     return Origin(
         origin.file,
         own,
         origin.positions,
         origin.addresses.get(own),
-        {k[len(own) :]: v for k, v in origin.addresses.items() if k.startswith(own)},
+        below(origin.addresses),
+        origin.construct_paths.get(own),
+        below(origin.construct_paths),
+        origin.kind,
+        origin.lines,
     )
 
 
@@ -343,3 +483,11 @@ def locate_findings(report: Any, loaded: Loaded) -> None:
         if address:
             f.evidence["input"] = origin.file
             f.evidence["address"] = address
+            if address in origin.lines:  # the resource's block in the .tf files beside the plan
+                f.file, f.line = origin.lines[address]
+                f.column = 1
+        construct = (
+            origin.construct_paths.get(sub) if sub in origin.addresses else origin.construct_path
+        )
+        if address and construct:
+            f.evidence["construct_path"] = construct

@@ -24,19 +24,43 @@ from copyguard.policy.locate import json_positions
 from copyguard.scenario.load import ScenarioError, pending_key_arn
 from copyguard.sources.reader_input import ReaderInput
 
-#: the AWS Backup ``ResourceType`` of each protected resource type, its key attribute, the
-#: attribute that turns encryption on, and the AWS managed key used without a key
-PROTECTED: dict[str, tuple[str, str, str | None, str]] = {
-    "aws_ebs_volume": ("EBS", "kms_key_id", "encrypted", "alias/aws/ebs"),
-    "aws_db_instance": ("RDS", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
-    "aws_rds_cluster": ("Aurora", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
-    "aws_docdb_cluster": ("DocumentDB", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
-    "aws_neptune_cluster": ("Neptune", "kms_key_id", "storage_encrypted", "alias/aws/rds"),
-    "aws_efs_file_system": ("EFS", "kms_key_id", "encrypted", "alias/aws/elasticfilesystem"),
-    "aws_dynamodb_table": ("DynamoDB", "", None, "alias/aws/dynamodb"),
+#: the AWS Backup ``ResourceType`` of each protected resource type, its key attribute and the
+#: attribute that turns encryption on (None: always encrypted). The AWS managed key used without
+#: a key is the knowledge row's ``aws_managed_key_alias`` (``managed_key_alias``).
+PROTECTED: dict[str, tuple[str, str, str | None]] = {
+    "aws_ebs_volume": ("EBS", "kms_key_id", "encrypted"),
+    "aws_db_instance": ("RDS", "kms_key_id", "storage_encrypted"),
+    "aws_rds_cluster": ("Aurora", "kms_key_id", "storage_encrypted"),
+    "aws_docdb_cluster": ("DocumentDB", "kms_key_id", "storage_encrypted"),
+    "aws_neptune_cluster": ("Neptune", "kms_key_id", "storage_encrypted"),
+    "aws_efs_file_system": ("EFS", "kms_key_id", "encrypted"),
+    "aws_dynamodb_table": ("DynamoDB", "", None),
+    # an instance's backup is an AMI whose EBS snapshots keep their volumes' keys
+    "aws_instance": ("EC2", "kms_key_id", "encrypted"),
+    # FSx is always encrypted; without kms_key_id with the AWS managed key
+    "aws_fsx_windows_file_system": ("FSx", "kms_key_id", None),
+    "aws_fsx_lustre_file_system": ("FSx", "kms_key_id", None),
+    "aws_fsx_openzfs_file_system": ("FSx", "kms_key_id", None),
+    # AWS Backup reports ONTAP as FSx; the knowledge row of the variant says it is not copied
+    "aws_fsx_ontap_file_system": ("FSx:ONTAP", "kms_key_id", None),
 }
+
+
+def managed_key_alias(resource_type: str) -> str:
+    """The AWS managed key (``alias/aws/...``) that encrypts a resource of this AWS Backup type
+    when no key is given, from the knowledge layer's resource-type row."""
+    from copyguard.knowledge import resource_type as row
+
+    info = row(resource_type)
+    alias = info.aws_managed_key_alias if info is not None else None
+    if not alias:  # a knowledge row without one: a bug in copyguard's data, not in the input
+        raise ValueError(f"the knowledge data has no AWS managed key for {resource_type}")
+    return alias
+
+
 #: resource types that make a plan an AWS Backup set-up (what the reader looked for)
 BACKUP_TYPES = (
+    "aws_kms_replica_key",
     "aws_backup_plan",
     "aws_backup_vault",
     "aws_backup_logically_air_gapped_vault",
@@ -45,12 +69,30 @@ BACKUP_TYPES = (
 )
 _ARN_TYPES = (
     (":ec2:", ":volume/", "EBS"),
+    (":ec2:", ":instance/", "EC2"),
+    (":fsx:", ":file-system/", "FSx"),
+    (":fsx:", ":volume/", "FSx"),
     (":rds:", ":db:", "RDS"),
     (":rds:", ":cluster:", "Aurora"),
     (":elasticfilesystem:", ":file-system/", "EFS"),
     (":dynamodb:", ":table/", "DynamoDB"),
     (":s3:", ":", "S3"),
 )
+#: the resource types that create a KMS key the plan names by its address
+KEY_TYPES = ("aws_kms_key", "aws_kms_replica_key")
+#: at most this many block devices of one instance are read
+MAX_BLOCK_DEVICES = 64
+#: bounds of the scan of the ``.tf`` files beside a plan (for the line of each resource)
+MAX_TF_DIRS = 64
+MAX_TF_FILES = 256
+MAX_TF_BYTES = 4 * 1024 * 1024
+_TF_BLOCK = re.compile(r'\s*(resource|data)\s+"([^"\\]{1,256})"\s+"([^"\\]{1,256})"\s*\{')
+_HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+#: a resource address: its module path (``module.a["x"].``) and its own part
+_ADDRESS = re.compile(
+    r"((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)((?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)"
+)
+_BESIDE: Any = object()  # read_terraform: the .tf files beside the plan
 _REF = re.compile(r"^(data\.)?([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(\[[^\]]*\])?")
 _INDEX = re.compile(r"\[[^\]]*\]")
 MAX_REF_DEPTH = 16
@@ -436,20 +478,9 @@ class _Reader:
 
     def key_ref(self, r: Res, attr: str) -> Value:
         for t in self.targets(r, attr):
-            if t.mode == "managed" and t.type == "aws_kms_key" and t.address in self.key_arn:
-                return Value("known", self.key_arn[t.address])
-            if t.mode == "managed" and t.type == "aws_kms_alias":
-                for k in self.targets(t, "target_key_id"):
-                    if k.address in self.key_arn:
-                        return Value("known", self.key_arn[k.address])
-            if t.mode == "data" and t.type == "aws_kms_key":
-                arn = _str_or_none(t.values.get("arn"))
-                if arn:
-                    return Value("known", arn)
-            if t.mode == "data" and t.type == "aws_kms_alias":
-                arn = _str_or_none(t.values.get("target_key_arn"))
-                if arn:
-                    return Value("known", arn)
+            found = self._key_of(t)
+            if found:
+                return Value("known", found)
         v = self.value(r, attr)
         if v.state == "known" and not isinstance(v.value, str):
             return Value("unknown", why=f"expected a key ARN, got {type(v.value).__name__}")
@@ -467,6 +498,9 @@ class _Reader:
         for r in managed:
             if r.type == "aws_kms_key":
                 self._at(r, self._key)
+        for r in managed:  # after the keys: a replica of a primary in the same plan
+            if r.type == "aws_kms_replica_key":
+                self._at(r, self._replica_key)
         for r in managed:
             if r.type == "aws_kms_key_policy":
                 self._at(r, self._key_policy)
@@ -544,6 +578,45 @@ class _Reader:
         self._set_policy(entry, path, r, "policy", account, part)
         self.keys.append(entry)
         self.locate(path, r, ("policy", "is_enabled"))
+
+    def _replica_key(self, r: Res) -> None:
+        """A replica of a multi-Region key, in its provider's Region: it keeps its own key
+        policy (``policy``; unset: the default key policy) and state (``enabled``)."""
+        part, region, account = self.placement(r, "a KMS replica key")
+        arn = _str_or_none(r.values.get("arn")) if r.unknown.get("arn") is not True else None
+        if not arn or ids.key_arn_problem(arn, alias=False):
+            arn = None
+            primary = self.key_ref(r, "primary_key_arn")
+            value = primary.value if primary.state == "known" else None
+            pparts = value.split(":") if isinstance(value, str) else []
+            if len(pparts) >= 6 and pparts[4] != account:
+                raise self.error(
+                    r.where,
+                    f"{r.address}: a replica key is created in its primary key's account "
+                    f"({pparts[4]}), but its provider is account {account}",
+                )
+            if isinstance(value, str) and not ids.key_arn_problem(value, alias=False):
+                key_id = value.rsplit("/", 1)[-1]  # a replica shares its primary's key ID
+                arn = f"arn:{part}:kms:{region}:{account}:key/{key_id}"
+            arn = arn or pending_key_arn(part, region, account, r.address)
+        self.key_arn[r.address] = arn
+        path = f"keys[{len(self.keys)}]"
+        entry: dict[str, Any] = {
+            "arn": arn,
+            "manager": "CUSTOMER",
+            "aliases": [],
+            "multi_region": True,
+        }
+        enabled = self.value(r, "enabled")
+        if enabled.state == "known":
+            entry["state"] = "Enabled" if enabled.value is True else "Disabled"
+        elif enabled.state == "unset":
+            entry["state"] = "Enabled"
+        else:
+            self.reason(f"{path}.state", r, "enabled", enabled.why)
+        self._set_policy(entry, path, r, "policy", account, part)
+        self.keys.append(entry)
+        self.locate(path, r, ("policy", "enabled"))
 
     def _set_policy(
         self, entry: dict[str, Any], path: str, r: Res, attr: str, account: str, part: str
@@ -759,9 +832,12 @@ class _Reader:
             path = f"copies[{len(self.copies)}]"
             label = item.pop("_label", "")
             protected = item.pop("_from", None)
+            why_key = item.pop("_unknown", None)
             name = f"{plan.address}/{rule}/copy{ci}" + (f"/{label}" if label else "")
             entry: dict[str, Any] = {"name": name, "lifecycle": lifecycle}
             entry.update(item)
+            if why_key and isinstance(protected, Res):
+                self.reason(f"{path}.resource_key", protected, why_key[0], why_key[1])
             if source_vault:
                 entry["source_vault"] = source_vault
             else:
@@ -819,7 +895,7 @@ class _Reader:
         for t in self.targets(sel, "resources"):
             if t.type in PROTECTED and t.mode == "managed":
                 seen.add(t.address)
-                items.append(self._protected(t))
+                items.extend(self._protected(t))
         res = self.value(sel, "resources")
         if res.state == "known" and isinstance(res.value, list):
             for arn in res.value:
@@ -843,8 +919,10 @@ class _Reader:
             items.append({"_label": "by-tag"})
         return items
 
-    def _protected(self, r: Res) -> dict[str, Any]:
-        rtype, key_attr, enc_attr, managed = PROTECTED[r.type]
+    def _protected(self, r: Res) -> list[dict[str, Any]]:
+        """The copied items of one protected resource: one, or for an instance one per
+        distinct key of its block devices. An item's ``_unknown`` is (attribute, why)."""
+        rtype, key_attr, enc_attr = PROTECTED[r.type]
         item: dict[str, Any] = {"_label": r.address, "resource_type": rtype, "_from": r}
         arn = self.value(r, "arn")
         if (
@@ -853,12 +931,13 @@ class _Reader:
             and not ids.resource_arn_problem(arn.value)
         ):
             item["resource_arn"] = arn.value
-        path = f"copies[{len(self.copies)}].resource_key"
         try:
             part, region, account = self.placement(r, "a protected resource")
         except ScenarioError:
-            return item
-        managed_arn = f"arn:{part}:kms:{region}:{account}:{managed}"
+            return [item]
+        managed_arn = f"arn:{part}:kms:{region}:{account}:{managed_key_alias(rtype)}"
+        if r.type == "aws_instance":
+            return self._instance(r, item, managed_arn)
         if r.type == "aws_dynamodb_table":
             sse = r.values.get("server_side_encryption")
             block = sse[0] if isinstance(sse, list) and sse and isinstance(sse[0], dict) else None
@@ -872,31 +951,133 @@ class _Reader:
                     key_val if isinstance(key_val, str) and key_val else managed_arn
                 )
             else:
-                self.reason(
-                    path,
-                    r,
+                item["_unknown"] = (
                     "server_side_encryption",
                     "the table is encrypted with an AWS owned key (no KMS key to judge)",
                 )
-            return item
+            return [item]
         key = self.key_ref(r, key_attr)
         enc = self.value(r, enc_attr) if enc_attr else Value("known", True)
         if key.state == "known":
             item["resource_key"] = key.value
         elif key.state in ("unknown", "sensitive"):
-            self.reason(path, r, key_attr, key.why)
+            item["_unknown"] = (key_attr, key.why)
         elif enc.state == "known" and enc.value is True:
             item["resource_key"] = managed_arn  # encrypted without a key: the AWS managed key
         elif enc.state == "known" and enc.value is False:
             item["resource_key"] = None
         else:
-            self.reason(
-                path,
-                r,
+            item["_unknown"] = (
                 enc_attr or key_attr,
                 "encryption is left to the account's default (not in the plan)",
             )
-        return item
+        return [item]
+
+    def _instance(self, r: Res, base: dict[str, Any], managed_arn: str) -> list[dict[str, Any]]:
+        """An instance's backup is an AMI whose snapshots keep each EBS volume's key: one item
+        per distinct key of ``root_block_device`` and ``ebs_block_device``."""
+        exprs = (r.config or {}).get("expressions") or {}
+        devices: list[tuple[str, str, Value]] = []  # (device, attribute path, key)
+        for kind in ("root_block_device", "ebs_block_device"):
+            vals, unk, conf = r.values.get(kind), r.unknown.get(kind), exprs.get(kind)
+            blocks = vals if isinstance(vals, list) else []
+            if (
+                kind == "root_block_device"
+                and not any(isinstance(b, dict) for b in blocks)
+                and r.config is not None
+                and kind not in exprs
+            ):
+                blocks = [{}]  # not configured: the AMI's and the account's defaults
+            for i, block in enumerate(blocks[:MAX_BLOCK_DEVICES]):
+                if not isinstance(block, dict):
+                    continue
+                bunk = unk[i] if isinstance(unk, list) and i < len(unk) else unk
+                bconf = conf[i] if isinstance(conf, list) and i < len(conf) else {}
+                bconf = bconf if isinstance(bconf, dict) else {}
+                device = _str_or_none(block.get("device_name")) or (
+                    "root" if kind == "root_block_device" else f"{kind}[{i}]"
+                )
+                attr = f"{kind}[{i}]"
+                devices.append((device, attr, self._device_key(r, block, bunk, bconf, managed_arn)))
+        items: list[dict[str, Any]] = []
+        by_key: dict[str, dict[str, Any]] = {}
+        for device, attr, key in devices:
+            if key.state == "known" and (key.value is None or isinstance(key.value, str)):
+                seen = by_key.get(str(key.value))
+                if seen is not None:
+                    continue  # the same key as another volume: one copy decides both
+                item = {**base, "resource_key": key.value}
+                by_key[str(key.value)] = item
+            else:
+                item = {**base, "_unknown": (f"{attr}.{key.value or 'kms_key_id'}", key.why)}
+            item["_label"] = f"{r.address}/{device}"
+            items.append(item)
+        if len(items) == 1:
+            items[0]["_label"] = r.address
+        if not items:
+            items.append(
+                {
+                    **base,
+                    "_unknown": (
+                        "root_block_device",
+                        "the plan does not show the instance's volumes, so their keys are unknown",
+                    ),
+                }
+            )
+        return items
+
+    def _device_key(
+        self, r: Res, block: dict[str, Any], unk: Any, conf: dict[str, Any], managed_arn: str
+    ) -> Value:
+        """The key of one block device: known (an ARN, or None when not encrypted), or unknown
+        with ``value`` naming the attribute."""
+        unk = unk if isinstance(unk, dict) else ({"kms_key_id": True} if unk is True else {})
+        for t in self.targets(r, "", conf.get("kms_key_id")):
+            found = self._key_of(t)
+            if found:
+                return Value("known", found)
+        raw = block.get("kms_key_id")
+        if unk.get("kms_key_id") is True:
+            if "kms_key_id" in conf:
+                refs = self.refs(r, "", conf.get("kms_key_id"))
+                return Value(
+                    "unknown",
+                    "kms_key_id",
+                    "known only after apply"
+                    + (f" (it depends on {', '.join(refs)})" if refs else ""),
+                )
+        elif isinstance(raw, str) and raw:
+            if raw.startswith("arn:"):
+                return Value("known", raw)
+            part, region, account = self.placement(r, "an instance")
+            form = raw if raw.startswith("alias/") else f"key/{raw}"
+            return Value("known", f"arn:{part}:kms:{region}:{account}:{form}")
+        enc = block.get("encrypted")
+        if isinstance(enc, bool) and unk.get("encrypted") is not True:
+            return Value("known", managed_arn if enc else None)
+        if "encrypted" in conf:
+            return Value("unknown", "encrypted", "known only after apply")
+        return Value(
+            "unknown",
+            "encrypted",
+            "the volume's encryption is left to the AMI and the account's EBS encryption "
+            "default (not in the plan)",
+        )
+
+    def _key_of(self, t: Res) -> str | None:
+        """The key ARN a referenced resource stands for (a key, replica key, alias or data
+        source of either), or None."""
+        if t.mode == "managed" and t.type in KEY_TYPES and t.address in self.key_arn:
+            return self.key_arn[t.address]
+        if t.mode == "managed" and t.type == "aws_kms_alias":
+            for k in self.targets(t, "target_key_id"):
+                if k.address in self.key_arn:
+                    return self.key_arn[k.address]
+        if t.mode == "data" and t.type == "aws_kms_key":
+            return _str_or_none(t.values.get("arn"))
+        if t.mode == "data" and t.type == "aws_kms_alias":
+            return _str_or_none(t.values.get("target_key_arn"))
+        return None
 
     def _organization(self) -> None:
         org: dict[str, Any] = {}
@@ -970,6 +1151,119 @@ def _str_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+def scan_tf_text(text: str, file: str, out: dict[str, tuple[str, int]]) -> None:
+    """The line of each ``resource "TYPE" "NAME" {`` (``TYPE.NAME``) and ``data "TYPE"
+    "NAME" {`` (``data.TYPE.NAME``) block of one ``.tf`` file, into ``out`` (the first one
+    wins). Linear: comments (``#``, ``//``, ``/* */``), strings and heredocs are skipped so
+    that a block written inside them is not taken for one."""
+    comment = False
+    heredoc: str | None = None
+    for n, line in enumerate(text.splitlines(), 1):
+        if heredoc is not None:
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
+        if not comment:
+            m = _TF_BLOCK.match(line)
+            if m:
+                key = f"{m[2]}.{m[3]}" if m[1] == "resource" else f"data.{m[2]}.{m[3]}"
+                out.setdefault(key, (file, n))
+        code: list[str] = []  # the line without its comments and strings
+        i, quoted = 0, False
+        while i < len(line):
+            c = line[i]
+            if comment:
+                end = line.find("*/", i)
+                if end < 0:
+                    break
+                comment, i = False, end + 2
+                continue
+            if quoted:
+                if c == "\\":
+                    i += 2
+                    continue
+                quoted = c != '"'
+            elif c == '"':
+                quoted = True
+            elif c == "#" or line.startswith("//", i):
+                break
+            elif line.startswith("/*", i):
+                comment, i = True, i + 2
+                continue
+            else:
+                code.append(c)
+            i += 1
+        h = _HEREDOC.search("".join(code))
+        if h and not comment:
+            heredoc = h[1]
+
+
+def scan_tf_dir(directory: str) -> dict[str, tuple[str, int]]:
+    """``scan_tf_text`` over the ``.tf`` files of one directory (bounded). An unreadable
+    directory or file gives no lines, never an error."""
+    import os
+
+    out: dict[str, tuple[str, int]] = {}
+    try:
+        names = sorted(n for n in os.listdir(directory or ".") if n.endswith(".tf"))
+    except OSError:
+        return out
+    for name in names[:MAX_TF_FILES]:
+        path = os.path.join(directory, name) if directory else name
+        try:
+            if not os.path.isfile(path) or os.path.getsize(path) > MAX_TF_BYTES:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read(MAX_TF_BYTES + 1)
+        except OSError:
+            continue
+        scan_tf_text(text, path, out)
+    return out
+
+
+def module_dirs(plan: dict[str, Any], root: str) -> dict[str, str]:
+    """The directory of each module of the plan's configuration ("" is the root): a local
+    ``source`` (``./x``, ``../x``) relative to its parent's directory, else the directory
+    ``terraform init`` recorded in ``.terraform/modules/modules.json``."""
+    import os
+
+    installed: dict[str, str] = {}
+    manifest = os.path.join(root, ".terraform", "modules", "modules.json")
+    try:
+        if os.path.getsize(manifest) <= MAX_TF_BYTES:
+            with open(manifest, encoding="utf-8") as fh:
+                mods = json.load(fh).get("Modules")
+            for m in mods if isinstance(mods, list) else []:
+                key, where = (m.get("Key"), m.get("Dir")) if isinstance(m, dict) else (0, 0)
+                if isinstance(key, str) and key and isinstance(where, str):
+                    installed[key] = os.path.normpath(os.path.join(root, where))
+    except (OSError, ValueError, AttributeError, RecursionError):
+        installed = {}
+    conf = plan.get("configuration")
+    dirs: dict[str, str] = {"": root}
+    stack: list[tuple[Any, str, str, str]] = [
+        (conf.get("root_module") if isinstance(conf, dict) else None, "", root, "")
+    ]
+    while stack and len(dirs) <= MAX_TF_DIRS:
+        mod, prefix, here, key = stack.pop()
+        calls = mod.get("module_calls") if isinstance(mod, dict) else None
+        for name, call in (calls if isinstance(calls, dict) else {}).items():
+            if not isinstance(call, dict):
+                continue
+            sub = f"{prefix}.module.{name}" if prefix else f"module.{name}"
+            subkey = f"{key}.{name}" if key else str(name)
+            src = call.get("source")
+            if isinstance(src, str) and src.startswith(("./", "../")):
+                there = os.path.normpath(os.path.join(here, src))
+            elif subkey in installed:
+                there = installed[subkey]
+            else:
+                continue  # a registry module terraform init has not fetched: no lines
+            dirs[sub] = there
+            stack.append((call.get("module"), sub, there, subkey))
+    return dirs
+
+
 def read_terraform(
     doc: dict[str, Any],
     label: str,
@@ -977,9 +1271,46 @@ def read_terraform(
     *,
     account: str | None = None,
     region: str | None = None,
+    tf_dir: Any = _BESIDE,
 ) -> TerraformInput:
-    """The scenario document of one ``terraform show -json`` output (raises ScenarioError)."""
-    return _Reader(doc, label, text, account, region).read()
+    """The scenario document of one ``terraform show -json`` output (raises ScenarioError).
+
+    ``tf_dir``: the directory of the configuration's ``.tf`` files, for the line of each
+    resource (``source_lines``); by default the plan file's own directory (the working
+    directory for standard input); None: no lines."""
+    import os
+
+    out = _Reader(doc, label, text, account, region).read()
+    if tf_dir is _BESIDE:
+        tf_dir = os.path.dirname(label) if os.path.isfile(label) else None
+        if label == "<stdin>":
+            tf_dir = ""
+    if isinstance(tf_dir, str):
+        out.source_lines = _source_lines(doc, out, tf_dir)
+    return out
+
+
+def _source_lines(plan: dict[str, Any], read: ReaderInput, root: str) -> dict[str, tuple[str, int]]:
+    """Resource address -> (``.tf`` file, line) for the resources the reading names."""
+    dirs = module_dirs(plan, root)
+    scanned: dict[str, dict[str, tuple[str, int]]] = {}
+    out: dict[str, tuple[str, int]] = {}
+    for address in sorted(set(read.addresses.values())):
+        m = _ADDRESS.fullmatch(address)
+        if not m:
+            continue
+        module, own = _strip_index(m[1] or "").rstrip("."), _strip_index(m[2])
+        where = dirs.get(module)
+        if where is None:
+            continue
+        if where not in scanned:
+            if len(scanned) >= MAX_TF_DIRS:
+                continue
+            scanned[where] = scan_tf_dir(where)
+        found = scanned[where].get(own)
+        if found:
+            out[address] = found
+    return out
 
 
 def parse_json(text: str, label: str) -> Any:

@@ -190,59 +190,120 @@ def evaluate_kms(
     def done(value: DecisionValue, summary: str, deciding: list[Label]) -> Decision:
         return Decision(value, request, summary, deciding, notes, explainer)
 
-    denies = [o for o in [kp, *ids, *scp_out, *rcp_out] if o.deny]
-    if denies:
-        deciding = [x for o in denies for x in _label(o, "deny")]
-        return done(
-            "explicit_deny", f"explicitly denied by {deciding[0][0]} {deciding[0][1]}", deciding
-        )
-    for o in scp_out:
-        if not o.allows:
-            return done("implicit_deny", f"the SCP {o.name} does not allow {action}", [])
-    # RCPs: only their Deny statements count (RCPFullAWSAccess allows everything else)
-
     same_account = principal.account is not None and principal.account == key_account
-    if not principal.is_service and not same_account and not cross_account_allowed(action):
+    denies = [o for o in [kp, *ids, *scp_out, *rcp_out] if o.deny]
+    refusing = next((o for o in scp_out if not o.allows), None)
+    value, reason = kms_verdict(
+        principal,
+        action,
+        same_account,
+        any_deny=bool(denies),
+        scp_refuses=refusing is not None,
+        key_allows=kp.allows,
+        key_direct=bool(kp.allow_direct),
+        identity_allows=any(o.allows for o in ids),
+    )
+    if reason == DENIED:
+        deciding = [x for o in denies for x in _label(o, "deny")]
+        return done(value, f"explicitly denied by {deciding[0][0]} {deciding[0][1]}", deciding)
+    if reason == SCP_REFUSES:
+        assert refusing is not None
+        return done(value, f"the SCP {refusing.name} does not allow {action}", [])
+    if reason == NOT_CROSS_ACCOUNT:
         return done(
-            "implicit_deny",
+            value,
             f"{action} cannot be used on a KMS key of another account: cross-account "
             "permission works only for cryptographic operations, CreateGrant, DescribeKey, "
             "GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant",
             [],
         )
-    if not kp.allows:
-        return done("implicit_deny", f"the key policy does not allow {principal.arn} {action}", [])
-
-    identity_allows = any(o.allows for o in ids)
+    if reason == KEY_POLICY_SILENT:
+        return done(value, f"the key policy does not allow {principal.arn} {action}", [])
     key_stmts = _label(kp, "allow")
-    id_stmts = [x for o in ids for x in _label(o, "allow")]
-    if principal.is_service:
-        return done("allowed", "the key policy allows the service principal", key_stmts)
-    if same_account and kp.allow_direct:
-        return done("allowed", "the key policy allows the principal directly", _label_direct(kp))
-    if principal.kind == "root":
+    if reason == SERVICE:
+        return done(value, "the key policy allows the service principal", key_stmts)
+    if reason == DIRECT:
+        return done(value, "the key policy allows the principal directly", _label_direct(kp))
+    if reason == ROOT:
         return done(
-            "allowed",
+            value,
             "the key policy allows the account, and this is its root user (who needs no IAM "
             "policy in its own account)",
             key_stmts,
         )
-    if identity_allows:
+    if reason == IDENTITY:
+        id_stmts = [x for o in ids for x in _label(o, "allow")]
         how = "delegates to the account" if not kp.allow_direct else "allows the principal"
         where = "" if same_account else " (cross-account: both are required)"
         return done(
-            "allowed", f"the key policy {how} and an IAM policy allows{where}", key_stmts + id_stmts
+            value, f"the key policy {how} and an IAM policy allows{where}", key_stmts + id_stmts
         )
-    if same_account:
+    if reason == NO_IAM_SAME_ACCOUNT:
         return done(
-            "implicit_deny",
+            value,
             "the key policy allows only through the account's IAM policies, and none allows "
             f"{action}",
             key_stmts,
         )
     return done(
-        "implicit_deny",
+        value,
         "cross-account: the key policy allows, but no IAM policy of the caller's account allows "
         f"{action}",
         key_stmts,
     )
+
+
+# Why kms_verdict decided as it did (evaluate_kms turns each into its summary sentence).
+(
+    DENIED,
+    SCP_REFUSES,
+    NOT_CROSS_ACCOUNT,
+    KEY_POLICY_SILENT,
+    SERVICE,
+    DIRECT,
+    ROOT,
+    IDENTITY,
+    NO_IAM_SAME_ACCOUNT,
+    NO_IAM_CROSS_ACCOUNT,
+) = range(10)
+
+
+def kms_verdict(
+    principal: PrincipalInfo,
+    action: str,
+    same_account: bool,
+    *,
+    any_deny: bool,
+    scp_refuses: bool,
+    key_allows: bool,
+    key_direct: bool,
+    identity_allows: bool,
+) -> tuple[DecisionValue, int]:
+    """KMS's rules 1-7 (module docstring) on what each policy said: (decision, reason).
+
+    The one place these rules live: :func:`evaluate_kms` (decision with its explanation) and
+    the batch's decision-only path (:mod:`copyguard.evaluate.fastpath`) both call it.
+    ``any_deny``: a Deny statement of any applicable policy applies; ``scp_refuses``: an
+    applicable SCP allows nothing here; ``key_allows`` / ``key_direct``: a key-policy Allow
+    applies (at all / naming the principal itself); ``identity_allows``: an identity policy
+    allows. RCPs count only through their Deny statements.
+    """
+    if any_deny:
+        return "explicit_deny", DENIED
+    if scp_refuses:
+        return "implicit_deny", SCP_REFUSES
+    if not principal.is_service and not same_account and not cross_account_allowed(action):
+        return "implicit_deny", NOT_CROSS_ACCOUNT
+    if not key_allows:
+        return "implicit_deny", KEY_POLICY_SILENT
+    if principal.is_service:
+        return "allowed", SERVICE
+    if same_account and key_direct:
+        return "allowed", DIRECT
+    if principal.kind == "root":
+        return "allowed", ROOT
+    if identity_allows:
+        return "allowed", IDENTITY
+    if same_account:
+        return "implicit_deny", NO_IAM_SAME_ACCOUNT
+    return "implicit_deny", NO_IAM_CROSS_ACCOUNT

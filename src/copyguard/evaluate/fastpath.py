@@ -1,0 +1,536 @@
+"""The decision-only path of ``simulate --batch`` (no ``--explain``, no ``--lint``).
+
+A batch line usually asks about a policy whose statements were seen before, in the same
+or another policy: an organization's key policies share most of their statements, and a
+100-statement policy is mostly boilerplate. This path therefore works per statement:
+
+* a line is split once (the :mod:`json` C scanner decodes every value; only the line's
+  top level and each policy's top level are walked here), keeping the JSON text of every
+  policy document and of every statement in it;
+* each statement is validated and compiled once per policy kind and distinct text without
+  a leading Sid (:class:`FastPolicies`; the Sid is checked per occurrence), and shared by
+  every policy that contains it; a policy is the tuple of its statements' compiled forms,
+  found by its text when it repeats;
+* only the decision is computed (:func:`copyguard.evaluate.engine.policy_effects` per
+  policy, then :func:`copyguard.evaluate.services.kms.kms_verdict`, the one place KMS's
+  rules live), with no explanation, no summary and no statement lists;
+* a line repeated apart from its ``id`` (``{"id": ...`` first) is answered from the
+  request cache without decoding the rest.
+
+Exactness: this path answers only when the general path (:func:`copyguard.evaluate.batch.
+evaluate_line`) would give a decision without an issue to report: every document passes
+the parser's fast path (:func:`copyguard.policy.parse.plain_statement`,
+:func:`~copyguard.policy.parse.plain_header`, :func:`~copyguard.policy.parse.plain_text`)
+and the request is well formed. Anything else (an error to report, a warning, a policy
+given as a string, a raised exception) returns None and the line goes the general way, so
+error lines and decisions are the same whichever path answers. A hypothesis test compares
+the two paths on random policies and requests (``tests/evaluate/test_batch_fastpath.py``).
+
+Memory: every cache here is bounded by estimated bytes (:class:`ByteLRU`), and the shared
+compile tables of the evaluator (count-bounded ``lru_cache`` tables keyed by policy text)
+are emptied after every ``engine.SHARED_CLEAR_BYTES`` of newly compiled text
+(:func:`copyguard.evaluate.engine.note_compiled`), so what they hold is bounded by bytes too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, cast
+
+from copyguard.evaluate.engine import (
+    ALLOW_ACCOUNT,
+    ALLOW_DIRECT,
+    DENY,
+    CompiledStatement,
+    note_compiled,
+    policy_effects,
+)
+from copyguard.evaluate.request import (
+    account_of_arn,
+    check_context,
+    context_for,
+    parse_principal,
+    principal_and_action_ok,
+)
+from copyguard.evaluate.services.kms import (
+    IAM_POLICY_ONLY_ACTIONS,
+    kms_verdict,
+    rcps_apply,
+    scps_apply,
+)
+from copyguard.policy.model import PolicyKind
+from copyguard.policy.parse import plain_header, plain_sid, plain_statement, plain_text
+
+__all__ = [
+    "POLICY_ENTRY_BYTES",
+    "REQUEST_ENTRY_BYTES",
+    "STATEMENT_BYTES_PER_TEXT_BYTE",
+    "STATEMENT_ENTRY_BYTES",
+    "ByteLRU",
+    "FastPolicies",
+    "split_request",
+]
+
+_ALLOWS = ALLOW_DIRECT | ALLOW_ACCOUNT
+
+
+class ByteLRU:
+    """A least-recently-used map bounded by the estimated bytes of what it holds: each entry
+    is put with its cost, and the oldest entries are dropped while the total is above
+    ``max_bytes``. An entry costing more than the whole bound is not kept."""
+
+    __slots__ = ("bytes", "entries", "max_bytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        """The value, or None (and a hit becomes the most recent entry)."""
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        self.entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: Hashable, value: Any, cost: int) -> None:
+        if cost > self.max_bytes:
+            return
+        entries = self.entries
+        old = entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        while entries and self.bytes + cost > self.max_bytes:
+            _, (_, dropped) = entries.popitem(last=False)
+            self.bytes -= dropped
+        entries[key] = (value, cost)
+        self.bytes += cost
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+#: Estimated bytes of one cached statement: fixed part, and per byte of its JSON text (the
+#: text as key, the Statement, its compiled matchers and its share of the shared compile
+#: tables; measured with tracemalloc at 8-10 bytes per byte of text, fixed part included,
+#: on the generated corpora of bench/bench_simulate.py).
+STATEMENT_ENTRY_BYTES = 512
+STATEMENT_BYTES_PER_TEXT_BYTE = 10
+#: Estimated fixed bytes of one cached policy (its text is counted byte for byte, plus a
+#: reference per statement; the statements themselves are counted in the statement cache).
+POLICY_ENTRY_BYTES = 256
+#: Estimated fixed bytes of one cached request (the line's text after its id is the key).
+REQUEST_ENTRY_BYTES = 256
+
+_NOT_PLAIN: Any = ()  # cached verdict "this document or statement goes the general way"
+
+
+class _NoFastPath(Exception):
+    """The general path must answer this line."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# the same strict decoder as the general path (NaN and Infinity are not JSON)
+_scan_value: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    parse_constant=_no_constant
+).scan_once
+_scan_string: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
+_WS = re.compile(r"[ \t\n\r]*")
+_BLANK = frozenset(" \t\n\r")
+_LISTS: tuple[tuple[str, PolicyKind], ...] = (
+    ("identity_policies", "identity"),
+    ("scps", "scp"),
+    ("rcps", "rcp"),
+)
+_LIST_FIELDS = frozenset(f for f, _ in _LISTS)
+_KEY_MANAGERS = ("CUSTOMER", "AWS")
+
+# (policy text, its statements' texts or None when Statement is not an object or a list)
+Doc = tuple[str, list[str] | None]
+
+
+def _skip(line: str, i: int) -> int:
+    return cast("re.Match[str]", _WS.match(line, i)).end()
+
+
+def _scan_list(line: str, i: int, docs: bool) -> tuple[list[Any], list[Any], int]:
+    """A JSON array at ``line[i] == "["``: (values, texts or Docs, end)."""
+    items: list[Any] = []
+    texts: list[Any] = []
+    j = i + 1
+    if line[j] in _BLANK:
+        j = _skip(line, j)
+    if line[j] == "]":
+        return items, texts, j + 1
+    while True:
+        if docs:
+            value, k, stmts = _scan_doc(line, j)
+            texts.append((line[j:k], stmts))
+        else:
+            value, k = _scan_value(line, j)
+            texts.append(line[j:k])
+        items.append(value)
+        c = line[k]
+        if c == ",":
+            j = k + 1
+            if line[j] in _BLANK:
+                j = _skip(line, j)
+            continue
+        if c in _BLANK:
+            k = _skip(line, k)
+            c = line[k]
+            if c == ",":
+                j = _skip(line, k + 1)
+                continue
+        if c != "]":
+            raise ValueError("not a JSON array")
+        return items, texts, k + 1
+
+
+def _member(line: str, j: int) -> tuple[str, int]:
+    """An object member's key at ``line[j] == '"'``: (key, index of its value)."""
+    key, j = _scan_string(line, j + 1)
+    if line[j] != ":":
+        j = _skip(line, j)
+        if line[j] != ":":
+            raise ValueError("expected ':'")
+    j += 1
+    if line[j] in _BLANK:
+        j = _skip(line, j)
+    return key, j
+
+
+def _next(line: str, j: int) -> int:
+    """After a member's value: the index of the next key's quote, or -1 after the ``}``
+    at ``j``, ... (then the caller's object ends at the returned ``-end``)."""
+    c = line[j]
+    if c in _BLANK:
+        j = _skip(line, j)
+        c = line[j]
+    if c == ",":
+        j += 1
+        if line[j] in _BLANK:
+            j = _skip(line, j)
+        if line[j] != '"':
+            raise ValueError("expected a key")
+        return j
+    if c != "}":
+        raise ValueError("expected ',' or '}'")
+    return -(j + 1)
+
+
+def _scan_doc(line: str, i: int) -> tuple[Any, int, list[str] | None]:
+    """A policy document at ``i``: (value, end, the texts of its statements or None)."""
+    if line[i] != "{":
+        value, k = _scan_value(line, i)
+        return value, k, None
+    doc: dict[str, Any] = {}
+    stmts: list[str] | None = None
+    j = i + 1
+    if line[j] in _BLANK:
+        j = _skip(line, j)
+    if line[j] == "}":
+        return doc, j + 1, None
+    if line[j] != '"':
+        raise ValueError("expected a key")
+    while True:
+        key, j = _member(line, j)
+        if key == "Statement":
+            c = line[j]
+            if c == "[":
+                value, stmts, j = _scan_list(line, j, False)
+            else:
+                value, k = _scan_value(line, j)
+                stmts = [line[j:k]] if c == "{" else None
+                j = k
+        else:
+            value, j = _scan_value(line, j)
+        doc[key] = value
+        j = _next(line, j)
+        if j < 0:
+            return doc, -j, stmts
+
+
+def split_request(line: str) -> tuple[dict[str, Any], dict[str, Any], int] | None:
+    """Decode one batch line, keeping the text of every policy and statement in it.
+
+    Returns (request, docs, ids): ``docs["key_policy"]`` is a :data:`Doc`, and
+    ``docs[field]`` a list of them for ``identity_policies``, ``scps`` and ``rcps`` (when
+    they are arrays); ``ids`` counts the ``id`` members. None when the line is not one
+    JSON object of this shape (the general path then decodes and reports).
+    """
+    data: dict[str, Any] = {}
+    docs: dict[str, Any] = {}
+    ids = 0
+    if line[:1] != "{":
+        return None
+    try:
+        i = 1
+        if line[i] in _BLANK:
+            i = _skip(line, i)
+        if line[i] == "}":
+            i += 1
+        elif line[i] != '"':
+            return None
+        else:
+            while True:
+                key, i = _member(line, i)
+                if key == "key_policy":
+                    value, k, stmts = _scan_doc(line, i)
+                    docs[key] = (line[i:k], stmts)
+                    i = k
+                elif key in _LIST_FIELDS and line[i] == "[":
+                    value, docs[key], i = _scan_list(line, i, True)
+                else:
+                    value, i = _scan_value(line, i)
+                    if key in _LIST_FIELDS:
+                        docs.pop(key, None)
+                    elif key == "id":
+                        ids += 1
+                data[key] = value
+                i = _next(line, i)
+                if i < 0:
+                    i = -i
+                    break
+    except (ValueError, IndexError, StopIteration, RecursionError):
+        return None
+    if i != len(line) and _skip(line, i) != len(line):
+        return None
+    return data, docs, ids
+
+
+def _without_sid(text: str) -> str:
+    """A statement's JSON text without its Sid member when that comes first (as written by
+    people and tools alike): ``{"Sid":"x","Effect":...}`` -> ``{"Effect":...}``. Equal
+    results are the texts of statements that are equal but for their Sid (JSON keeps the
+    last of duplicate members, so a second Sid in the rest stays in the key)."""
+    if not text.startswith('{"Sid":"'):
+        return text
+    try:
+        _, k = _scan_string(text, 8)
+    except ValueError:
+        return text
+    if text[k : k + 1] != ",":
+        return text
+    return "{" + text[k + 1 :]
+
+
+_NO_RAW: dict[str, Any] = {}
+
+
+def _compile_statement(raw: dict[str, Any], kind: PolicyKind) -> Any:
+    """The compiled form of a statement without its Sid, or _NOT_PLAIN. Whether a statement
+    is plain depends on its Sid only through :func:`plain_sid`, checked per occurrence."""
+    body = raw if "Sid" not in raw else {k: v for k, v in raw.items() if k != "Sid"}
+    st = plain_statement(body, kind)
+    if st is None:
+        return _NOT_PLAIN
+    st.raw = _NO_RAW  # the decoded statement is not kept: only its compiled form is needed
+    # variables are on: plain_header accepted only Version 2012-10-17
+    return CompiledStatement(st, True)
+
+
+class FastPolicies:
+    """The decision-only evaluator of batch lines, with its byte-bounded caches.
+
+    ``statement_bytes``, ``policy_bytes`` and ``request_bytes`` bound the three caches
+    (compiled statements by kind and text without a leading Sid; policies by kind and text,
+    as tuples of their statements; decisions by the line's text after its id).
+    """
+
+    def __init__(self, statement_bytes: int, policy_bytes: int, request_bytes: int) -> None:
+        self.statements = ByteLRU(statement_bytes)
+        self.policies = ByteLRU(policy_bytes)
+        self.requests = ByteLRU(request_bytes)
+        self.current: Any = None  # the request being decided (its id for a timeout line)
+
+    # ------------------------------------------------------------------ policies
+
+    def rules(self, kind: PolicyKind, doc: Any, text: str, stmts: list[str] | None) -> Any:
+        """The compiled statements of a policy the parser accepts with nothing to report, or
+        raises :class:`_NoFastPath`."""
+        key = (kind, text)
+        found = self.policies.get(key)
+        if found is None:
+            found = self._compile(kind, doc, text, stmts)
+            self.policies.put(key, found, POLICY_ENTRY_BYTES + len(text) + 8 * len(found))
+        if found is _NOT_PLAIN:
+            raise _NoFastPath
+        return found
+
+    def _compile(
+        self, kind: PolicyKind, doc: Any, text: str, stmts: list[str] | None
+    ) -> tuple[CompiledStatement, ...]:
+        if stmts is None or type(doc) is not dict:
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        if kind == "key" and not plain_text(text):
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        # plain_text holds, so the size the parser measures is len(text)
+        if not plain_header(doc, kind, len(text)):
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        raw = doc.get("Statement")
+        if type(raw) is list:
+            if not raw or len(raw) != len(stmts):
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            raws = raw
+        elif type(raw) is dict and len(stmts) == 1:
+            raws = [raw]
+        else:
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        cache = self.statements
+        entries = cache.entries
+        out: list[CompiledStatement] = []
+        sids: set[str] = set()
+        for st_text, st_raw in zip(stmts, raws):
+            if type(st_raw) is not dict:
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            # The Sid is checked here, and the statement without it is compiled once for
+            # every Sid it comes with (a policy's statements differ mostly by their Sids).
+            sid = st_raw.get("Sid")
+            if sid is not None and not plain_sid(sid):
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            body = _without_sid(st_text)
+            # key policy statements by their text, others by (kind, text)
+            skey: Hashable = body if kind == "key" else (kind, body)
+            found = entries.get(skey)  # cache.get(skey), inlined
+            if found is not None:
+                entries.move_to_end(skey)
+                entry = found[0]
+            else:
+                entry = _compile_statement(st_raw, kind)
+                size = len(body)
+                cache.put(skey, entry, STATEMENT_ENTRY_BYTES + STATEMENT_BYTES_PER_TEXT_BYTE * size)
+                note_compiled(size)
+            if entry is _NOT_PLAIN:
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            if sid:
+                if sid in sids:  # a duplicate Sid is an error the general path reports
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
+                sids.add(sid)
+            out.append(entry)
+        return tuple(out)
+
+    # ------------------------------------------------------------------ requests
+
+    def decide(self, data: dict[str, Any], docs: dict[str, Any]) -> str | None:
+        """The decision for a split line, or None: the general path must answer it."""
+        try:
+            return self._decide(data, docs)
+        except _NoFastPath:
+            return None
+        except Exception:  # the general path reports it the way it always has
+            return None
+
+    def _decide(self, data: dict[str, Any], docs: dict[str, Any]) -> str:
+        principal = data.get("principal")
+        action = data.get("action")
+        resource = data.get("resource")
+        if not (
+            type(principal) is str
+            and principal
+            and type(action) is str
+            and action
+            and type(resource) is str
+            and resource
+        ):
+            raise _NoFastPath
+        context = data.get("context")
+        if context is None:
+            context = {}
+        elif type(context) is not dict:
+            raise _NoFastPath
+        manager = data.get("key_manager")
+        if manager is not None and (
+            type(manager) is not str or manager.upper() not in _KEY_MANAGERS
+        ):
+            raise _NoFastPath
+        if "key_policy" not in data or "key_policy" not in docs:
+            raise _NoFastPath
+        # what Request() checks (its errors are the general path's to report)
+        if not principal_and_action_ok(principal, action):
+            raise _NoFastPath
+        check_context(context)  # ValueError: the general path reports it
+        if action.lower() in IAM_POLICY_ONLY_ACTIONS:
+            raise _NoFastPath
+        note_compiled(len(principal))
+        key_text, key_stmts = docs["key_policy"]
+        key_rules = self.rules("key", data["key_policy"], key_text, key_stmts)
+        lists: list[list[Any]] = []
+        for field, kind in _LISTS:
+            value = data.get(field)
+            if value is None:
+                lists.append([])
+                continue
+            texts = docs.get(field)
+            if type(value) is not list or texts is None or len(texts) != len(value):
+                raise _NoFastPath
+            lists.append([self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)])
+        p = parse_principal(principal)
+        ctx = context_for(context, p)
+        kp = policy_effects(key_rules, p, action, resource, ctx)
+        ids = [policy_effects(r, p, action, resource, ctx) for r in lists[0]]
+        scps, rcps = lists[1], lists[2]
+        key_manager = (
+            None if manager is None else ("AWS" if manager.upper() == "AWS" else "CUSTOMER")
+        )
+        scp_bits = (
+            [policy_effects(r, p, action, resource, ctx) for r in scps]
+            if scps and scps_apply(p)
+            else []
+        )
+        rcp_bits = (
+            [policy_effects(r, p, action, resource, ctx) for r in rcps]
+            if rcps and rcps_apply(p, action, key_manager)
+            else []
+        )
+        any_deny = bool(kp & DENY) or any(b & DENY for b in ids)
+        any_deny = any_deny or any(b & DENY for b in scp_bits) or any(b & DENY for b in rcp_bits)
+        value, _ = kms_verdict(
+            p,
+            action,
+            p.account is not None and p.account == account_of_arn(resource),
+            any_deny=any_deny,
+            scp_refuses=any(not b & _ALLOWS for b in scp_bits),
+            key_allows=bool(kp & _ALLOWS),
+            key_direct=bool(kp & ALLOW_DIRECT),
+            identity_allows=any(b & _ALLOWS for b in ids),
+        )
+        return value
+
+    def answer(self, line: str) -> tuple[bool, Any, Any] | None:
+        """``(True, id, decision)`` for a line this path answers; ``(False, request, raw)``
+        split for the general path (``raw`` as :func:`copyguard.evaluate.batch.split_line`
+        gives it); None when the general path must decode the line itself."""
+        rest: str | None = None
+        if line.startswith('{"id":'):
+            try:
+                i = 6 if line[6:7] not in _BLANK else _skip(line, 6)
+                rid, k = _scan_value(line, i)
+            except (ValueError, StopIteration, RecursionError):
+                pass  # split_request decides
+            else:
+                rest = line[k:]
+                hit = self.requests.get(rest)
+                if hit is not None:
+                    return True, rid, hit
+        split = split_request(line)
+        if split is None:
+            return None
+        data, docs, ids = split
+        self.current = data
+        decision = self.decide(data, docs)
+        if decision is None:
+            raw: dict[str, Any] = {}
+            for field, value in docs.items():
+                raw[field] = value[0] if field == "key_policy" else [t for t, _ in value]
+            return False, data, raw
+        if rest is not None and ids == 1:  # the id is the first member and the only one
+            self.requests.put(rest, decision, REQUEST_ENTRY_BYTES + len(rest))
+        return True, data.get("id"), decision
