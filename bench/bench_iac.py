@@ -20,7 +20,8 @@ read at plan time, ``configuration`` with ``count`` resources and their referenc
   copies and organization; the keys the plans create get real-looking key IDs).
 
 Then, at each size, runs as whole processes (interpreter start-up included), interleaved so
-both see the same machine:
+both see the same machine (with ``--max-input-size`` just above the largest file, which one
+plan of 1,000 rules needs):
 
 - ``python -m copyguard check PLAN... central.json organization.yaml --format json``
 - ``python -m copyguard check scenario.json --format json``
@@ -674,9 +675,12 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * 64)
         for n in sizes:
             inputs, scen = write_inputs(n, args.rules_per_plan, args.seed, base / str(n))
+            # a file above the default 16 MiB (one plan of 1,000 rules) needs the bound raised
+            largest = max(p.stat().st_size for p in [*inputs, scen])
+            bound = ["--max-input-size", f"{largest // (1024 * 1024) + 1}M"]
             commands = {
-                "terraform": ["check", *map(str, inputs), "--format", "json"],
-                "scenario": ["check", str(scen), "--format", "json"],
+                "terraform": ["check", *map(str, inputs), "--format", "json", *bound],
+                "scenario": ["check", str(scen), "--format", "json", *bound],
             }
             sizes_mb = {
                 "terraform": sum(p.stat().st_size for p in inputs) / 1e6,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 SCENARIOS = REPO / "tests" / "data" / "scenarios"
@@ -108,6 +110,24 @@ def compare_golden(name: str, actual: str, update: bool) -> None:
     assert actual == expected, (
         f"{rel(target)} differs from the current output; if the change is intended, regenerate with "
         "pytest tests/cli --update-golden (or COPYGUARD_UPDATE_GOLDEN=1) and review the diff"
+    )
+
+
+#: every output format of check: each IaC example has a golden in each
+FORMATS = ("text", "json", "sarif", "markdown", "html")
+
+
+def iac_golden(name: str, actual: str) -> None:
+    """The IaC goldens under tests/golden/iac/ (``COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest
+    tests/iac`` rewrites them; review the diff)."""
+    target = GOLDEN / "iac" / name
+    if os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(actual, encoding="utf-8")
+    if not target.exists():
+        pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
+    assert actual == target.read_text(encoding="utf-8"), (
+        f"{rel(target)} differs; regenerate with COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac"
     )
 
 

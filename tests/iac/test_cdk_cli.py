@@ -9,46 +9,32 @@ The goldens are written by this file's own helper: run
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from cg_cli import GOLDEN, REPO, assert_clean, invoke, run
+from cg_cli import FORMATS, REPO, assert_clean, iac_golden, invoke, run
 
 EX = REPO / "src" / "copyguard" / "examples" / "iac"
 CDK = EX / "cdk"
-UPDATE = os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0")
 ALL = ("cdk.out", "organization.yaml")
 SOURCE_TEMPLATE = "cdk.out/SourceStack.template.json"
 
 
-def golden(name: str, actual: str) -> None:
-    target = GOLDEN / "iac" / name
-    if UPDATE:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(actual, encoding="utf-8")
-    if not target.exists():
-        pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
-    assert actual == target.read_text(encoding="utf-8"), (
-        f"{target} differs; regenerate with COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac"
-    )
-
-
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "markdown", "html"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_assembly_and_facts_golden(fmt: str) -> None:
     r = invoke("check", *ALL, "--format", fmt, cwd=CDK)
     assert r.code == 1, r
     assert_clean(r.out)
     assert "SourceStack/BackupKey/Resource" in r.out
-    golden(f"check-cdk.{fmt}", r.out)
+    iac_golden(f"check-cdk.{fmt}", r.out)
 
 
 def test_fix_as_cloudformation_golden() -> None:
     r = invoke("fix", *ALL, "--as", "cloudformation", cwd=CDK)
     assert r.code == 0, r
     assert "the KeyPolicy of the logical ID BackupKey6F4A1D2B" in r.out
-    golden("fix-cdk.yaml", r.out)
+    iac_golden("fix-cdk.yaml", r.out)
 
 
 def test_the_broken_key_policy_is_located_by_template_logical_id_and_construct_path() -> None:

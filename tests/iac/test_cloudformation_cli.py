@@ -7,14 +7,11 @@ The goldens are written by this file's own helper: run
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from cg_cli import GOLDEN, REPO, assert_clean, invoke, run
+from cg_cli import FORMATS, REPO, assert_clean, iac_golden, invoke, run
 
 EX = REPO / "src" / "copyguard" / "examples" / "iac"
 CFN = EX / "cloudformation"
-UPDATE = os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0")
 OPTS = (
     "--account",
     "source-account.yaml=111122223333",
@@ -28,25 +25,13 @@ OPTS = (
 ALL = ("source-account.yaml", "central-account.json", "organization.yaml", *OPTS)
 
 
-def golden(name: str, actual: str) -> None:
-    target = GOLDEN / "iac" / name
-    if UPDATE:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(actual, encoding="utf-8")
-    if not target.exists():
-        pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
-    assert actual == target.read_text(encoding="utf-8"), (
-        f"{target} differs; regenerate with COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac"
-    )
-
-
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "markdown"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_two_templates_and_facts_golden(fmt: str) -> None:
     r = invoke("check", *ALL, "--format", fmt, cwd=CFN)
     assert r.code == 1, r
     assert_clean(r.out)
     assert "correct-horse-battery" not in r.out  # the NoEcho database password
-    golden(f"check-cloudformation.{fmt}", r.out)
+    iac_golden(f"check-cloudformation.{fmt}", r.out)
 
 
 def test_findings_locate_the_template_logical_id_and_line() -> None:
@@ -67,7 +52,7 @@ def test_fix_as_cloudformation_names_the_keypolicy_of_the_logical_id() -> None:
     assert r.code == 0, r
     assert "the KeyPolicy of the logical ID EbsKey" in r.out
     assert "\n  EbsKey:\n    Type: AWS::KMS::Key\n" in r.out
-    golden("fix-cloudformation.yaml", r.out)
+    iac_golden("fix-cloudformation.yaml", r.out)
 
 
 def test_without_parameters_the_central_account_is_unknown() -> None:

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from cg_cli import GOLDEN, REPO, assert_clean, invoke
+from cg_cli import FORMATS, REPO, assert_clean, iac_golden, invoke
 
 from copyguard.checks.model import Finding, Report, tr
 from copyguard.sources.cfn_variants import describe, merge_reports
@@ -14,7 +12,6 @@ from copyguard.sources.cloudformation import MAX_VARIANTS, parse_template, read_
 
 SRC, REGION = "111122223333", "us-east-1"
 STACKS = REPO / "src" / "copyguard" / "examples" / "iac" / "stacks"
-UPDATE = os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0")
 ARGS = (
     "keys.yaml",
     "app.yaml",
@@ -138,21 +135,12 @@ def test_describe_finds_the_fewest_conditions() -> None:
     assert describe([every[0], every[2]], every) == [every[0], every[2]]
 
 
-def golden(name: str, actual: str) -> None:
-    target = GOLDEN / "iac" / name
-    if UPDATE:
-        target.write_text(actual, encoding="utf-8")
-    if not target.exists():
-        pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
-    assert actual == target.read_text(encoding="utf-8"), f"{target} differs"
-
-
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_stacks_example_fails_only_when_the_condition_is_false(fmt: str) -> None:
     r = invoke("check", *ARGS, "--format", fmt, cwd=STACKS)
     assert r.code == 1, r
     assert_clean(r.out)
-    golden(f"check-stacks.{fmt}", r.out)
+    iac_golden(f"check-stacks.{fmt}", r.out)
 
 
 def test_stacks_example_json_says_the_assignment() -> None:

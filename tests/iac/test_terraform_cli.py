@@ -7,37 +7,23 @@ The goldens under tests/golden/iac/ are written by this file's own helper: run
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from cg_cli import GOLDEN, REPO, assert_clean, invoke, run
+from cg_cli import FORMATS, REPO, assert_clean, iac_golden, invoke, run
 from tfplan import source_plan
 
 TF = REPO / "src" / "copyguard" / "examples" / "iac" / "terraform"
 ALL = ("source-plan.json", "central-plan.json", "organization.yaml")
-UPDATE = os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0")
 
 
-def golden(name: str, actual: str) -> None:
-    target = GOLDEN / "iac" / name
-    if UPDATE or not target.exists():
-        if not UPDATE:
-            pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(actual, encoding="utf-8")
-    assert actual == target.read_text(encoding="utf-8"), (
-        f"{target} differs; regenerate with COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac"
-    )
-
-
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "markdown"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_two_plans_and_facts_golden(fmt: str) -> None:
     r = invoke("check", *ALL, "--format", fmt, cwd=TF)
     assert r.code == 1, r
     assert_clean(r.out)
     assert "correct-horse-battery" not in r.out  # the database password (after_sensitive)
-    golden(f"check-two-plans.{fmt}", r.out)
+    iac_golden(f"check-two-plans.{fmt}", r.out)
 
 
 def test_findings_locate_the_plan_and_the_address() -> None:
@@ -59,7 +45,7 @@ def test_source_plan_alone_is_not_a_pass() -> None:
     assert any(
         f["code"] == "CG902" and f.get("path", "").endswith("destination_vault") for f in findings
     )
-    golden("check-source-plan.json", r.out)
+    iac_golden("check-source-plan.json", r.out)
 
 
 def test_fix_as_terraform_names_the_key_resource() -> None:
@@ -67,7 +53,7 @@ def test_fix_as_terraform_names_the_key_resource() -> None:
     assert r.code == 0, r
     assert "key_id = aws_kms_key.ebs.id" in r.out
     assert "the policy of aws_kms_key.ebs" in r.out
-    golden("fix-two-plans.tf", r.out)
+    iac_golden("fix-two-plans.tf", r.out)
 
 
 def test_fix_as_cli_never_names_a_key_that_does_not_exist_yet() -> None:

@@ -4,19 +4,17 @@ modules), in findings' locations: text, JSON and SARIF (examples/iac/terraform-c
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from cg_cli import GOLDEN, REPO, assert_clean, invoke
+from cg_cli import FORMATS, REPO, assert_clean, iac_golden, invoke
 
 from copyguard.sources.merge import load_inputs
 from copyguard.sources.terraform import module_dirs, read_terraform, scan_tf_text
 
 CONFIG = REPO / "src" / "copyguard" / "examples" / "iac" / "terraform-config"
 ARGS = ("plan.json", "../terraform/central-plan.json", "../terraform/organization.yaml")
-UPDATE = os.environ.get("COPYGUARD_UPDATE_IAC_GOLDEN", "") not in ("", "0")
 
 
 def _line(file: Path, text: str) -> int:
@@ -109,21 +107,12 @@ def test_unreadable_tf_files_never_fail_the_run(tmp_path: Path) -> None:
     assert "module.backup.aws_backup_vault.local" not in origin.lines
 
 
-def golden(name: str, actual: str) -> None:
-    target = GOLDEN / "iac" / name
-    if UPDATE:
-        target.write_text(actual, encoding="utf-8")
-    if not target.exists():
-        pytest.fail(f"{target} is missing: run COPYGUARD_UPDATE_IAC_GOLDEN=1 pytest tests/iac")
-    assert actual == target.read_text(encoding="utf-8"), f"{target} differs"
-
-
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_findings_are_located_in_the_tf_files(fmt: str) -> None:
     r = invoke("check", *ARGS, "--format", fmt, cwd=CONFIG)
     assert r.code == 1, r
     assert_clean(r.out)
-    golden(f"check-terraform-config.{fmt}", r.out)
+    iac_golden(f"check-terraform-config.{fmt}", r.out)
 
 
 def test_json_and_sarif_name_the_tf_file_and_line() -> None:

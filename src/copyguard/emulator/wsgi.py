@@ -342,7 +342,7 @@ class FrontApp:
                 )
             try:
                 data = json.loads(incoming.body.decode("utf-8")) if incoming.body else {}
-            except (UnicodeDecodeError, ValueError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise RequestError(
                     surface.malformed(proto, "serialization", f"The body is not JSON: {exc}")
                 ) from None

@@ -13,9 +13,9 @@ resources, so every fact and finding names the template, the logical ID and the 
 ``Metadata.aws:asset:path`` is a template in the assembly) are read with their parent's
 environment; one whose template is not in the assembly is unknown, named.
 
-Bounded: every file at most the input size limit, at most ``MAX_ARTIFACTS`` artifacts in all,
-nesting at most ``MAX_DEPTH`` deep, and every path relative, without ``..``, and inside the
-assembly directory once symbolic links are resolved. Anything else raises ``ScenarioError``
+Bounded: every file at most the input size limit, at most ``MAX_ARTIFACTS`` artifacts and
+nested stack readings in all, nesting at most ``MAX_DEPTH`` deep, and every path relative,
+without ``..``, and inside the assembly directory once symbolic links are resolved. Anything else raises ``ScenarioError``
 (exit 2) naming the file, the field path and what was expected.
 """
 
@@ -355,6 +355,16 @@ class _Assembly:
                 )
                 self._place(parent, key, logical, pos, at, paths)
                 continue
+            # every nested stack read counts as an artifact: templates that nest the next one
+            # many times each would otherwise be read exponentially often
+            self.artifacts += 1
+            if self.artifacts > MAX_ARTIFACTS:
+                raise ScenarioError(
+                    parent.label,
+                    at,
+                    f"too many artifacts and nested stacks; expected at most {MAX_ARTIFACTS} "
+                    "in all",
+                )
             params = self.nested_parameters(r, tpl, parent, account, region)
             name = paths.get(logical, f"{parent.stack}/{logical}")
             self.template(

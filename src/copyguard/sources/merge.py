@@ -309,6 +309,9 @@ def _merged(
     merged: dict[str, Any] = {"version": 1}
     origins: dict[str, Origin] = {}
     reasons: dict[str, tuple[str, str]] = {}
+    arn_at: dict[str, dict[Any, int]] = {"keys": {}, "vaults": {}}  # ARN -> merged index
+    stems: dict[str, int] = {}  # reasons about no entry, counted per stem
+    below = _Below()
     for label, doc, origin, why in docs:
         moved: dict[str, str] = {}  # the input's entry path -> the merged entry path
         org = doc.get("organization")
@@ -331,11 +334,15 @@ def _merged(
             out = merged.setdefault(section, [])
             for i, entry in _keyed(doc, section):
                 own = f"{section}[{i}]"
-                at = next((j for j, e in enumerate(out) if e.get("arn") == entry.get("arn")), None)
+                arn = entry.get("arn")
+                hashable = isinstance(arn, (str, type(None)))
+                at = arn_at[section].get(arn) if hashable else None
                 if at is None:
                     moved[own] = f"{section}[{len(out)}]"
+                    if hashable and arn not in arn_at[section]:
+                        arn_at[section][arn] = len(out)
                     out.append(dict(entry))
-                    origins[moved[own]] = _origin(origin, own)
+                    origins[moved[own]] = _origin(origin, own, below)
                     continue
                 other = origins[f"{section}[{at}]"]
                 for k, v in entry.items():
@@ -361,14 +368,15 @@ def _merged(
             names.add(name)
             moved[own] = f"copies[{len(out)}]"
             out.append(e)
-            origins[moved[own]] = _origin(origin, own)
+            origins[moved[own]] = _origin(origin, own, below)
         for p, (what, why_) in why.items():
             head, dot, rest = p.partition(".")
             if head not in moved and head not in ("copies", "organization"):
                 # a reason about no entry (a stack, a nested stack): its own place in the merge
                 stem = head.partition("[")[0]
-                moved[head] = f"{stem}[{sum(1 for r in reasons if r.startswith(stem + '['))}]"
-                origins[moved[head]] = _origin(origin, head)
+                moved[head] = f"{stem}[{stems.get(stem, 0)}]"
+                stems[stem] = stems.get(stem, 0) + 1
+                origins[moved[head]] = _origin(origin, head, below)
             target = moved.get(head, head)
             reasons[f"{target}{dot}{rest}"] = (what, why_)
     if merged.get("copies"):  # an input without copies (the destination's plan) is fine
@@ -405,22 +413,38 @@ def _is_directory(path: str) -> bool:
     return path != "-" and os.path.isdir(path)
 
 
-def _origin(origin: Origin, own: str) -> Origin:
-    def below(table: dict[str, str]) -> dict[str, str]:
-        return {
-            k[len(own) :]: v
-            for k, v in table.items()
-            if k == own or k.startswith((own + ".", own + "["))
-        }
+class _Below:
+    """The entries of a path table at or below a path (``keys[0]`` holds ``keys[0]``,
+    ``keys[0].policy``, ``keys[0][1]``, not ``keys[01]``), from an index built once per table,
+    so merging N entries costs N, not N times the table."""
 
+    def __init__(self) -> None:
+        self._index: dict[int, tuple[dict[str, str], dict[str, list[str]]]] = {}
+
+    def __call__(self, table: dict[str, str], own: str) -> dict[str, str]:
+        held = self._index.get(id(table))
+        if held is None or held[0] is not table:
+            index: dict[str, list[str]] = {}
+            for k in table:
+                index.setdefault(k, []).append(k)
+                for i, ch in enumerate(k):
+                    if ch in ".[" and i:
+                        index.setdefault(k[:i], []).append(k)
+            held = (table, index)
+            self._index[id(table)] = held
+        return {k[len(own) :]: table[k] for k in held[1].get(own, ())}
+
+
+def _origin(origin: Origin, own: str, below: _Below | None = None) -> Origin:
+    below = below or _Below()
     return Origin(
         origin.file,
         own,
         origin.positions,
         origin.addresses.get(own),
-        below(origin.addresses),
+        below(origin.addresses, own),
         origin.construct_paths.get(own),
-        below(origin.construct_paths),
+        below(origin.construct_paths, own),
         origin.kind,
         origin.lines,
     )

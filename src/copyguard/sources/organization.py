@@ -146,6 +146,11 @@ def policy_rules(policy_id: str, name: str, content: Any) -> list[PolicyRule]:
                 if key.startswith("@@") or not isinstance(action, dict):
                     continue
                 dest = _value(action.get("target_backup_vault_arn")) or key
+                if not isinstance(dest, str):
+                    raise ValueError(
+                        f"plans.{plan_name}.rules.{rule_name}.copy_actions.{key}"
+                        ".target_backup_vault_arn is not a string"
+                    )
                 life = action.get("lifecycle")
                 lifecycle: dict[str, int] | None = None
                 if isinstance(life, dict):
@@ -160,6 +165,10 @@ def policy_rules(policy_id: str, name: str, content: Any) -> list[PolicyRule]:
             if not copies:
                 continue
             target = _value(rule.get("target_backup_vault_name"))
+            if target is not None and not isinstance(target, str):
+                raise ValueError(
+                    f"plans.{plan_name}.rules.{rule_name}.target_backup_vault_name is not a string"
+                )
             out.append(
                 PolicyRule(
                     policy_id,
@@ -441,7 +450,7 @@ class OrganizationScan:
             name = str(summary.get("Name") or pid)
             try:
                 rules = policy_rules(pid, name, json.loads(doc["Policy"].get("Content") or "{}"))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 self.b.fail(
                     where,
                     f"the backup policy {pid} ({name})",

@@ -86,8 +86,13 @@ MAX_BLOCK_DEVICES = 64
 MAX_TF_DIRS = 64
 MAX_TF_FILES = 256
 MAX_TF_BYTES = 4 * 1024 * 1024
+#: the .tf bytes one plan's lines are looked for in, all directories together
+MAX_TF_TOTAL_BYTES = 16 * 1024 * 1024
 _TF_BLOCK = re.compile(r'\s*(resource|data)\s+"([^"\\]{1,256})"\s+"([^"\\]{1,256})"\s*\{')
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+#: a run of code without a string, a comment or a "/"; the rest of a string after its quote
+_TF_PLAIN = re.compile(r'[^"#/]*')
+_TF_STRING = re.compile(r'[^"\\]*(?:\\.?[^"\\]*)*', re.DOTALL)
 #: a resource address: its module path (``module.a["x"].``) and its own part
 _ADDRESS = re.compile(
     r"((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)((?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)"
@@ -154,6 +159,10 @@ class _Reader:
         self.current = ""  # the JSON path being read, for errors
         self.resources: list[Res] = []
         self.by_config: dict[str, list[Res]] = {}
+        self._addresses: set[str] = set()  # of self.resources (a linear test was quadratic)
+        # (config address, index) -> the first instance with that index (``_resolve``)
+        self._by_index: dict[str, dict[Any, Res]] = {}
+        self._selections: dict[int, list[Res]] | None = None  # plan id() -> its selections
         self.module_calls: dict[str, dict[str, Any]] = {}  # "module.a.module.b" -> module config
         self.configs: dict[str, dict[str, Any]] = {}  # config address -> resource config
         self.providers: dict[str, Any] = {}
@@ -278,8 +287,9 @@ class _Reader:
         address, rtype, name = r.get("address"), r.get("type"), r.get("name")
         if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
             raise self.error(where, "expected a resource with address, type and name")
-        if any(x.address == address for x in self.resources):
+        if address in self._addresses:
             return  # a data source read at plan time and again in resource_changes
+        self._addresses.add(address)
         self.resources.append(
             Res(
                 address=address,
@@ -374,15 +384,29 @@ class _Reader:
         if not m:
             return []
         own = f"{'data.' if m.group(1) else ''}{m.group(2)}.{m.group(3)}"
-        instances = self.by_config.get(f"{module}.{own}" if module else own, [])
+        config_address = f"{module}.{own}" if module else own
+        instances = self.by_config.get(config_address, [])
         if m.group(4):
             exact = [i for i in instances if i.address.endswith(f"{own}{m.group(4)}")]
             if exact:
                 return exact[:1]
         if len(instances) == 1:
             return instances
-        same = [i for i in instances if i.index == origin.index and i.index is not None]
-        return same[:1]
+        if origin.index is None:
+            return []
+        try:  # the instance of the same count/for_each index, from a table built once
+            table = self._by_index.get(config_address)
+            if table is None:
+                table = {}
+                for i in instances:
+                    if i.index is not None:
+                        table.setdefault(i.index, i)
+                self._by_index[config_address] = table
+            found = table.get(origin.index)
+        except TypeError:  # an index JSON allows but no table can hold (a list): compare
+            same = [i for i in instances if i.index == origin.index and i.index is not None]
+            return same[:1]
+        return [found] if found is not None else []
 
     # ---------------------------------------------------------------- account and Region
     def provider(self, r: Res) -> dict[str, Any]:
@@ -735,13 +759,13 @@ class _Reader:
             return
         unknown_rules = r.unknown.get("rule")
         conf_rules = ((r.config or {}).get("expressions") or {}).get("rule") or []
-        selections = [
-            s
-            for s in self.resources
-            if s.mode == "managed"
-            and s.type == "aws_backup_selection"
-            and r in self.targets(s, "plan_id")
-        ]
+        if self._selections is None:  # each selection's plans, once (not once per plan)
+            self._selections = {}
+            for s in self.resources:
+                if s.mode == "managed" and s.type == "aws_backup_selection":
+                    for t in self.targets(s, "plan_id"):
+                        self._selections.setdefault(id(t), []).append(s)
+        selections = self._selections.get(id(r), [])
         for ri, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
@@ -1169,54 +1193,66 @@ def scan_tf_text(text: str, file: str, out: dict[str, tuple[str, int]]) -> None:
                 key = f"{m[2]}.{m[3]}" if m[1] == "resource" else f"data.{m[2]}.{m[3]}"
                 out.setdefault(key, (file, n))
         code: list[str] = []  # the line without its comments and strings
-        i, quoted = 0, False
-        while i < len(line):
-            c = line[i]
+        i, end_of_line = 0, len(line)
+        while i < end_of_line:
+            # runs of plain characters are skipped by the regular expressions (C speed): a
+            # line of 4 MB took seconds character by character
             if comment:
                 end = line.find("*/", i)
                 if end < 0:
                     break
                 comment, i = False, end + 2
                 continue
-            if quoted:
-                if c == "\\":
-                    i += 2
-                    continue
-                quoted = c != '"'
-            elif c == '"':
-                quoted = True
+            run = _TF_PLAIN.match(line, i)
+            if run is not None and run.end() > i:
+                code.append(run[0])
+                i = run.end()
+                continue
+            c = line[i]
+            if c == '"':
+                rest = _TF_STRING.match(line, i + 1)
+                i = (rest.end() if rest is not None else end_of_line) + 1  # after the quote
             elif c == "#" or line.startswith("//", i):
                 break
             elif line.startswith("/*", i):
                 comment, i = True, i + 2
-                continue
-            else:
+            else:  # a "/" that opens no comment
                 code.append(c)
-            i += 1
+                i += 1
         h = _HEREDOC.search("".join(code))
         if h and not comment:
             heredoc = h[1]
 
 
-def scan_tf_dir(directory: str) -> dict[str, tuple[str, int]]:
-    """``scan_tf_text`` over the ``.tf`` files of one directory (bounded). An unreadable
-    directory or file gives no lines, never an error."""
+def scan_tf_dir(directory: str, budget: list[int] | None = None) -> dict[str, tuple[str, int]]:
+    """``scan_tf_text`` over the ``.tf`` files of one directory (bounded: ``MAX_TF_FILES``
+    files of at most ``MAX_TF_BYTES``, and at most ``budget[0]`` bytes in all, which is
+    decreased by what is read). A file whose real path (symbolic links resolved) is outside
+    the directory is not read. An unreadable directory or file gives no lines, never an
+    error."""
     import os
 
     out: dict[str, tuple[str, int]] = {}
     try:
         names = sorted(n for n in os.listdir(directory or ".") if n.endswith(".tf"))
-    except OSError:
+        real_dir = os.path.realpath(directory or ".")
+    except (OSError, ValueError):
         return out
     for name in names[:MAX_TF_FILES]:
         path = os.path.join(directory, name) if directory else name
         try:
+            if os.path.dirname(os.path.realpath(path)) != real_dir:
+                continue  # a symbolic link out of the directory: not the configuration's
             if not os.path.isfile(path) or os.path.getsize(path) > MAX_TF_BYTES:
+                continue
+            if budget is not None and os.path.getsize(path) > budget[0]:
                 continue
             with open(path, encoding="utf-8", errors="replace") as fh:
                 text = fh.read(MAX_TF_BYTES + 1)
-        except OSError:
+        except (OSError, ValueError):
             continue
+        if budget is not None:
+            budget[0] -= len(text)
         scan_tf_text(text, path, out)
     return out
 
@@ -1294,6 +1330,7 @@ def _source_lines(plan: dict[str, Any], read: ReaderInput, root: str) -> dict[st
     """Resource address -> (``.tf`` file, line) for the resources the reading names."""
     dirs = module_dirs(plan, root)
     scanned: dict[str, dict[str, tuple[str, int]]] = {}
+    budget = [MAX_TF_TOTAL_BYTES]  # every directory's .tf files together
     out: dict[str, tuple[str, int]] = {}
     for address in sorted(set(read.addresses.values())):
         m = _ADDRESS.fullmatch(address)
@@ -1306,7 +1343,7 @@ def _source_lines(plan: dict[str, Any], read: ReaderInput, root: str) -> dict[st
         if where not in scanned:
             if len(scanned) >= MAX_TF_DIRS:
                 continue
-            scanned[where] = scan_tf_dir(where)
+            scanned[where] = scan_tf_dir(where, budget)
         found = scanned[where].get(own)
         if found:
             out[address] = found
