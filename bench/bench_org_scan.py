@@ -53,7 +53,9 @@ def _env(config_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_emulator(members: int, seed: int, config_dir: Path) -> tuple[Any, dict[str, Any], float]:
+def start_emulator(
+    members: int, seed: int, config_dir: Path, latency_ms: int = 0
+) -> tuple[Any, dict[str, Any], float]:
     began = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -71,6 +73,8 @@ def start_emulator(members: int, seed: int, config_dir: Path) -> tuple[Any, dict
             str(seed),
             "--write-aws-config",
             str(config_dir),
+            "--latency",
+            str(latency_ms),
         ],
         env=_env(config_dir),
         stdout=subprocess.PIPE,
@@ -152,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="8,1", help="--max-workers values (default 8,1)")
     parser.add_argument("--repeat", type=int, default=1, help="scans per point (median kept)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--latency",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="the emulator's --latency: each AWS request waits MS ms (an endpoint's round "
+        "trip), so the workers' overlap shows as it does against AWS (default 0)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     workers = [int(w) for w in args.workers.split(",") if w]
@@ -168,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             config_dir = Path(tmp) / "aws"
             try:
-                proc, summary, started = start_emulator(size, args.seed, config_dir)
+                proc, summary, started = start_emulator(size, args.seed, config_dir, args.latency)
             except RuntimeError as exc:
                 print(f"copyguard bench: {exc}", file=sys.stderr)
                 return 2

@@ -229,6 +229,16 @@ def _print_text(data: dict[str, Any]) -> None:
     help="With --members: run each member's copy once at start, so failed copy jobs exist.",
 )
 @click.option(
+    "--latency",
+    "latency_ms",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    show_default=True,
+    metavar="MS",
+    help="Make every AWS request wait MS milliseconds before it is served (no lock held), "
+    "like a real endpoint's round trip, so a client's concurrency shows in benchmarks.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -247,6 +257,7 @@ def emulator(
     members: int | None,
     seed: int,
     copy_jobs: bool,
+    latency_ms: int,
     fmt: str,
 ) -> int:
     """Run the local AWS Backup cross-account copy emulator until Ctrl-C.
@@ -279,6 +290,7 @@ def emulator(
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        emu.app.latency = latency_ms / 1000
         for fault in faults:
             emu.faults.add(**fault)
         data = _summary(emu, config_dir, scenario)

@@ -22,6 +22,7 @@ import hmac
 import io
 import json
 import logging
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
@@ -155,6 +156,9 @@ class FrontApp:
         #: moto's backends are not thread-safe: reads share, writes are exclusive
         #: (``with app.lock:`` takes it exclusively)
         self.lock = ReadWriteLock()
+        #: seconds each AWS request waits before it is served, no lock held (``--latency``):
+        #: the network round trip of a real endpoint, so a client's concurrency shows
+        self.latency = 0.0
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -195,6 +199,8 @@ class FrontApp:
         incoming = self._incoming(environ, method, path)
         if path.startswith(CONTROL_PREFIX):
             return self._send(self._control(incoming), start_response)
+        if self.latency > 0:
+            time.sleep(self.latency)
         return self._aws(environ, incoming, start_response)
 
     # -- reading the request ---------------------------------------------------------------------

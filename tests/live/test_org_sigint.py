@@ -1,0 +1,52 @@
+"""Ctrl-C in a real process: ``copyguard scan --organization`` sent SIGINT mid-scan prints the
+report of what it read (a CG902 saying it was interrupted), exits 3, and shows no traceback.
+The emulator's ``latency`` keeps the scan running long enough to be interrupted in the middle."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from emulator_fixtures import clean_env, copyguard_cmd
+
+pytestmark = pytest.mark.emulator
+
+
+def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
+    from copyguard.emulator import Emulator
+
+    config_dir = tmp_path / "aws"
+    with Emulator(port=0, members=8, seed=2) as emu:
+        emu.write_aws_config(config_dir)
+        emu.app.latency = 0.25  # about 70 reads one at a time: well over 10 s uninterrupted
+        proc = subprocess.Popen(
+            [
+                *copyguard_cmd(),
+                *("scan", "--organization", "--management-profile", "management"),
+                *("--all-plans", "--max-workers", "1", "--format", "json"),
+            ],
+            env=clean_env(config_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        time.sleep(4.0)  # start-up done, the organization read, some members read
+        assert proc.poll() is None, "the scan ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        emu.app.latency = 0.0
+    assert proc.returncode == 3, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+    report = json.loads(out)
+    assert report["verdict"] == "unknown"
+    stop = [f for f in report["findings"] if f["evidence"].get("interrupted")]
+    assert len(stop) == 1 and stop[0]["code"] == "CG902"
+    assert "interrupted (Ctrl-C) after reading" in stop[0]["message"]
+    assert "of 10 account(s)" in stop[0]["message"]  # 8 members, the central and management
