@@ -843,6 +843,12 @@ class _Reader:
         state, v = self.prop(logical, "MultiRegion")
         if state == "known":
             entry["multi_region"] = str(v).lower() == "true"
+        self._add_key(path, logical, entry, account, part)
+
+    def _add_key(
+        self, path: str, logical: str, entry: dict[str, Any], account: str, part: str
+    ) -> None:
+        """A key's ``KeyPolicy`` (unset: KMS's default policy for the account), then the key."""
         state, v = self.prop(logical, "KeyPolicy")
         if state == "known":
             entry["policy"] = json.loads(v) if isinstance(v, str) else v
@@ -884,17 +890,7 @@ class _Reader:
             self.reason(f"{path}.state", logical, "Enabled", v)
         else:
             entry["state"] = "Disabled" if str(v).lower() == "false" else "Enabled"
-        state, v = self.prop(logical, "KeyPolicy")
-        if state == "known":
-            entry["policy"] = json.loads(v) if isinstance(v, str) else v
-        elif state == "unset":
-            from copyguard.sources.terraform import default_key_policy
-
-            entry["policy"] = default_key_policy(account, part)
-        else:
-            self.reason(f"{path}.policy", logical, "KeyPolicy", v)
-        self.keys.append(entry)
-        self.locate(path, logical, ("KeyPolicy", "Enabled"))
+        self._add_key(path, logical, entry, account, part)
 
     def _alias(self, logical: str) -> None:
         state, name = self.prop(logical, "AliasName")

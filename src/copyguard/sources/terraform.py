@@ -589,13 +589,7 @@ class _Reader:
         self.key_arn[r.address] = arn
         path = f"keys[{len(self.keys)}]"
         entry: dict[str, Any] = {"arn": arn, "manager": "CUSTOMER", "aliases": []}
-        enabled = self.value(r, "is_enabled")
-        if enabled.state == "known":
-            entry["state"] = "Enabled" if enabled.value is True else "Disabled"
-        elif enabled.state == "unset":
-            entry["state"] = "Enabled"
-        else:
-            self.reason(f"{path}.state", r, "is_enabled", enabled.why)
+        self._set_state(entry, path, r, "is_enabled")
         multi = self.value(r, "multi_region")
         if multi.state == "known" and isinstance(multi.value, bool):
             entry["multi_region"] = multi.value
@@ -631,16 +625,20 @@ class _Reader:
             "aliases": [],
             "multi_region": True,
         }
-        enabled = self.value(r, "enabled")
+        self._set_state(entry, path, r, "enabled")
+        self._set_policy(entry, path, r, "policy", account, part)
+        self.keys.append(entry)
+        self.locate(path, r, ("policy", "enabled"))
+
+    def _set_state(self, entry: dict[str, Any], path: str, r: Res, attribute: str) -> None:
+        """A key's state from its enabled attribute (unset: KMS enables a new key)."""
+        enabled = self.value(r, attribute)
         if enabled.state == "known":
             entry["state"] = "Enabled" if enabled.value is True else "Disabled"
         elif enabled.state == "unset":
             entry["state"] = "Enabled"
         else:
-            self.reason(f"{path}.state", r, "enabled", enabled.why)
-        self._set_policy(entry, path, r, "policy", account, part)
-        self.keys.append(entry)
-        self.locate(path, r, ("policy", "enabled"))
+            self.reason(f"{path}.state", r, attribute, enabled.why)
 
     def _set_policy(
         self, entry: dict[str, Any], path: str, r: Res, attr: str, account: str, part: str
