@@ -507,6 +507,7 @@ def test_save_scenario_round_trip(world: OrgLab, tmp_path: Path) -> None:
     doc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert doc["organization"]["id"] == world.org_id
     assert world.ou in doc["organization"]["paths"][world.b][0]
+    assert doc["organization"]["ou_names"][world.ou] == "prod"  # the names, for the reports
     offline = run_cli(world.env, "check", str(out), "--format", "json")
     assert_clean(offline)
     assert offline.code == 1

@@ -264,6 +264,17 @@ def _flows(scenario: Scenario, verdicts: dict[str, tuple[str, list[str]]]) -> li
     return out
 
 
+def ou_label(path: str, names: dict[str, str]) -> str:
+    """An organization path (``o-x/r-y/ou-a/ou-b/``) as its OU names (``Production /
+    Payments``, the root's name when the account sits at the root) when the scenario names
+    them; else the path itself."""
+    ids_ = [p for p in path.strip("/").split("/") if p.startswith(("r-", "ou-"))]
+    if not ids_ or not any(i in names for i in ids_):
+        return path
+    ous = ids_[1:] if len(ids_) > 1 else ids_
+    return " / ".join(names.get(i, i) for i in ous)
+
+
 def _worst(verdicts: Iterable[str]) -> str:
     return min(verdicts, key=lambda v: VERDICT_RANK[v], default="none")
 
@@ -315,6 +326,7 @@ def layout(scenario: Scenario, report: Report, lang: str = "en") -> Picture:
     accounts = sorted(nodes, key=acct_order)
     # aws:PrincipalOrgPaths per account, when the scenario's organization gives them
     paths: dict[str, list[str]] = getattr(scenario.organization, "paths", None) or {}
+    ou_names: dict[str, str] = getattr(scenario.organization, "ou_names", None) or {}
 
     # which accounts get a lane of their own; the rest are grouped
     if len(accounts) <= MAX_DETAILED_LANES + (MAX_LANES - MAX_DETAILED_LANES):
@@ -335,7 +347,7 @@ def layout(scenario: Scenario, report: Report, lang: str = "en") -> Picture:
         ou = paths.get(a)
         if ou:
             key = "ou:" + str(sorted(ou)[0])
-            group_titles[key] = str(sorted(ou)[0])
+            group_titles[key] = ou_label(str(sorted(ou)[0]), ou_names)
         else:
             key = "verdict:" + acct_verdict[a]
             group_titles[key] = _l(f"lane.group.verdict.{acct_verdict[a]}", lang)
@@ -374,7 +386,7 @@ def layout(scenario: Scenario, report: Report, lang: str = "en") -> Picture:
         i = position[(0, a)]
         lane_of_account[a] = i
         title = a if a != "?" else _l("lane.unknown", lang)
-        sub = ", ".join(str(p) for p in sorted(paths.get(a, []))[:1])
+        sub = ", ".join(ou_label(str(p), ou_names) for p in sorted(paths.get(a, []))[:1])
         pic.lanes.append(Lane(lane_x(i), title, sub, acct_verdict[a], False, [a]))
         # nodes in a failing copy first, then vaults before keys, then by ARN
         items = sorted(

@@ -8,6 +8,7 @@ findings) so the rest of the scenario is still checked.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -142,6 +143,10 @@ def _obj(c: _Ctx, v: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]
                 f"unknown field {k!r}; expected one of: {', '.join(allowed)}",
             )
     return v
+
+
+#: an organization root or OU ID (ASCII only)
+_OU_ID = re.compile(r"(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})", re.ASCII)
 
 
 def _str(c: _Ctx, v: Any, path: str, what: str = "a string") -> str:
@@ -354,7 +359,14 @@ def build_scenario(
                 c,
                 org,
                 "organization",
-                ("id", "accounts", "cross_account_backup_enabled", "management_account", "paths"),
+                (
+                    "id",
+                    "accounts",
+                    "cross_account_backup_enabled",
+                    "management_account",
+                    "paths",
+                    "ou_names",
+                ),
             )
             model = Organization()
             if "id" in o:
@@ -400,6 +412,20 @@ def build_scenario(
                     model.paths[_account(c, acct, f"organization.paths.{acct}")] = [
                         _str(c, v, f"organization.paths.{acct}") for v in vals
                     ]
+            if o.get("ou_names") is not None:
+                ou_names = _obj(
+                    c,
+                    o["ou_names"],
+                    "organization.ou_names",
+                    tuple(str(k) for k in (o["ou_names"] or {})),
+                )
+                for ou, name in ou_names.items():
+                    where = f"organization.ou_names.{ou}"
+                    if not _OU_ID.fullmatch(str(ou)):
+                        raise c.error(where, "expected a root ID (r-...) or an OU ID (ou-...-...)")
+                    if len(_str(c, name, where, "the OU's name")) > 128:
+                        raise c.error(where, "expected a name of at most 128 characters")
+                    model.ou_names[str(ou)] = name
             sc.organization = model
     for section in ("keys", "vaults", "copies"):
         if section in top and top[section] is not None and not isinstance(top[section], list):

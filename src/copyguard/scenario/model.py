@@ -48,6 +48,8 @@ class Organization:
     cross_account_backup_enabled: Maybe[bool] = UNKNOWN
     management_account: Maybe[str | None] = UNKNOWN
     paths: dict[str, list[str]] = field(default_factory=dict)  # account -> aws:PrincipalOrgPaths
+    #: root or OU ID -> its name: display only (reports label accounts by OU name)
+    ou_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

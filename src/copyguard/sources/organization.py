@@ -352,6 +352,10 @@ class OrganizationScan:
             self._paths_unknown(roots)
             return
         paths: dict[str, list[str]] = {}
+        names: dict[str, str] = {}
+        for root in roots:
+            if isinstance(root.get("Name"), str) and root["Name"]:
+                names[str(root["Id"])] = root["Name"][:128]
         level = [(str(root["Id"]), f"{self.org_id}/{root['Id']}/") for root in roots]
         while level:
             answers = self._parallel(
@@ -384,8 +388,12 @@ class OrganizationScan:
                 for account in accounts:
                     paths[str(account["Id"])] = [path]
                 following += [(str(ou["Id"]), f"{path}{ou['Id']}/") for ou in ous]
+                for ou in ous:
+                    if isinstance(ou.get("Name"), str) and ou["Name"]:
+                        names[str(ou["Id"])] = ou["Name"][:128]
             level = following
         model.paths = paths
+        model.ou_names = names
 
     def _paths_unknown(self, failure: Failure) -> None:
         self.notes.append(

@@ -49,6 +49,8 @@ def _organization(org: Organization) -> dict[str, Any]:
         out["management_account"] = org.management_account
     if org.paths:
         out["paths"] = {k: list(v) for k, v in org.paths.items()}
+    if org.ou_names:
+        out["ou_names"] = dict(org.ou_names)
     return out
 
 
