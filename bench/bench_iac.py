@@ -66,6 +66,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_check_scale import DESTINATION, REGION, _key_policy
 
+# what the plan reader gives a key without a policy: the scenario says the same
+from copyguard.sources.terraform import default_key_policy
+
 REPO = Path(__file__).resolve().parent.parent
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 ORG_ID = "o-exampleorg1"
@@ -198,22 +201,6 @@ def _key_id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _default_key_policy(account: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [
-            {
-                "Sid": "Enable IAM User Permissions",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
-    }
-
-
 def generate(
     rules: int, per_plan: int = 25, seed: int = 9
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -239,7 +226,7 @@ def generate(
                 "arn": local_key,
                 "manager": "CUSTOMER",
                 "state": "Enabled",
-                "policy": _default_key_policy(account),
+                "policy": default_key_policy(account),
             }
         )
         vaults.append(

@@ -342,6 +342,20 @@ def org_of(account: str) -> OrgView | None:
     return view if account in view.members else None
 
 
+def ou_chain(units: dict[str, Any], account: Any) -> list[Any]:
+    """The root and OUs above ``account`` in moto's organization, root first (``units``: OU
+    and root ID -> unit; at most 10 levels, as AWS allows 5 below the root)."""
+    chain: list[Any] = []
+    parent = units.get(account.parent_id)
+    guard = 0
+    while parent is not None and guard < 10:
+        chain.append(parent)
+        parent = units.get(parent.parent_id) if parent.type != "ROOT" else None
+        guard += 1
+    chain.reverse()
+    return chain
+
+
 def _org_view(backend: Any) -> OrgView:
     org = backend.org
     active = {a.id for a in backend.accounts if getattr(a, "status", "ACTIVE") == "ACTIVE"}
@@ -357,14 +371,7 @@ def _org_view(backend: Any) -> OrgView:
     scps: dict[str, list[dict[str, Any]]] = {}
     rcps: dict[str, list[dict[str, Any]]] = {}
     for acct in backend.accounts:
-        chain: list[Any] = []
-        parent = units.get(acct.parent_id)
-        guard = 0
-        while parent is not None and guard < 10:
-            chain.append(parent)
-            parent = units.get(parent.parent_id) if parent.type != "ROOT" else None
-            guard += 1
-        chain.reverse()
+        chain = ou_chain(units, acct)
         paths[acct.id] = org.id + "/" + "".join(f"{u.id}/" for u in chain)
         if acct.id == org.master_account_id:
             continue  # SCPs and RCPs never apply to the management account

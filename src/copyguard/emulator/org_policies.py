@@ -170,16 +170,9 @@ def parse_content(content: Any) -> dict[str, Any]:
 
 def _chain(backend: Any, account: Any) -> list[Any]:
     """The targets from the root down to ``account`` (root, OUs, the account)."""
-    units = {ou.id: ou for ou in backend.ou}
-    chain: list[Any] = [account]
-    parent = units.get(account.parent_id)
-    guard = 0
-    while parent is not None and guard < 10:
-        chain.append(parent)
-        parent = units.get(parent.parent_id) if parent.type != "ROOT" else None
-        guard += 1
-    chain.reverse()
-    return chain
+    from copyguard.emulator.moto_view import ou_chain
+
+    return [*ou_chain({ou.id: ou for ou in backend.ou}, account), account]
 
 
 def type_enabled(backend: Any, policy_type: str) -> bool:

@@ -29,7 +29,7 @@ from copyguard.scenario.load import (
     ScenarioError,
     pending_key_arn,
 )
-from copyguard.sources.reader_input import ReaderInput
+from copyguard.sources.reader_input import TAG_SELECTION_WHY, ReaderInput
 
 #: the AWS Backup resource type of each protected resource type, its key property and the
 #: property that turns encryption on ("": always encrypted). The AWS managed key used when it is
@@ -1079,8 +1079,7 @@ class _Reader:
                         f"{path}.resource_type",
                         sel,
                         "BackupSelection",
-                        "the selection chooses resources by tag or condition, so which "
-                        "resources (and their keys) it copies is known only when the plan runs",
+                        TAG_SELECTION_WHY,
                     )
             else:
                 self.reason(

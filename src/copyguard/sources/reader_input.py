@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: why a copy's resource stays unknown when its backup selection picks resources by tag
+TAG_SELECTION_WHY = (
+    "the selection chooses resources by tag or condition, so which resources (and their keys) "
+    "it copies is known only when the plan runs"
+)
+
 
 @dataclass
 class ReaderInput:

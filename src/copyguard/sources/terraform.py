@@ -22,7 +22,7 @@ from typing import Any
 from copyguard.policy import ids
 from copyguard.policy.locate import json_positions
 from copyguard.scenario.load import ScenarioError, pending_key_arn
-from copyguard.sources.reader_input import ReaderInput
+from copyguard.sources.reader_input import TAG_SELECTION_WHY, ReaderInput
 
 #: the AWS Backup ``ResourceType`` of each protected resource type, its key attribute and the
 #: attribute that turns encryption on (None: always encrypted). The AWS managed key used without
@@ -889,8 +889,7 @@ class _Reader:
                         f"{path}.resource_type",
                         sel,
                         "resources",
-                        "the selection chooses resources by tag or condition, so which "
-                        "resources (and their keys) it copies is known only when the plan runs",
+                        TAG_SELECTION_WHY,
                     )
             else:
                 self.reason(
