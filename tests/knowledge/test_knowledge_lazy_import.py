@@ -41,3 +41,14 @@ def test_import_reads_no_data_file() -> None:
     assert result["cache"] == 0
     # positive control: the spy sees the file once a loader function is called
     assert any(path.endswith("kms.yaml") for path in result["after_call"])
+
+
+def test_the_lazy_names_are_the_error_catalogues_exports() -> None:
+    """``copyguard.knowledge`` lists the catalogue's names by hand (so importing the package
+    does not import the catalogue): the list must stay the catalogue's ``__all__``."""
+    import copyguard.knowledge as knowledge
+    from copyguard.knowledge import errors
+
+    assert set(errors.__all__) == knowledge._LAZY_ERRORS
+    for name in errors.__all__:
+        assert getattr(knowledge, name) is getattr(errors, name)
