@@ -27,6 +27,7 @@ The generated files take about 0.9 KB (JSON) or 0.7 KB (YAML) per copy: 100,000 
     python bench/bench_check_scale.py --no-fix              # 10k, 100k; JSON and YAML
     python bench/bench_check_scale.py --sizes 1000,10000 --shapes keys,vaults --no-fix
     python bench/bench_check_scale.py --keep DIR            # keep the generated scenarios
+    python bench/bench_check_scale.py --src /tmp/base/src   # time another tree's sources
 
 This is a script, not a timed test: timings depend on the machine (the project's machines
 have 2 cores); compare runs on the same machine.
@@ -292,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the median is kept")
     parser.add_argument("--keep", metavar="DIR", help="write the scenarios to DIR and keep them")
+    parser.add_argument(
+        "--src",
+        metavar="DIR",
+        default=str(REPO / "src"),
+        help="the copyguard sources to time (default: this checkout's src; e.g. an older "
+        "tree from `git archive`, for before/after figures)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
@@ -301,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = ["check"] if args.no_fix else ["check", "fix"]
 
     env = dict(os.environ)
-    src = str(REPO / "src")
+    src = str(Path(args.src).resolve())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     env.setdefault("COPYGUARD_LANG", "en")
 

@@ -22,6 +22,7 @@ throughput is below MIN_RATIO times iam-simulate's (2 if a tool is missing or a 
 
     python bench/bench_simulate.py [--mode held-out|big-policy|memory] [--count N]
         [--statements 100] [--repeat 3] [--min-ratio X] [--seed 11] [--keep FILE]
+        [--workers auto|1|2] [--src DIR]
 
 Needs ``npm ci --prefix tests/differential`` (iam-simulate is AGPL and only ever runs as a
 separate test-time process).
@@ -142,6 +143,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-ratio", type=float, help="default 10 (held-out), 5 (big-policy)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="also write the corpus here")
+    parser.add_argument(
+        "--workers",
+        choices=("auto", "1", "2"),
+        default="auto",
+        help="COPYGUARD_BATCH_WORKERS for copyguard's runs: auto (a second process only "
+        "when a core is idle), 1 (one process) or 2 (a second process whatever the load)",
+    )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=REPO / "src",
+        help="the copyguard source tree to time (e.g. an older checkout's src, to compare)",
+    )
     parser.add_argument("--write-corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.count is None:
@@ -161,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         write_corpus(args.write_corpus, args, load_generator())
         return 0
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(args.src), env.get("PYTHONPATH")) if p)
+    env["COPYGUARD_BATCH_WORKERS"] = args.workers
     with tempfile.TemporaryDirectory() as tmp:
         # Timed as installed: pip compiles the bytecode at install time, so the timed runs
         # load it from a cache (kept in the temporary directory, not in the checkout) that
@@ -215,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "big-policy": f"each its own {args.statements}-statement key policy",
         "memory": f"each its own {args.statements}-statement key policy",
     }[args.mode]
-    print(f"mode              : {args.mode}")
+    print(f"mode              : {args.mode} (COPYGUARD_BATCH_WORKERS={args.workers}, {args.src})")
     print(f"load average      : {load:.2f} before, {load_end:.2f} after the timed runs (1 min)")
     print(f"requests          : {args.count} (seed {args.seed}, {what}; {size / 1e6:.1f} MB)")
     cg = min(t for t, _, _ in cg_runs)

@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
+from copyguard._gcpolicy import check_run
 from copyguard.checks import Options, Report, run_checks
 from copyguard.checks.base import unknown
 from copyguard.checks.facts import PLACEHOLDER_REGION, placeholder_key_arn
@@ -18,6 +16,11 @@ from copyguard.checks.model import Finding, tr
 from copyguard.fixes import build_fixes
 from copyguard.policy import Policy, parse_policy
 from copyguard.scenario import UNKNOWN, Copy, Key, Scenario, load_scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 __all__ = [
     "Options",
@@ -33,10 +36,11 @@ def check_scenario(
     scenario: Scenario, options: Options | None = None, *, with_fixes: bool = True
 ) -> Report:
     options = options or Options()
-    report = run_checks(scenario, options)
-    if with_fixes:
-        report.fixes = build_fixes(scenario, report, options)
-    report.sort()
+    with check_run():  # the garbage collector's policy for a check (_gcpolicy.py)
+        report = run_checks(scenario, options)
+        if with_fixes:
+            report.fixes = build_fixes(scenario, report, options)
+        report.sort()
     return report
 
 

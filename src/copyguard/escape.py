@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-import unicodedata
-from collections.abc import Iterable
-from typing import Any
+
+from copyguard.lazyre import lazy_compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 __all__ = [
     "diff_path",
@@ -54,6 +57,8 @@ def is_unsafe(ch: str) -> bool:
     """Whether the character ``ch`` must never reach a terminal or a document raw."""
     if " " <= ch <= "~":  # printable ASCII: the fast path
         return False
+    import unicodedata  # only for text beyond printable ASCII (start-up time)
+
     return unicodedata.category(ch) in _UNSAFE_CATEGORIES
 
 
@@ -76,6 +81,10 @@ def visible(text: str) -> str:
 
 # ----------------------------------------------------------------------------- shell
 
+# the characters :func:`shlex.quote` leaves a word unquoted for (its ``[\w@%+=:,./-]`` with
+# ``re.ASCII``): a word made only of them is returned as it is, without importing shlex
+_SHELL_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
 
 def shell_quote(value: str) -> str:
     """One shell word that bash reads back as exactly ``value``.
@@ -84,7 +93,11 @@ def shell_quote(value: str) -> str:
     character uses bash's ANSI-C quoting (``$'...'``) with that character's UTF-8 bytes as
     ``\\xHH`` escapes, so the printed command shows no raw control or BIDI character and
     still passes the exact value (whatever the locale)."""
+    if value and _SHELL_PLAIN.issuperset(value):
+        return value  # what shlex.quote returns for such a word
     if not any(is_unsafe(c) for c in value):
+        import shlex  # only for a word that needs quoting (start-up time)
+
         return shlex.quote(value)
     out = ["$'"]
     for ch in value:
@@ -112,7 +125,7 @@ def shell_comment(text: str) -> str:
 
 # ----------------------------------------------------------------------------- Terraform
 
-_TEMPLATE_INTRO = re.compile(r"([$%])\{")
+_TEMPLATE_INTRO = lazy_compile(r"([$%])\{")
 
 
 def hcl_template(text: str) -> str:
@@ -187,8 +200,8 @@ def yaml_dump(value: Any, **kwargs: Any) -> str:
 
 # ----------------------------------------------------------------------------- Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_|~]|(?<=\])[(\[])")
-_MD_BLOCK_START = re.compile(r"^(\s*)([#>+=\[-]|\d+[.)])")
+_MD_SPECIAL = lazy_compile(r"([\\`*_|~]|(?<=\])[(\[])")
+_MD_BLOCK_START = lazy_compile(r"^(\s*)([#>+=\[-]|\d+[.)])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -227,7 +240,7 @@ def md_cell(text: str) -> str:
 
 # ----------------------------------------------------------------------------- diffs
 
-_DIFF_PLAIN = re.compile(r"^[A-Za-z0-9._/+@%=,:~-]+$")
+_DIFF_PLAIN = lazy_compile(r"^[A-Za-z0-9._/+@%=,:~-]+$")
 _C_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

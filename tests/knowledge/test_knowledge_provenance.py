@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
 
+from copyguard import records
 from copyguard.knowledge import (
     DATA_FILES,
     KnowledgeDataError,
@@ -57,8 +57,7 @@ def test_a_row_without_a_source_is_caught(monkeypatch: pytest.MonkeyPatch) -> No
 
     real = prov_mod.provenance()
     stripped = {
-        name: dataclasses.replace(p, default_sources=(), section_sources={})
-        for name, p in real.items()
+        name: records.replace(p, default_sources=(), section_sources={}) for name, p in real.items()
     }
     monkeypatch.setattr(prov_mod, "provenance", lambda: stripped)
     missing = [

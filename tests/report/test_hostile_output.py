@@ -6,13 +6,13 @@ inside a command; "How to apply" names the command that matches the input."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
 import pytest
 from report_samples import KEY, VAULT, cg101, full_report, key_fix, playbook_fix
 
+from copyguard import records
 from copyguard.checks.model import Fix, Report, tr
 from copyguard.escape import is_unsafe
 from copyguard.report import render
@@ -44,14 +44,14 @@ def _hostile_report(value: str = EVIL) -> Report:
         steps=[tr(f"Step {value}", f"步骤 {value}")],
         notes=[tr(f"Note {value}", f"注 {value}")],
     )
-    fix = dataclasses.replace(
+    fix = records.replace(
         key_fix(),
         resource=f"{KEY}{value}",
         description=tr(f"Fix {value}", f"修复 {value}"),
         principal=f"arn:aws:iam::444455556666:role/{value}",
         diff=f'--- key policy (current)\n+++ key policy (fixed)\n+  "Sid": "{value}"\n',
     )
-    pb = dataclasses.replace(playbook_fix(), steps=[tr(f"do {value}", f"做 {value}")])
+    pb = records.replace(playbook_fix(), steps=[tr(f"do {value}", f"做 {value}")])
     return Report(
         findings=[f],
         fixes=[fix, pb],
@@ -190,7 +190,7 @@ def test_how_to_apply_in_live_mode_names_fix_live_apply() -> None:
 
 
 def test_how_to_apply_an_unsafe_fix_names_unsafe() -> None:
-    fx = dataclasses.replace(key_fix(), applicability="unsafe")
+    fx = records.replace(key_fix(), applicability="unsafe")
     out = render(
         Report(findings=[cg101()], fixes=[fx]),
         "text",

@@ -4,9 +4,7 @@ policy says to each request the copy makes, under every context AWS does not pin
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from copyguard.checks.facts import (
     ACTION_SPECIFIC_KEYS,
@@ -19,7 +17,12 @@ from copyguard.checks.facts import (
 from copyguard.checks.model import Text, tr
 from copyguard.evaluate import Decision, Request, evaluate_kms
 from copyguard.policy import Policy, parse_policy
+from copyguard.records import field, record
 from copyguard.scenario import UNKNOWN, Copy, Key, Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ALLOW_ALL_IDENTITY = {
     "Version": "2012-10-17",
@@ -37,14 +40,14 @@ def allow_all_identity() -> Policy:
     )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Alternative:
     context: dict[str, str | list[str]]
     assumptions: list[Text]  # what this alternative assumes that others do not
     notes: list[Text] = field(default_factory=list)  # inferences it rests on regardless
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ActionResult:
     action: str
     decision: str  # allowed | implicit_deny | explicit_deny | depends
@@ -62,7 +65,7 @@ class ActionResult:
         return [a for a, d in self.decisions if not d.allowed]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class SourceKeyView:
     """What the source key policy says to the destination for one copy."""
 
@@ -142,7 +145,7 @@ def source_key_arn(scenario: Scenario, copy: Copy, facts: TypeFacts) -> tuple[An
     return UNKNOWN, "depends"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Option:
     """One value (or several, set together) of a request-context dimension AWS does not pin
     down: ``values`` maps keys to a value, or to None for "absent"; ``assumptions`` say it in

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
 from copyguard.checks.analysis import AnalysisCache, SourceKeyView, source_key_arn
 from copyguard.checks.facts import TypeFacts, slr_arn, type_facts
 from copyguard.checks.model import Finding, Text, tr
 from copyguard.policy import Policy
+from copyguard.records import field, record
 from copyguard.scenario import UNKNOWN, Copy, Key, Scenario
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
-@dataclass(slots=True)
+
+@record(slots=True)
 class Options:
     principal: str = "root"  # root | slr | an ARN: whom the fix names
     context: dict[str, str | list[str]] = field(default_factory=dict)  # user overrides
@@ -22,7 +24,7 @@ class Options:
     round_trip: bool = False  # also judge (and fix) the way back of every copy (CG211)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class CheckContext:
     scenario: Scenario
     copy: Copy
@@ -142,10 +144,11 @@ def source_unknown(ctx: CheckContext, needed_for: str) -> Finding:
     )
 
 
-CheckFn = Callable[[CheckContext], Iterable[Finding]]
+if TYPE_CHECKING:
+    CheckFn = Callable[[CheckContext], Iterable[Finding]]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Check:
     name: str
     codes: tuple[str, ...]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from copyguard.checks.analysis import allow_all_identity
 from copyguard.checks.base import CheckContext, source_unknown, unknown
 from copyguard.checks.facts import slr_arn
@@ -11,6 +9,10 @@ from copyguard.checks.model import Finding, FixRef, tr
 from copyguard.evaluate import Request, evaluate_kms, evaluate_resource_policy
 from copyguard.policy import Policy
 from copyguard.scenario import AWS_OWNED_KEY, UNKNOWN, Lifecycle, Organization, VaultLock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 COPY_ROLE_PLACEHOLDER = "arn:aws:iam::{account}:role/copyguard-unknown-copy-role"
 

@@ -9,7 +9,6 @@ module turns its error-level issues into CG901 findings with the scenario locati
 from __future__ import annotations
 
 from copyguard.checks.model import Finding, tr
-from copyguard.evaluate.lint import lint_policy
 from copyguard.policy import Policy
 from copyguard.scenario import Scenario
 
@@ -17,11 +16,28 @@ from copyguard.scenario import Scenario
 REJECTED = frozenset({"iam-only-condition-key"})
 
 
+def _may_be_rejected(policy: Policy) -> bool:
+    """Whether the lint can find an IAM-only condition key in ``policy``: only in a key
+    policy, only on a condition whose key is one (a policy without any is not linted: the
+    lint's other findings are warnings, and its condition-key catalogue is not read)."""
+    if policy.kind != "key":
+        return False
+    from copyguard.knowledge import iam_only_condition_key
+
+    return any(
+        iam_only_condition_key(cond.key) is not None
+        for st in policy.statements
+        for cond in st.conditions
+    )
+
+
 def kms_rejected_findings(scenario: Scenario) -> list[Finding]:
     out: list[Finding] = []
     for key in scenario.keys.values():
-        if not isinstance(key.policy, Policy):
+        if not isinstance(key.policy, Policy) or not _may_be_rejected(key.policy):
             continue
+        from copyguard.evaluate.lint import lint_policy
+
         for issue in lint_policy(key.policy):
             if issue.severity != "error" or issue.code not in REJECTED:
                 continue

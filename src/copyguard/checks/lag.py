@@ -12,10 +12,6 @@ Copies into a LAG vault also run in the same account, so these checks do not sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
-
 from copyguard.checks.analysis import allow_all_identity
 from copyguard.checks.base import CheckContext, unknown
 from copyguard.checks.facts import slr_arn, type_facts
@@ -24,6 +20,7 @@ from copyguard.checks.source_key import key_is_aws_managed
 from copyguard.evaluate import Request, evaluate_kms
 from copyguard.knowledge.lag import LagFacts, LagKeyStatement, lag_facts
 from copyguard.policy import Policy
+from copyguard.records import record
 from copyguard.scenario import (
     AWS_OWNED_KEY,
     UNKNOWN,
@@ -34,11 +31,16 @@ from copyguard.scenario import (
     VaultLock,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 CODES = ("CG206", "CG207", "CG208", "CG209", "CG210")  # and CG204 for the LAG lock minimum
 _LAG_WORDS = ("logically air-gapped", "logically air gapped", "air-gapped")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class KeyRequest:
     """One request a LAG copy makes on a LAG vault's customer managed key."""
 

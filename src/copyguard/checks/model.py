@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
 
+from copyguard.records import field, record
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from copyguard.checks.analysis import AnalysisCache
 
-Severity = Literal["error", "warning", "note"]
-Applicability = Literal["safe", "unsafe", "display-only"]
-Verdict = Literal["pass", "fail", "unknown"]
+    Severity = Literal["error", "warning", "note"]
+    Applicability = Literal["safe", "unsafe", "display-only"]
+    Verdict = Literal["pass", "fail", "unknown"]
+
+#: the values of ``Severity`` (types only: no runtime ``typing``), for checks at run time
+SEVERITIES: tuple[str, ...] = ("error", "warning", "note")
 SEVERITY_ORDER = {"error": 0, "warning": 1, "note": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Text:
     """A sentence in every language the product speaks."""
 
@@ -25,6 +30,18 @@ class Text:
 
     def get(self, lang: str) -> str:
         return self.zh if lang == "zh" and self.zh else self.en
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of ``data``, in hex."""
+    # CPython 3.11's built-in SHA-256 module imports far faster than hashlib (which loads
+    # OpenSSL) and gives the same digest; elsewhere (3.12 renamed it), hashlib's
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from hashlib import sha256
+    digest: str = sha256(data).hexdigest()
+    return digest
 
 
 def tr(en: str, zh: str) -> Text:
@@ -41,7 +58,7 @@ def catalogue_title(code: str) -> Text:
     return found.title
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FixRef:
     kind: str  # "key-policy" | "vault-access-policy" | "playbook"
     resource: str | None
@@ -55,7 +72,7 @@ class FixRef:
 CATALOGUE_TITLE = Text("", "")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Finding:
     """One finding. Its title is the catalogue's title for its code (``checks/docs/rules.yaml``,
     read once, on first use): checks never pass ``title``; what is specific to one finding
@@ -87,7 +104,7 @@ class Finding:
             sort_keys=True,
             default=str,
         )
-        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+        return sha256_hex(basis.encode())[:16]
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
@@ -122,7 +139,7 @@ class Finding:
         return out
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Fix:
     """A proposed change, as a value. ``policy`` is the whole fixed document."""
 
@@ -162,7 +179,7 @@ class Fix:
         return out
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class NotRun:
     """A check the run could not perform for lack of data (quick form)."""
 
@@ -170,7 +187,7 @@ class NotRun:
     reason: Text
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Report:
     findings: list[Finding] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)

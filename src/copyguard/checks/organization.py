@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from copyguard.checks.base import CheckContext, source_unknown, unknown
 from copyguard.checks.model import Finding, FixRef, tr
 from copyguard.scenario import UNKNOWN, Organization
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def check_organization(ctx: CheckContext) -> Iterable[Finding]:

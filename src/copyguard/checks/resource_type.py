@@ -13,13 +13,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from copyguard.checks.base import CheckContext, source_unknown, unknown
 from copyguard.checks.facts import TypeFacts, type_facts
 from copyguard.checks.model import Finding, FixRef, Text, tr
 from copyguard.scenario import Lifecycle
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 #: What still blocks a copy that is both cross-Region and cross-account for a type that
 #: supports it (facts sheet section 9), in the order the CG402 message lists it.

@@ -21,16 +21,20 @@ request (``--round-trip``), and never reported as working when it is not known.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
-
 from copyguard.checks.base import CheckContext, Options
 from copyguard.checks.destination import check_destination_key, check_vault_access_policy
 from copyguard.checks.facts import slr_arn
-from copyguard.checks.model import Applicability, Finding, FixRef, Text, tr
+from copyguard.checks.model import Finding, FixRef, Text, tr
 from copyguard.checks.source_key import check_source_key
+from copyguard.records import record
 from copyguard.scenario import UNKNOWN, Copy, Lifecycle, Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from copyguard.checks.model import Applicability
 
 CODE = "CG211"
 
@@ -120,7 +124,7 @@ def reverse_findings(ctx: CheckContext) -> list[Finding]:
     return found
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Leg:
     blocked: list[Finding]
     undecided: list[Finding]

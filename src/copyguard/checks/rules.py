@@ -8,14 +8,47 @@ import (STYLE.md habits 5 and 13). ``copyguard rules``, SARIF rule metadata and
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast, get_args
 
-from copyguard.checks.model import Severity, Text
+from copyguard.checks.model import SEVERITIES, Text, sha256_hex
+from copyguard.records import record
 
-RULES_FILE = Path(__file__).parent / "docs" / "rules.yaml"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from copyguard.checks.model import Severity
+
+    RULES_FILE: Path
+
+_RULES_PATH = os.path.join(os.path.dirname(__file__), "docs", "rules.yaml")
+_TWIN_PATH = os.path.join(os.path.dirname(__file__), "docs", "rules.compiled.json")
+
+
+def __getattr__(name: str) -> object:
+    """``RULES_FILE``: the catalogue's ``pathlib.Path`` (pathlib is imported on first use)."""
+    if name == "RULES_FILE":
+        from pathlib import Path
+
+        return Path(_RULES_PATH)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _TextFile:
+    """The part of ``pathlib.Path`` :func:`parse_packaged_yaml` reads a twin with."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def read_text(self, encoding: str) -> str:
+        with open(self.path, encoding=encoding) as handle:
+            return handle.read()
+
 
 #: The documentation sections every rule carries, in display order.
 SECTIONS: tuple[str, ...] = (
@@ -27,8 +60,9 @@ SECTIONS: tuple[str, ...] = (
     "references",
 )
 _TEXT_FIELDS = ("title", "what", "why", "fix_safety")
-_CODE_RX = re.compile(r"^CG[1-9]\d{2}$")
-_NAME_RX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# compiled on first use (re caches them), not at every start
+_CODE_RX = r"^CG[1-9]\d{2}$"
+_NAME_RX = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # A YAML folded scalar turns each line break into a space; in Chinese that space is noise
 # wherever it touches an ideograph or CJK punctuation on both sides, or any CJK punctuation.
 # (A character test, not a regular expression: compiling one with these classes took about a
@@ -66,7 +100,7 @@ class RulesError(ValueError):
     """The catalogue file is malformed (a bug in copyguard, caught by its tests)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Rule:
     """One finding code and its documentation."""
 
@@ -116,14 +150,14 @@ def _rule(raw: Any, index: int) -> Rule:
     if not isinstance(raw, dict):
         raise RulesError(f"rules[{index}]: expected a mapping")
     code = raw.get("code")
-    if not isinstance(code, str) or not _CODE_RX.match(code):
+    if not isinstance(code, str) or not re.match(_CODE_RX, code):
         raise RulesError(f"rules[{index}].code: expected a code like CG101, got {code!r}")
     where = f"rules[{index}] ({code})"
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME_RX.match(name):
+    if not isinstance(name, str) or not re.match(_NAME_RX, name):
         raise RulesError(f"{where}.name: expected a kebab-case slug, got {name!r}")
     severity = raw.get("severity")
-    if severity not in get_args(Severity):
+    if severity not in SEVERITIES:
         raise RulesError(f"{where}.severity: expected error, warning or note, got {severity!r}")
     refs = raw.get("references")
     if not isinstance(refs, list) or not all(
@@ -134,7 +168,7 @@ def _rule(raw: Any, index: int) -> Rule:
     return Rule(
         code=code,
         name=name,
-        severity=cast(Severity, severity),
+        severity=severity,
         title=texts["title"],
         what=texts["what"],
         why=texts["why"],
@@ -155,6 +189,10 @@ def load_rules(text: str, twin: Path | None = None) -> tuple[Rule, ...]:
         doc = parse_packaged_yaml(text, twin)
     except YamlDataError as exc:
         raise RulesError(f"rules catalogue is not valid YAML: {exc}") from exc
+    return _rules_of(doc)
+
+
+def _rules_of(doc: Any) -> tuple[Rule, ...]:
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RulesError("rules catalogue: expected a mapping with a 'rules' list")
     rules = [_rule(raw, i) for i, raw in enumerate(doc["rules"])]
@@ -167,9 +205,57 @@ def load_rules(text: str, twin: Path | None = None) -> tuple[Rule, ...]:
 
 
 @functools.cache
+def _document() -> Any:
+    """The catalogue document (``rules.yaml``, through its compiled twin), parsed once.
+
+    The twin is used when its ``yaml_sha256`` is the digest of the catalogue's text, as
+    ``parse_packaged_yaml`` decides; the digest is taken of the file's bytes (the same as of
+    its text when the file has no carriage return), without decoding 100 KB of text first.
+    Otherwise the text goes through ``parse_packaged_yaml`` as it is."""
+    from copyguard.knowledge._loader import YamlDataError, parse_packaged_yaml
+
+    with open(_RULES_PATH, "rb") as handle:
+        raw = handle.read()
+    if b"\r" not in raw:
+        try:
+            twin = json.loads(_TextFile(_TWIN_PATH).read_text("utf-8"))
+        except (OSError, ValueError):
+            twin = None
+        if isinstance(twin, dict) and "data" in twin and twin.get("yaml_sha256") == sha256_hex(raw):
+            return twin["data"]
+    text = _TextFile(_RULES_PATH).read_text("utf-8")
+    try:
+        return parse_packaged_yaml(text, _TextFile(_TWIN_PATH))
+    except YamlDataError as exc:
+        raise RulesError(f"rules catalogue is not valid YAML: {exc}") from exc
+
+
+@functools.cache
 def _catalogue() -> dict[str, Rule]:
-    text = RULES_FILE.read_text(encoding="utf-8")
-    return {r.code: r for r in load_rules(text, RULES_FILE.with_name("rules.compiled.json"))}
+    return {r.code: r for r in _rules_of(_document())}
+
+
+@functools.cache
+def _one_rule(code: str) -> Rule | None:
+    """The rule for ``code`` alone, built from its entry in the catalogue document (a finding
+    needs its own title, not the whole catalogue with every text in both languages); the
+    whole catalogue when its document is not as :func:`load_rules` expects (which then says
+    what is wrong)."""
+    if _catalogue.cache_info().currsize:
+        return _catalogue().get(code)
+    doc = _document()
+    entries = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        return _catalogue().get(code)
+    found: list[tuple[int, Any]] = []
+    for index, raw in enumerate(entries):
+        if not isinstance(raw, dict) or not isinstance(raw.get("code"), str):
+            return _catalogue().get(code)  # a malformed entry: let load_rules report it
+        if raw["code"] == code:
+            found.append((index, raw))
+    if len(found) != 1:
+        return _catalogue().get(code)  # absent (None), or twice (load_rules says so)
+    return _rule(found[0][1], found[0][0])
 
 
 def all_rules() -> tuple[Rule, ...]:
@@ -178,8 +264,10 @@ def all_rules() -> tuple[Rule, ...]:
 
 
 def rule(code: str) -> Rule | None:
-    """The rule for ``code`` (case-insensitive, surrounding blanks ignored), or ``None``."""
-    return _catalogue().get(code.strip().upper())
+    """The rule for ``code`` (case-insensitive, surrounding blanks ignored), or ``None``.
+    Builds only that rule (the same value as in :func:`all_rules`): the quick form needs a
+    few titles, not 27 rules' texts with their Chinese folded."""
+    return _one_rule(code.strip().upper())
 
 
 def codes() -> tuple[str, ...]:

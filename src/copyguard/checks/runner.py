@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from copyguard.checks.analysis import AnalysisCache
 from copyguard.checks.base import Check, CheckContext, Options, unknown
 from copyguard.checks.destination import (
@@ -13,15 +11,47 @@ from copyguard.checks.destination import (
     check_vault_lock,
 )
 from copyguard.checks.kms_rejects import kms_rejected_findings
-from copyguard.checks.lag import CODES as LAG_CODES
-from copyguard.checks.lag import check_lag
 from copyguard.checks.limits import limit_findings
 from copyguard.checks.model import Finding, NotRun, Report, tr
-from copyguard.checks.organization import check_organization
-from copyguard.checks.resource_type import check_resource_type
-from copyguard.checks.round_trip import check_round_trip
 from copyguard.checks.source_key import check_source_key, quick_gaps
 from copyguard.scenario import AWS_OWNED_KEY, UNKNOWN, Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+#: checks/lag.py ``CODES`` (tests/checks/test_lazy_checks.py holds them equal): the LAG
+#: checks and their facts are imported only when a run selects them (never in the quick form)
+LAG_CODES = ("CG206", "CG207", "CG208", "CG209", "CG210")
+
+
+# The checks the quick form never runs are imported on first use (start-up time): each
+# wrapper runs the check of the module it names, unchanged.
+def check_organization(ctx: CheckContext) -> Iterable[Finding]:
+    from copyguard.checks.organization import check_organization as run
+
+    return run(ctx)
+
+
+def check_resource_type(ctx: CheckContext) -> Iterable[Finding]:
+    from copyguard.checks.resource_type import check_resource_type as run
+
+    return run(ctx)
+
+
+def check_lag(ctx: CheckContext) -> Iterable[Finding]:
+    from copyguard.checks.lag import check_lag as run
+
+    return run(ctx)
+
+
+def check_round_trip(ctx: CheckContext) -> Iterable[Finding]:
+    if not ctx.options.round_trip or ctx.options.quick:
+        return ()  # judged only on request (--round-trip), never in the quick form
+    from copyguard.checks.round_trip import check_round_trip as run
+
+    return run(ctx)
+
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -265,8 +295,26 @@ def _dedupe(report: Report) -> None:
     report.findings = unique
 
 
+def _probes(report: Report) -> set[str]:
+    """Every path :func:`_resolve_locations` may look up: each finding's, and its parents."""
+    out: set[str] = set()
+    for f in report.findings:
+        if f.line is not None or not f.path:
+            continue
+        probe = f.path
+        while probe and probe not in out:
+            out.add(probe)
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        out.add("")
+    return out
+
+
 def _resolve_locations(report: Report, scenario: Scenario) -> None:
     """Rules emit paths; the file position is looked up here, once, for every format."""
+    fill = getattr(scenario.positions, "fill", None)
+    if fill is not None and scenario.source:  # a JSON scenario's: map only what is asked
+        fill(_probes(report))
     for f in report.findings:
         if f.line is not None or not f.path or not scenario.source:
             continue

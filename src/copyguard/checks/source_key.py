@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy as _copy
-from collections.abc import Iterable
-from typing import Any
 
 from copyguard.checks.analysis import ActionResult, SourceKeyView, allow_all_identity
 from copyguard.checks.base import CheckContext, unknown
@@ -14,6 +12,11 @@ from copyguard.evaluate import Request, evaluate_kms, explain_policy, parse_prin
 from copyguard.evaluate.request import build_context
 from copyguard.policy import Policy, Statement
 from copyguard.scenario import UNKNOWN, Key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
 def key_is_aws_managed(key: Key | None, arn: Any) -> Any:
@@ -578,6 +581,12 @@ def _least_privilege(
     decrypt): :func:`_cg107`'s probes, which depend on the view, the key and the policy only."""
     identity = [allow_all_identity()]
     caller = view.caller
+    third = "arn:aws:iam::999999999999:role/outsider"
+    outsider = _key_policy_names(policy, third) and (
+        evaluate_kms(Request(third, "kms:Decrypt", key.arn, {}), policy, identity).allowed
+    )
+    if not _key_policy_names(policy, caller):
+        return (), outsider  # no Allow statement names the caller: nothing is allowed to it
     base: dict[str, str | list[str]] = {
         "kms:CallerAccount": dest,
         "aws:PrincipalAccount": dest,
@@ -594,6 +603,15 @@ def _least_privilege(
     for action in EXTRA_CROSS_ACCOUNT_ACTIONS:
         if evaluate_kms(Request(caller, action, key.arn, base), policy, identity).allowed:
             extra.append(action)
-    third = "arn:aws:iam::999999999999:role/outsider"
-    outsider = evaluate_kms(Request(third, "kms:Decrypt", key.arn, {}), policy, identity).allowed
     return tuple(extra), outsider
+
+
+def _key_policy_names(policy: Policy, principal: str) -> bool:
+    """Whether some Allow statement of the key policy names ``principal`` (itself, its
+    account, or everyone). KMS allows a request only when a key-policy Allow applies to it
+    (``kms_verdict``: no key-policy Allow, implicit deny), so when none names the principal
+    none of its requests is allowed and :func:`_least_privilege` need not evaluate them."""
+    from copyguard.evaluate.engine import compiled
+
+    info = parse_principal(principal)
+    return any(cs.allow and cs.principal_match(info) != "none" for cs in compiled(policy))

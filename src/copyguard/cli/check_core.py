@@ -9,7 +9,6 @@ and exit codes; only the command definitions and the printing live in ``cli/chec
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from copyguard.cli.common import (
     EXIT_FAIL,
@@ -23,6 +22,10 @@ from copyguard.cli.common import (
 from copyguard.cli.inputs import KEY_POLICY_LIMIT
 from copyguard.escape import visible
 from copyguard.policy import ids
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # compiled when a --principal ARN is given (re caches it), not at every start
 _PRINCIPAL_ARN = (
@@ -59,11 +62,13 @@ def build_report(
     iac: Any = None,
 ) -> Any:
     from copyguard import api
+    from copyguard._gcpolicy import hold_for_process
     from copyguard.checks import Options
     from copyguard.cli.common import parse_context
     from copyguard.policy import PolicyError
     from copyguard.scenario import ScenarioError
 
+    hold_for_process()  # this process checks once and exits: no full collection while rendering
     options = Options(
         principal=validate_principal(principal),
         context=parse_context(context),

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -80,14 +83,14 @@ def emit_json(data: Any) -> None:
     click.echo(json_dumps(data, indent=2, sort_keys=False))
 
 
-_CTX_RE = re.compile(r"^([^=]+)=(.*)$", re.DOTALL)
+_CTX_RE = r"^([^=]+)=(.*)$"  # compiled for the first --context (re caches it)
 
 
 def parse_context(items: tuple[str, ...]) -> dict[str, str | list[str]]:
     """``--context K=V`` values. Repeating a key, or a JSON list value, gives several values."""
     ctx: dict[str, str | list[str]] = {}
     for item in items:
-        m = _CTX_RE.match(item)
+        m = re.match(_CTX_RE, item, re.DOTALL)
         if not m or not m.group(1).strip():
             fail_input(
                 f"--context {item!r}: expected KEY=VALUE (repeat a key, or give VALUE as a "

@@ -11,8 +11,6 @@ whose message names the file and what was expected. A UTF-8 byte-order mark is d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from copyguard.cli.common import fail_input
 from copyguard.policy.files import (
     KEY_POLICY_LIMIT,
@@ -27,7 +25,10 @@ from copyguard.policy.files import (
     scenario_limit_set,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # click is imported where an option is built: the quick path has none
+    from typing import Any
+
     import click
 
 #: A message for ``copyguard explain -`` (only its first 2000 characters are matched).

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
 from copyguard.escape import shell_join
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # click is imported where it is used: the quick path (cli/quick.py) has none
+    from typing import Any
+
     import click
 
 #: the width text reports wrap to when standard output is not a terminal

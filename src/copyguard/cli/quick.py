@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 #: set to ``0`` to send every command line through the click command group
 FORCE_CLICK_ENV = "COPYGUARD_QUICK_PATH"
@@ -215,6 +218,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     Messages and exit codes are those of ``copyguard.cli.main.main``."""
     args = sys.argv[1:] if argv is None else list(argv)
     values = parse_quick(args) if quick_allowed() else None
+    run: Any = run_quick
+    if values is None and args[:1] == ["simulate"] and quick_allowed():
+        # `simulate --batch FILE` (cli/simulate_batch.py, the same strict recognition)
+        from copyguard.cli.simulate_batch import parse_quick_simulate, run_quick_simulate
+
+        values, run = parse_quick_simulate(args), run_quick_simulate
     if values is None:
         from copyguard.cli.main import main as click_main
 
@@ -223,7 +232,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     from copyguard.cli.common import EXIT_INPUT, InputError
 
     try:
-        rc = run_quick(values)
+        rc = run(values)
     except InputError as exc:
         from copyguard.escape import visible
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 import re
@@ -13,6 +12,7 @@ from typing import Any
 
 import click
 
+from copyguard import records
 from copyguard.cli.check import emit, exit_code, principal_option, validate_principal
 from copyguard.cli.common import EXIT_PASS, default_lang, fail_input
 from copyguard.cli.output import color_option
@@ -429,7 +429,7 @@ def emit_live(
         for f in report.findings:
             where = describe_path(f.path, live.scenario, lang)
             if where is not None:
-                f = dataclasses.replace(f, file=where, path=None, line=None, column=None)
+                f = records.replace(f, file=where, path=None, line=None, column=None)
             shown.findings.append(f)
         if fix_commands:
             flags = " ".join(x for x in (live_flags(kw), fix_flags) if x)

@@ -1,28 +1,25 @@
 """``copyguard simulate``: batch (spec section 2) and single evaluations.
 
 The batch engine is :mod:`copyguard.evaluate.batch` (streaming, one output line per input
-line, bounded cost per line); this module only opens the input and maps the result to an
-exit code. The single form reads policy files and prints the decision with its explanation.
+line, bounded cost per line); :mod:`copyguard.cli.simulate_batch` opens the input and maps
+the result to an exit code (the quick entry point runs it without click). The single form reads policy files and prints the decision with its explanation.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import sys
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from copyguard.cli.common import (
     EXIT_FAIL,
-    EXIT_INPUT,
     EXIT_PASS,
     emit_json,
     fail_input,
     parse_context,
 )
+from copyguard.cli.simulate_batch import run_batch_command
 from copyguard.evaluate.batch import (
     DEFAULT_LINE_TIME_LIMIT,
     DEFAULT_MAX_LINE_BYTES,
@@ -43,50 +40,6 @@ __all__ = [
     "simulate",
     "split_line",
 ]
-
-
-def _open_batch(path: str) -> IO[bytes]:
-    """The batch input as a binary stream (standard input for ``-``); InputError if it is
-    not something to read lines from."""
-    if path == "-":
-        stdin = sys.stdin
-        buffer = getattr(stdin, "buffer", None) if stdin is not None else None
-        if buffer is None:
-            fail_input("standard input is closed; expected JSON Lines requests on it")
-        return buffer  # type: ignore[no-any-return]
-    if "\x00" in path:
-        fail_input(f"{path!r}: a file name cannot contain a NUL character")
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        fail_input(f"{path}: batch file not found")
-    except OSError as exc:
-        fail_input(f"{path}: cannot read the batch file: {exc.strerror or exc}")
-    if stat.S_ISDIR(st.st_mode):
-        fail_input(f"{path}: expected a file, got a directory")
-    if stat.S_ISSOCK(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        fail_input(f"{path}: expected a batch file, got a socket or block device")
-    try:
-        return open(path, "rb")  # closed by the caller
-    except PermissionError:
-        fail_input(f"{path}: cannot read the batch file (permission denied)")
-    except OSError as exc:
-        fail_input(f"{path}: cannot read the batch file: {exc.strerror or exc}")
-
-
-def _batch(path: str, explain: bool, lint: bool, limits: BatchLimits) -> int:
-    stream = _open_batch(path)
-    out = sys.stdout.buffer
-    try:
-        stats = run_batch(stream, out, explain=explain, lint=lint, limits=limits)
-    except BrokenPipeError:  # the reader went away (| head): handled like every command
-        raise
-    except OSError as exc:
-        fail_input(f"{path}: cannot read the batch or write its results: {exc.strerror or exc}")
-    finally:
-        if path != "-":
-            stream.close()
-    return EXIT_INPUT if stats.errors else EXIT_PASS
 
 
 def load_policy_file(path: str, kind: str, what: str) -> Any:
@@ -273,7 +226,7 @@ def simulate(
         if line_time_limit != line_time_limit:  # NaN passes FloatRange
             fail_input("--line-time-limit: expected a number of seconds from 0 to 86400")
         limits = BatchLimits(max_line_bytes=max_line_bytes, line_time_limit=line_time_limit)
-        return _batch(batch, explain, bool(lint), limits)
+        return run_batch_command(batch, explain, bool(lint), limits)
     missing = [
         n
         for n, v in (("--key-policy", key_policy), ("--principal", principal), ("--action", action))

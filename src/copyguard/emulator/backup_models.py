@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
+
+from copyguard.records import field, record
 
 
 def now() -> float:
@@ -13,7 +14,7 @@ def now() -> float:
     return round(time.time(), 3)
 
 
-@dataclass
+@record
 class VaultLock:
     min_retention_days: int | None = None
     max_retention_days: int | None = None
@@ -31,7 +32,7 @@ class VaultLock:
         )
 
 
-@dataclass
+@record
 class Vault:
     name: str
     account: str
@@ -54,7 +55,7 @@ class Vault:
         return self.vault_type == "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
 
 
-@dataclass
+@record
 class RecoveryPoint:
     arn: str
     account: str
@@ -78,7 +79,7 @@ class RecoveryPoint:
     native_id: str | None = None
 
 
-@dataclass
+@record
 class BackupJob:
     id: str
     account: str
@@ -99,7 +100,7 @@ class BackupJob:
     message_category: str | None = None
 
 
-@dataclass
+@record
 class CopyJob:
     id: str
     account: str
@@ -129,7 +130,7 @@ class CopyJob:
         return self.destination_vault_arn.split(":")[4]
 
 
-@dataclass
+@record
 class Plan:
     id: str
     account: str
@@ -146,7 +147,7 @@ class Plan:
         return f"arn:aws:backup:{self.region}:{self.account}:backup-plan:{self.id}"
 
 
-@dataclass
+@record
 class Selection:
     id: str
     plan_id: str
@@ -157,7 +158,7 @@ class Selection:
     creator_request_id: str | None = None
 
 
-@dataclass
+@record
 class GlobalSettings:
     settings: dict[str, str]
     last_update: float | None = None

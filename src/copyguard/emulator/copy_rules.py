@@ -6,12 +6,12 @@ decides. Decisions about policies are made by copyguard's evaluator through ``Au
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from copyguard.emulator import constants as c
 from copyguard.emulator.authz import ALLOWED, Authorizer
 from copyguard.emulator.resource_types import TypeInfo
+from copyguard.records import field, record
 
 #: KMS actions the destination's AWSServiceRoleForBackup performs on the source key of a
 #: type that is not fully managed (facts 1.3, 1.6). kms:Decrypt is left out on purpose: the
@@ -35,7 +35,7 @@ _ALLOW_ALL_KMS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyFacts:
     arn: str
     manager: str  # CUSTOMER | AWS
@@ -52,13 +52,13 @@ class KeyFacts:
         return self.manager == "AWS" and "alias/aws/ebs" in self.aliases
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OrgFacts:
     id: str
     path: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VaultFacts:
     arn: str
     access_policy: str | None
@@ -66,7 +66,7 @@ class VaultFacts:
     lock_max: int | None = None
 
 
-@dataclass
+@record
 class CopyInputs:
     source_account: str
     source_region: str
@@ -99,7 +99,7 @@ class CopyInputs:
     destination_lag_key: KeyFacts | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     ok: bool
     message: str | None = None

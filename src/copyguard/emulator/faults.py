@@ -18,11 +18,11 @@ import json
 import re
 import threading
 import uuid
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from copyguard.emulator import surface
 from copyguard.emulator.http import ApiResponse
+from copyguard.records import asdict, record
 
 QUERY_SERVICES = frozenset(
     {"iam", "sts", "rds", "sns", "sqs", "cloudformation", "autoscaling", "elasticache"}
@@ -128,7 +128,7 @@ def parse_faults(text: str | bytes) -> list[dict[str, Any]]:
     return out
 
 
-@dataclass
+@record
 class Fault:
     service: str
     operation: str | None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Any
+
+from copyguard.records import field, record
 
 _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SigV4Scope:
     access_key: str
     region: str
@@ -40,7 +41,7 @@ def scope_from_query(query: dict[str, list[str]]) -> SigV4Scope | None:
     return SigV4Scope(parts[0], parts[2], parts[3])
 
 
-@dataclass
+@record
 class ApiRequest:
     method: str
     raw_path: str  # still percent-encoded, so "%2F" inside a label is not a separator
@@ -82,7 +83,7 @@ class ApiRequest:
         return values[0] if values else None
 
 
-@dataclass
+@record
 class ApiResponse:
     status: int
     body: bytes

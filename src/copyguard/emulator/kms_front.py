@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from copyguard.emulator import constants as c
 from copyguard.emulator import moto_view
 from copyguard.emulator.authz import ALLOWED, Authorizer
 from copyguard.emulator.http import ApiRequest, ApiResponse
+from copyguard.records import record
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ _UNCHECKED = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Forward:
     """Serve the request from moto, as ``account`` when set (a cross-account key use), with
     ``body`` replacing the request body when set."""
@@ -333,7 +333,7 @@ class KmsFront:
         return error if error is not None else Forward()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _KeyStub:
     """A key that does not exist yet (CreateKey's lockout check)."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto.iam.models import iam_backends
@@ -14,6 +13,7 @@ from moto.kms.models import kms_backends
 from moto.organizations.models import organizations_backends
 
 from copyguard.emulator.constants import SLR_MANAGED_POLICY
+from copyguard.records import field, record
 
 PARTITION = "aws"
 
@@ -33,7 +33,7 @@ _AWS_MANAGED_KEY_SERVICES = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Caller:
     """The principal behind an access key."""
 
@@ -72,7 +72,7 @@ def caller_for_access_key(access_key: str) -> Caller | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IssuedKey:
     """An access key the emulator (or moto's STS on its behalf) issued, with its secret."""
 
@@ -274,7 +274,7 @@ def iam_principal_exists(arn: str) -> bool | None:
 # --- Organizations --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OrgView:
     id: str
     management_account: str
@@ -405,7 +405,7 @@ def _org_view(backend: Any) -> OrgView:
 # --- KMS ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyView:
     arn: str
     account: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy as _copy
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from moto.ec2.models import ec2_backends
@@ -12,6 +11,7 @@ from moto.efs.models import efs_backends
 from moto.rds.models import DBSnapshot, rds_backends
 
 from copyguard.emulator import moto_view
+from copyguard.records import record
 
 #: AWS reports AWS Backup's DB snapshots as SnapshotType "awsbackup"; moto's
 #: DescribeDBSnapshots only finds automated/manual ones by identifier, so they are "manual".
@@ -22,7 +22,7 @@ class NativeError(Exception):
     """A resource named in a request does not exist (or cannot be backed up)."""
 
 
-@dataclass
+@record
 class Protected:
     """What a backup of one resource produced."""
 

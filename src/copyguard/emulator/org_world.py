@@ -32,11 +32,11 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from copyguard.emulator import constants as c
 from copyguard.emulator.backup_models import Plan, RecoveryPoint, Selection, Vault, now
+from copyguard.records import field, record
 
 MEMBER_VAULT = "member-vault"
 MEMBER_PLAN = "member-plan"
@@ -57,7 +57,7 @@ EXPECTED_CODES = {
 MAX_MEMBERS = 5000
 
 
-@dataclass
+@record
 class Member:
     account: str
     name: str
@@ -72,7 +72,7 @@ class Member:
         return f"arn:aws:backup:{region}:{self.account}:backup-vault:{MEMBER_VAULT}"
 
 
-@dataclass
+@record
 class OrgWorld:
     seed: int
     management: str

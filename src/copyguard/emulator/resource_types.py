@@ -6,10 +6,10 @@ fallback table below otherwise (facts sheet sections 2.1-2.3, 2023 baseline).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from copyguard.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TypeInfo:
     name: str
     fully_managed: bool

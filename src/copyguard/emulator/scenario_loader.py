@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from copyguard.emulator import constants as c
 from copyguard.emulator import moto_view, native
 from copyguard.emulator.backup_models import RecoveryPoint, Vault, VaultLock, now
 from copyguard.emulator.resource_types import resource_type_of_arn, type_info
+from copyguard.records import field, record
 
 if TYPE_CHECKING:
     from copyguard.emulator.core import Emulator
@@ -32,7 +32,7 @@ class ScenarioLoadError(ValueError):
     """The scenario cannot be represented in the emulator."""
 
 
-@dataclass
+@record
 class LoadedCopy:
     name: str
     resource_type: str
@@ -69,7 +69,7 @@ class LoadedCopy:
         return " ".join(parts)
 
 
-@dataclass
+@record
 class LoadedScenario:
     keys: list[str] = field(default_factory=list)
     vaults: list[str] = field(default_factory=list)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from copyguard.records import record
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
@@ -31,13 +32,13 @@ UNKNOWN_KEY = "unknown_key"  # an access key the emulator never issued (or a bad
 MISMATCH = "mismatch"  # wrong signature, expired, or a body that is not what was signed
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AuthFailure:
     kind: str
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Signature:
     """The parts of a SigV4 signature, as the client sent them."""
 

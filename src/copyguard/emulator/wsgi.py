@@ -26,7 +26,6 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from copyguard.emulator import bootstrap, moto_view, org_front, sigv4, surface
@@ -35,6 +34,7 @@ from copyguard.emulator.faults import Faults, error_in_protocol
 from copyguard.emulator.http import REASONS, ApiRequest, ApiResponse, SigV4Scope
 from copyguard.emulator.kms_front import Forward, KmsFront
 from copyguard.emulator.locks import ReadWriteLock
+from copyguard.records import record
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class RequestError(Exception):
         self.response = response
 
 
-@dataclass
+@record
 class Incoming:
     """What arrived, read once: method, raw path and query, headers, body."""
 

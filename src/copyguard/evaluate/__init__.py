@@ -1,11 +1,47 @@
 """The pure evaluator: decisions with their explanations."""
 
-from copyguard.evaluate.decision import Decision, DecisionValue
-from copyguard.evaluate.engine import StatementResult, compiled, evaluate_policy, explain_policy
-from copyguard.evaluate.lint import lint_policy
-from copyguard.evaluate.request import PrincipalInfo, Request, parse_principal
-from copyguard.evaluate.services.kms import evaluate_kms
-from copyguard.evaluate.services.resource import evaluate_resource_policy
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every name is imported from its submodule on first use: see __getattr__
+    from copyguard.evaluate.decision import Decision, DecisionValue
+    from copyguard.evaluate.engine import StatementResult, compiled, evaluate_policy, explain_policy
+    from copyguard.evaluate.lint import lint_policy
+    from copyguard.evaluate.request import PrincipalInfo, Request, parse_principal
+    from copyguard.evaluate.services.kms import evaluate_kms
+    from copyguard.evaluate.services.resource import evaluate_resource_policy
+
+#: the submodule each public name comes from
+_HOMES = {
+    "Decision": "decision",
+    "DecisionValue": "decision",
+    "StatementResult": "engine",
+    "compiled": "engine",
+    "evaluate_policy": "engine",
+    "explain_policy": "engine",
+    "lint_policy": "lint",
+    "PrincipalInfo": "request",
+    "Request": "request",
+    "parse_principal": "request",
+    "evaluate_kms": "services.kms",
+    "evaluate_resource_policy": "services.resource",
+}
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its submodule on first use (start-up time: a command
+    imports only the parts it uses, e.g. no linter or resource-policy evaluator for a key
+    policy check)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name = f"{__name__}.{home}"
+    if module_name not in sys.modules:
+        __import__(module_name)
+    value = getattr(sys.modules[module_name], name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Decision",

@@ -23,21 +23,25 @@ parses and compiles each distinct document once (:class:`PolicyCache`, keyed by 
 and the document's JSON text as written in the line, see :func:`split_line`). Every cache is
 bounded by the estimated bytes of what it holds, together ``DEFAULT_CACHE_BYTES``, so a
 batch's memory does not grow with the number of distinct policies in it.
+
+Two processes (``run_batch(parallel=...)``, :func:`_run_two`): a forked child may answer
+every other chunk of a regular file; the output is the same, and the bound holds per process.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import json
 import math
+import os
 import re
 import signal
+import stat
+import struct
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from types import FrameType
-from typing import IO, Any, cast
 
 from copyguard.escape import json_dumps
 from copyguard.evaluate.decision import Decision
@@ -47,6 +51,13 @@ from copyguard.evaluate.request import Request
 from copyguard.evaluate.services.kms import KeyManager, evaluate_kms
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.policy.model import PolicyKind
+from copyguard.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no runtime import of typing (start-up time)
+    from collections.abc import Callable, Iterator
+    from types import FrameType
+    from typing import IO, Any
 
 __all__ = [
     "CACHE_BYTES_PER_TEXT_BYTE",
@@ -78,7 +89,7 @@ _POLICY_LISTS: tuple[tuple[str, PolicyKind], ...] = (
 _KEY_MANAGERS = ("CUSTOMER", "AWS")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BatchLimits:
     """The bounds on one line. ``line_time_limit`` <= 0 turns the time limit off."""
 
@@ -86,12 +97,14 @@ class BatchLimits:
     line_time_limit: float = DEFAULT_LINE_TIME_LIMIT
 
 
-@dataclass
+@record
 class BatchStats:
-    """What a batch run did: ``lines`` answered, of which ``errors`` were error lines."""
+    """What a batch run did: ``lines`` answered, of which ``errors`` were error lines, and
+    ``child_chunks`` chunks answered by a second process (see ``run_batch``'s ``parallel``)."""
 
     lines: int = 0
     errors: int = 0
+    child_chunks: int = 0
 
 
 #: The bound of every cache of a batch run together, in estimated bytes (a batch's memory
@@ -195,7 +208,7 @@ _LIST_FIELDS = frozenset(f for f, _ in _POLICY_LISTS)
 
 def _skip(line: str, i: int) -> int:
     """The index of the first non-blank character at or after ``i``."""
-    return cast("re.Match[str]", _WS.match(line, i)).end()  # [ \t\n\r]* always matches
+    return _WS.match(line, i).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
 
 
 def split_line(line: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -522,13 +535,18 @@ def run_batch(
     explain: bool = False,
     lint: bool = False,
     limits: BatchLimits | None = None,
+    parallel: bool | None = False,
 ) -> BatchStats:
     """Answer every line of ``stream`` on ``out`` (both binary), one line each, same order.
 
-    The input is streamed: one line is held at a time (at most ``limits.max_line_bytes``).
-    Lines are evaluated one after the other in this process; forked workers were measured
-    not to be faster on the project's two-core machines, and forking inside a library call
-    is unsafe in a host process with threads.
+    The input is streamed: one line is held at a time (at most ``limits.max_line_bytes``),
+    or, with a second process, two chunks (:data:`CHUNK_BYTES` plus one line each).
+
+    ``parallel``: whether a forked child answers every other chunk of a regular file
+    (:func:`parallel_worth_it`): False (the default: a library caller's process may have
+    threads, and forking one is unsafe), True whenever possible, None when it pays (the
+    command line's choice). The output is the same either way; each process has its own
+    caches, so the memory bound (``DEFAULT_CACHE_BYTES``) holds per process.
     """
     limits = limits or BatchLimits()
     # The batch allocates many small, acyclic objects and keeps the policy cache alive: the
@@ -537,6 +555,9 @@ def run_batch(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        offset = parallel_worth_it(stream, parallel)
+        if offset is not None:
+            return _run_two(stream, offset, out, explain, lint, limits)
         return _run_lines(
             _read_lines(stream, max(1, limits.max_line_bytes)), out, explain, lint, limits
         )
@@ -589,6 +610,83 @@ def _decode_text(text: str) -> tuple[Any, dict[str, Any] | None, str | None]:
         return None, None, f"invalid JSON: {exc}"
 
 
+class _Runner:
+    """Answers lines one at a time, with the caches and counts of one process."""
+
+    def __init__(self, explain: bool, lint: bool, limits: BatchLimits, stats: BatchStats) -> None:
+        self.explain = explain
+        self.lint = lint
+        self.limits = limits
+        self.stats = stats
+        self.decide_only = not explain and not lint
+        self.cache, self.fast = self.new_caches()
+
+    def new_caches(self) -> tuple[PolicyCache, FastPolicies | None]:
+        if not self.decide_only:
+            return PolicyCache(GENERAL_CACHE_BYTES), None
+        return PolicyCache(FALLBACK_CACHE_BYTES), FastPolicies(*FAST_CACHE_BYTES)
+
+    def line(self, lineno: int, line: _Line, write: Callable[[bytes], Any], dog: _Watchdog) -> None:
+        """Write the answer of input line ``lineno`` (one output line) with ``write``."""
+        if lineno == 1 and isinstance(line, bytes) and line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        explain, lint, fast = self.explain, self.lint, self.fast
+        result: dict[str, Any]
+        data: Any = None
+        dog.arm()
+        try:
+            text, problem = _line_text(line)
+            raw: dict[str, Any] | None = None
+            if text is not None:
+                got = fast.answer(text) if fast is not None else None
+                if got is None:
+                    data, raw, problem = _decode_text(text)
+                elif got[0]:  # answered on the decision-only path
+                    dog.armed = False
+                    rid, value = got[1], got[2]
+                    if type(rid) is str and _PLAIN_ID.match(rid):
+                        write(f'{{"id": "{rid}", "decision": "{value}"}}\n'.encode())
+                    else:
+                        write(_encode({"id": rid, "decision": value}, lineno))
+                    return
+                else:
+                    data, raw = got[1], got[2]
+            if problem is not None:
+                result = {"id": None, "error": problem}
+            else:
+                result = evaluate_line(data, self.cache, lint, raw)
+            dog.armed = False
+        except LineTimeout:
+            if data is None and fast is not None:
+                data = fast.current  # the line was being decided on the fast path
+            self.cache, self.fast = self.new_caches()  # nothing half-built survives
+            result = {
+                "id": _id_of(data),
+                "error": f"stopped: the request used more than the limit of "
+                f"{self.limits.line_time_limit:g} s of CPU time",
+            }
+        except Exception as exc:  # one bad line never stops the batch
+            dog.armed = False
+            result = {
+                "id": _id_of(data),
+                "error": f"internal error: {type(exc).__name__}: {exc}",
+            }
+        decision: Decision | None = result.pop("_decision", None)
+        if "error" in result:
+            self.stats.errors += 1
+            result["line"] = lineno
+        elif decision is not None and not explain and not lint:
+            # the common line, written without building a dict for json.dumps
+            rid = result["id"]
+            if type(rid) is str and _PLAIN_ID.match(rid):
+                write(f'{{"id": "{rid}", "decision": "{decision.decision}"}}\n'.encode())
+                return
+        elif explain and decision is not None:
+            result["summary"] = decision.summary
+            result["explanation"] = decision.explain()
+        write(_encode(result, lineno))
+
+
 def _run_lines(
     lines: Iterator[_Line],
     out: IO[bytes],
@@ -598,75 +696,244 @@ def _run_lines(
 ) -> BatchStats:
     stats = BatchStats()
     write = out.write
-    decide_only = not explain and not lint
-
-    def new_caches() -> tuple[PolicyCache, FastPolicies | None]:
-        if not decide_only:
-            return PolicyCache(GENERAL_CACHE_BYTES), None
-        return PolicyCache(FALLBACK_CACHE_BYTES), FastPolicies(*FAST_CACHE_BYTES)
-
-    cache, fast = new_caches()
+    runner = _Runner(explain, lint, limits, stats)
+    answer = runner.line
     with _Watchdog(limits.line_time_limit) as dog:
         for lineno, line in enumerate(lines, 1):
-            if lineno == 1 and isinstance(line, bytes) and line.startswith(_BOM):
-                line = line[len(_BOM) :]
             stats.lines = lineno
             if lineno % FLUSH_LINES == 0:
                 out.flush()
-            result: dict[str, Any]
-            data: Any = None
-            dog.arm()
+            answer(lineno, line, write, dog)
+    out.flush()
+    return stats
+
+
+# ----------------------------------------------------------------------------- two processes
+
+#: A chunk of input lines, the unit the two processes alternate on: at most CHUNK_LINES
+#: lines, and it ends at the first line that brings it to CHUNK_BYTES bytes or more.
+CHUNK_LINES = 64
+CHUNK_BYTES = 1024 * 1024
+#: The smallest input (bytes left in the file) for which ``parallel=None`` starts a child.
+PARALLEL_MIN_BYTES = 512 * 1024
+_FRAME = struct.Struct("<QQQQQ")  # chunk index, lines, checksum, error lines, payload bytes
+
+
+def _chunks(lines: Iterator[_Line]) -> Iterator[tuple[int, list[_Line]]]:
+    """(number of the first line, the lines) of each chunk; both processes cut the same
+    input into the same chunks."""
+    chunk: list[_Line] = []
+    size = 0
+    first = 1
+    for line in lines:
+        chunk.append(line)
+        size += line.size if isinstance(line, _Oversized) else len(line)
+        if len(chunk) >= CHUNK_LINES or size >= CHUNK_BYTES:
+            yield first, chunk
+            first += len(chunk)
+            chunk = []
+            size = 0
+    if chunk:
+        yield first, chunk
+
+
+def _checksum(chunk: list[_Line]) -> int:
+    """What the parent compares with the child's reading of the same chunk."""
+    value = 1
+    for line in chunk:
+        if isinstance(line, _Oversized):
+            value = zlib.adler32(b"%d/%d" % (line.size, line.endless), value)
+        else:
+            value = zlib.adler32(line, value)
+    return value | (len(chunk) << 32)
+
+
+class _PRead(io.RawIOBase):
+    """A file read with ``os.pread`` from its own offset: after a fork the child reads the
+    parent's descriptor without moving the offset the parent reads from."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = fd
+        self.offset = offset
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = os.pread(self.fd, len(buffer), self.offset)
+        n = len(data)
+        buffer[:n] = data
+        self.offset += n
+        return n
+
+
+def parallel_worth_it(stream: IO[bytes], parallel: bool | None) -> int | None:
+    """The offset the child reads from when a second process should answer every other
+    chunk of ``stream``, or None.
+
+    ``parallel``: False never, True whenever possible, None (automatic) when it was measured
+    to pay: a regular file with at least PARALLEL_MIN_BYTES left, two CPUs this process may
+    use, a 1-minute load average below the number of CPUs minus one half (a second core is
+    idle), and no other thread in this process (forking a threaded process is unsafe).
+    Possible only on POSIX with ``os.fork`` and ``os.pread``, for a file read from its start
+    or from a known offset.
+    """
+    if parallel is False or not hasattr(os, "fork") or not hasattr(os, "pread"):
+        return None
+    if threading.active_count() != 1:
+        return None
+    try:
+        fd = stream.fileno()
+        st = os.fstat(fd)
+        offset = stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if parallel is None:
+        if st.st_size - offset < PARALLEL_MIN_BYTES:
+            return None
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+        if cpus < 2 or os.getloadavg()[0] > cpus - 0.5:
+            return None
+    return int(offset)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        part = os.read(fd, min(size, 1 << 20))
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _child(fd: int, offset: int, pipe: int, explain: bool, lint: bool, limits: BatchLimits) -> None:
+    """The forked child: answers the odd chunks of the file, one frame each on ``pipe``."""
+    reader = io.BufferedReader(_PRead(fd, offset), 1 << 16)
+    stats = BatchStats()
+    runner = _Runner(explain, lint, limits, stats)
+    with _Watchdog(limits.line_time_limit) as dog:
+        for index, (first, chunk) in enumerate(
+            _chunks(_read_lines(reader, max(1, limits.max_line_bytes)))
+        ):
+            if not index & 1:
+                continue
+            parts: list[bytes] = []
+            errors = stats.errors
+            for lineno, line in enumerate(chunk, first):
+                runner.line(lineno, line, parts.append, dog)
+            payload = b"".join(parts)
+            head = _FRAME.pack(
+                index, len(chunk), _checksum(chunk), stats.errors - errors, len(payload)
+            )
+            _write_all(pipe, head + payload)
+
+
+def _run_two(
+    stream: IO[bytes],
+    offset: int,
+    out: IO[bytes],
+    explain: bool,
+    lint: bool,
+    limits: BatchLimits,
+) -> BatchStats:
+    """The batch in two processes: a forked child answers every other chunk (it reads the
+    file itself, with ``pread``) and sends its output lines over a pipe; this process
+    answers the others and writes every chunk's lines in input order. The parent checks
+    each of the child's frames against its own reading of that chunk (index, lines,
+    checksum); if the child dies, sends something else or the file changed under it, the
+    parent answers that chunk itself and goes on alone, so no line is lost or answered twice.
+    """
+    stats = BatchStats()
+    out.flush()  # nothing buffered is copied into the child
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never writes to the parent's streams
+        code = 1
+        try:
+            os.close(read_end)
+            _child(stream.fileno(), offset, write_end, explain, lint, limits)
+            code = 0
+        except BaseException:
+            code = 1  # the parent notices the missing frames and answers those lines
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    child: int | None = pid
+    write = out.write
+    runner = _Runner(explain, lint, limits, stats)
+    flushed = 0
+
+    def stop_child() -> None:
+        nonlocal child
+        if child is not None:
+            pid, child = child, None
             try:
-                text, problem = _line_text(line)
-                raw: dict[str, Any] | None = None
-                if text is not None:
-                    got = fast.answer(text) if fast is not None else None
-                    if got is None:
-                        data, raw, problem = _decode_text(text)
-                    elif got[0]:  # answered on the decision-only path
-                        dog.armed = False
-                        rid, value = got[1], got[2]
-                        if type(rid) is str and _PLAIN_ID.match(rid):
-                            write(f'{{"id": "{rid}", "decision": "{value}"}}\n'.encode())
-                        else:
-                            write(_encode({"id": rid, "decision": value}, lineno))
-                        continue
-                    else:
-                        data, raw = got[1], got[2]
-                if problem is not None:
-                    result = {"id": None, "error": problem}
-                else:
-                    result = evaluate_line(data, cache, lint, raw)
-                dog.armed = False
-            except LineTimeout:
-                if data is None and fast is not None:
-                    data = fast.current  # the line was being decided on the fast path
-                cache, fast = new_caches()  # nothing half-built survives the interruption
-                result = {
-                    "id": _id_of(data),
-                    "error": f"stopped: the request used more than the limit of "
-                    f"{limits.line_time_limit:g} s of CPU time",
-                }
-            except Exception as exc:  # one bad line never stops the batch
-                dog.armed = False
-                result = {
-                    "id": _id_of(data),
-                    "error": f"internal error: {type(exc).__name__}: {exc}",
-                }
-            decision: Decision | None = result.pop("_decision", None)
-            if "error" in result:
-                stats.errors += 1
-                result["line"] = lineno
-            elif decision is not None and not explain and not lint:
-                # the common line, written without building a dict for json.dumps
-                rid = result["id"]
-                if type(rid) is str and _PLAIN_ID.match(rid):
-                    write(f'{{"id": "{rid}", "decision": "{decision.decision}"}}\n'.encode())
+                os.kill(pid, signal.SIGKILL)  # done, or of no more use
+                os.waitpid(pid, 0)
+            except OSError:  # already reaped (SIGCHLD ignored by the host process)
+                return
+
+    def collect(index: int, first: int, chunk: list[_Line], dog: _Watchdog) -> None:
+        """Write the child's answers for this chunk, or answer it here if they are wrong."""
+        if child is not None:
+            head = _read_exact(read_end, _FRAME.size)
+            if head is not None:
+                got_index, lines, check, errors, size = _FRAME.unpack(head)
+                payload = _read_exact(read_end, size)
+                if (
+                    payload is not None
+                    and (got_index, lines, check) == (index, len(chunk), _checksum(chunk))
+                    and payload.count(b"\n") == lines
+                ):
+                    write(payload)
+                    stats.errors += errors
+                    stats.child_chunks += 1
+                    return
+            stop_child()
+        for lineno, line in enumerate(chunk, first):
+            runner.line(lineno, line, write, dog)
+
+    try:
+        with _Watchdog(limits.line_time_limit) as dog:
+            pending: tuple[int, int, list[_Line]] | None = None
+            for index, (first, chunk) in enumerate(
+                _chunks(_read_lines(stream, max(1, limits.max_line_bytes)))
+            ):
+                stats.lines = first + len(chunk) - 1
+                if index & 1:
+                    pending = (index, first, chunk)  # the child's: kept until answered
                     continue
-            elif explain and decision is not None:
-                result["summary"] = decision.summary
-                result["explanation"] = decision.explain()
-            write(_encode(result, lineno))
+                if pending is None:
+                    for lineno, line in enumerate(chunk, first):
+                        runner.line(lineno, line, write, dog)
+                else:
+                    parts: list[bytes] = []
+                    for lineno, line in enumerate(chunk, first):
+                        runner.line(lineno, line, parts.append, dog)
+                    collect(*pending, dog)
+                    pending = None
+                    write(b"".join(parts))
+                if stats.lines - flushed >= FLUSH_LINES:
+                    out.flush()
+                    flushed = stats.lines
+            if pending is not None:
+                collect(*pending, dog)
+    finally:
+        os.close(read_end)
+        stop_child()
     out.flush()
     return stats
 

@@ -29,20 +29,23 @@ Semantics, with their sources (IAM User Guide):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from copyguard.evaluate.operators import FAMILIES, POSITIVE_OF
 from copyguard.evaluate.operators.base import ERR, HIT, INVALID, MISS, outcome
 from copyguard.evaluate.request import ContextValue
 from copyguard.evaluate.variables import Template, join_segments, parse_template
 from copyguard.policy import Condition, OperatorSpec, parse_operator
+from copyguard.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _MISSING: Any = object()
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class CompiledCondition:
     condition: Condition
     spec: OperatorSpec

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
 from copyguard.evaluate.engine import StatementResult
 from copyguard.evaluate.request import Request
+from copyguard.records import field, record
 
-DecisionValue = Literal["allowed", "implicit_deny", "explicit_deny"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    DecisionValue = Literal["allowed", "implicit_deny", "explicit_deny"]
+else:
+    DecisionValue = str  # the Literal's stand-in at run time (typing is not imported)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Decision:
     decision: DecisionValue
     request: Request

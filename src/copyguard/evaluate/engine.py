@@ -22,21 +22,26 @@ Principals (IAM User Guide, "AWS JSON policy elements: Principal" and "NotPrinci
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
 
 from copyguard.evaluate.conditions import CompiledCondition, compile_condition
-from copyguard.evaluate.patterns import Matcher, resource_matcher, resource_segments_matcher
+from copyguard.evaluate.patterns import resource_matcher, resource_segments_matcher
 from copyguard.evaluate.request import ContextValue, PrincipalInfo
 from copyguard.evaluate.variables import Template, parse_template
 from copyguard.policy import Policy, Principals, Statement
 from copyguard.policy.wildcard import Glob, glob
+from copyguard.records import field, record
 
-PrincipalMatch = Literal["direct", "account", "none"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    from copyguard.evaluate.patterns import Matcher
+
+    PrincipalMatch = Literal["direct", "account", "none"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CompiledPrincipals:
     wildcard: bool
     accounts: frozenset[tuple[str | None, str]]  # (partition or None for a bare ID, account)
@@ -178,7 +183,7 @@ def _actions_matcher(actions: tuple[str, ...]) -> ActionSet:
     return ActionSet(frozenset(literals), _AnyOf(tuple(wild)) if wild else None)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CompiledResources:
     all: bool  # a "*" among the patterns
     literals: frozenset[str]
@@ -370,7 +375,7 @@ def compiled(policy: Policy) -> tuple[CompiledStatement, ...]:
     return cached  # type: ignore[no-any-return]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class StatementResult:
     """One statement's outcome for one request."""
 
@@ -400,7 +405,7 @@ class StatementResult:
         return out
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PolicyOutcome:
     """What one policy says about one request."""
 

@@ -37,8 +37,6 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any, cast
 
 from copyguard.evaluate.engine import (
     ALLOW_ACCOUNT,
@@ -63,6 +61,11 @@ from copyguard.evaluate.services.kms import (
 )
 from copyguard.policy.model import PolicyKind
 from copyguard.policy.parse import plain_header, plain_sid, plain_statement, plain_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no runtime import of typing (start-up time)
+    from collections.abc import Callable, Hashable
+    from typing import Any
 
 __all__ = [
     "POLICY_ENTRY_BYTES",
@@ -125,6 +128,8 @@ STATEMENT_BYTES_PER_TEXT_BYTE = 10
 POLICY_ENTRY_BYTES = 256
 #: Estimated fixed bytes of one cached request (the line's text after its id is the key).
 REQUEST_ENTRY_BYTES = 256
+#: Sids known to be plain are remembered up to this many (then forgotten all at once).
+_GOOD_SIDS_MAX = 4096
 
 _NOT_PLAIN: Any = ()  # cached verdict "this document or statement goes the general way"
 
@@ -157,7 +162,7 @@ Doc = tuple[str, list[str] | None]
 
 
 def _skip(line: str, i: int) -> int:
-    return cast("re.Match[str]", _WS.match(line, i)).end()
+    return _WS.match(line, i).end()  # type: ignore[union-attr]  # always matches
 
 
 def _scan_list(line: str, i: int, docs: bool) -> tuple[list[Any], list[Any], int]:
@@ -194,38 +199,6 @@ def _scan_list(line: str, i: int, docs: bool) -> tuple[list[Any], list[Any], int
         return items, texts, k + 1
 
 
-def _member(line: str, j: int) -> tuple[str, int]:
-    """An object member's key at ``line[j] == '"'``: (key, index of its value)."""
-    key, j = _scan_string(line, j + 1)
-    if line[j] != ":":
-        j = _skip(line, j)
-        if line[j] != ":":
-            raise ValueError("expected ':'")
-    j += 1
-    if line[j] in _BLANK:
-        j = _skip(line, j)
-    return key, j
-
-
-def _next(line: str, j: int) -> int:
-    """After a member's value: the index of the next key's quote, or -1 after the ``}``
-    at ``j``, ... (then the caller's object ends at the returned ``-end``)."""
-    c = line[j]
-    if c in _BLANK:
-        j = _skip(line, j)
-        c = line[j]
-    if c == ",":
-        j += 1
-        if line[j] in _BLANK:
-            j = _skip(line, j)
-        if line[j] != '"':
-            raise ValueError("expected a key")
-        return j
-    if c != "}":
-        raise ValueError("expected ',' or '}'")
-    return -(j + 1)
-
-
 def _scan_doc(line: str, i: int) -> tuple[Any, int, list[str] | None]:
     """A policy document at ``i``: (value, end, the texts of its statements or None)."""
     if line[i] != "{":
@@ -241,7 +214,14 @@ def _scan_doc(line: str, i: int) -> tuple[Any, int, list[str] | None]:
     if line[j] != '"':
         raise ValueError("expected a key")
     while True:
-        key, j = _member(line, j)
+        key, j = _scan_string(line, j + 1)  # the member's key (_member, inlined)
+        if line[j] != ":":
+            j = _skip(line, j)
+            if line[j] != ":":
+                raise ValueError("expected ':'")
+        j += 1
+        if line[j] in _BLANK:
+            j = _skip(line, j)
         if key == "Statement":
             c = line[j]
             if c == "[":
@@ -253,9 +233,20 @@ def _scan_doc(line: str, i: int) -> tuple[Any, int, list[str] | None]:
         else:
             value, j = _scan_value(line, j)
         doc[key] = value
-        j = _next(line, j)
-        if j < 0:
-            return doc, -j, stmts
+        c = line[j]  # after the value (_next, inlined)
+        if c in _BLANK:
+            j = _skip(line, j)
+            c = line[j]
+        if c == ",":
+            j += 1
+            if line[j] in _BLANK:
+                j = _skip(line, j)
+            if line[j] != '"':
+                raise ValueError("expected a key")
+            continue
+        if c != "}":
+            raise ValueError("expected ',' or '}'")
+        return doc, j + 1, stmts
 
 
 def split_request(line: str) -> tuple[dict[str, Any], dict[str, Any], int] | None:
@@ -281,7 +272,14 @@ def split_request(line: str) -> tuple[dict[str, Any], dict[str, Any], int] | Non
             return None
         else:
             while True:
-                key, i = _member(line, i)
+                key, i = _scan_string(line, i + 1)  # the member's key (_member, inlined)
+                if line[i] != ":":
+                    i = _skip(line, i)
+                    if line[i] != ":":
+                        raise ValueError("expected ':'")
+                i += 1
+                if line[i] in _BLANK:
+                    i = _skip(line, i)
                 if key == "key_policy":
                     value, k, stmts = _scan_doc(line, i)
                     docs[key] = (line[i:k], stmts)
@@ -295,31 +293,26 @@ def split_request(line: str) -> tuple[dict[str, Any], dict[str, Any], int] | Non
                     elif key == "id":
                         ids += 1
                 data[key] = value
-                i = _next(line, i)
-                if i < 0:
-                    i = -i
-                    break
+                c = line[i]  # after the value (_next, inlined)
+                if c in _BLANK:
+                    i = _skip(line, i)
+                    c = line[i]
+                if c == ",":
+                    i += 1
+                    if line[i] in _BLANK:
+                        i = _skip(line, i)
+                    if line[i] != '"':
+                        raise ValueError("expected a key")
+                    continue
+                if c != "}":
+                    raise ValueError("expected ',' or '}'")
+                i += 1
+                break
     except (ValueError, IndexError, StopIteration, RecursionError):
         return None
     if i != len(line) and _skip(line, i) != len(line):
         return None
     return data, docs, ids
-
-
-def _without_sid(text: str) -> str:
-    """A statement's JSON text without its Sid member when that comes first (as written by
-    people and tools alike): ``{"Sid":"x","Effect":...}`` -> ``{"Effect":...}``. Equal
-    results are the texts of statements that are equal but for their Sid (JSON keeps the
-    last of duplicate members, so a second Sid in the rest stays in the key)."""
-    if not text.startswith('{"Sid":"'):
-        return text
-    try:
-        _, k = _scan_string(text, 8)
-    except ValueError:
-        return text
-    if text[k : k + 1] != ",":
-        return text
-    return "{" + text[k + 1 :]
 
 
 _NO_RAW: dict[str, Any] = {}
@@ -350,6 +343,7 @@ class FastPolicies:
         self.policies = ByteLRU(policy_bytes)
         self.requests = ByteLRU(request_bytes)
         self.current: Any = None  # the request being decided (its id for a timeout line)
+        self.good_sids: set[str] = set()  # Sids plain_sid accepted (at most _GOOD_SIDS_MAX)
 
     # ------------------------------------------------------------------ policies
 
@@ -388,15 +382,35 @@ class FastPolicies:
         entries = cache.entries
         out: list[CompiledStatement] = []
         sids: set[str] = set()
+        good_sids = self.good_sids
         for st_text, st_raw in zip(stmts, raws):
             if type(st_raw) is not dict:
                 return _NOT_PLAIN  # type: ignore[no-any-return]
             # The Sid is checked here, and the statement without it is compiled once for
             # every Sid it comes with (a policy's statements differ mostly by their Sids).
             sid = st_raw.get("Sid")
-            if sid is not None and not plain_sid(sid):
-                return _NOT_PLAIN  # type: ignore[no-any-return]
-            body = _without_sid(st_text)
+            if sid is None:
+                body = st_text
+            else:
+                if type(sid) is not str:
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
+                if sid not in good_sids:
+                    if not plain_sid(sid):
+                        return _NOT_PLAIN  # type: ignore[no-any-return]
+                    if len(good_sids) >= _GOOD_SIDS_MAX:
+                        good_sids.clear()
+                    good_sids.add(sid)
+                # A plain Sid has no character JSON escapes: written first and as is, the
+                # statement's text is '{"Sid":"' + sid + '",' and then the other members.
+                end = len(sid) + 10
+                if (
+                    st_text.startswith('{"Sid":"')
+                    and st_text.startswith(sid, 8)
+                    and st_text.startswith('",', end - 2)
+                ):
+                    body = st_text[end:]  # starts with '"' (never with '{' as a full text)
+                else:
+                    body = st_text
             # key policy statements by their text, others by (kind, text)
             skey: Hashable = body if kind == "key" else (kind, body)
             found = entries.get(skey)  # cache.get(skey), inlined
@@ -462,45 +476,51 @@ class FastPolicies:
         note_compiled(len(principal))
         key_text, key_stmts = docs["key_policy"]
         key_rules = self.rules("key", data["key_policy"], key_text, key_stmts)
-        lists: list[list[Any]] = []
-        for field, kind in _LISTS:
+        lists: list[Any] = [(), (), ()]
+        for n, (field, kind) in enumerate(_LISTS):
             value = data.get(field)
-            if value is None:
-                lists.append([])
-                continue
+            if not value:
+                if value is None or type(value) is list:
+                    continue
+                raise _NoFastPath
             texts = docs.get(field)
             if type(value) is not list or texts is None or len(texts) != len(value):
                 raise _NoFastPath
-            lists.append([self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)])
+            lists[n] = [self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)]
+        id_rules, scp_rules, rcp_rules = lists
         p = parse_principal(principal)
         ctx = context_for(context, p)
-        kp = policy_effects(key_rules, p, action, resource, ctx)
-        ids = [policy_effects(r, p, action, resource, ctx) for r in lists[0]]
-        scps, rcps = lists[1], lists[2]
+        bits = policy_effects(key_rules, p, action, resource, ctx)
+        any_deny = bits & DENY
+        key_allows = bits & _ALLOWS
+        key_direct = bits & ALLOW_DIRECT
+        identity_allows = 0
+        for rules in id_rules:
+            bits = policy_effects(rules, p, action, resource, ctx)
+            any_deny |= bits & DENY
+            identity_allows |= bits & _ALLOWS
         key_manager = (
             None if manager is None else ("AWS" if manager.upper() == "AWS" else "CUSTOMER")
         )
-        scp_bits = (
-            [policy_effects(r, p, action, resource, ctx) for r in scps]
-            if scps and scps_apply(p)
-            else []
-        )
-        rcp_bits = (
-            [policy_effects(r, p, action, resource, ctx) for r in rcps]
-            if rcps and rcps_apply(p, action, key_manager)
-            else []
-        )
-        any_deny = bool(kp & DENY) or any(b & DENY for b in ids)
-        any_deny = any_deny or any(b & DENY for b in scp_bits) or any(b & DENY for b in rcp_bits)
+        scp_refuses = False
+        if scp_rules and scps_apply(p):
+            for rules in scp_rules:
+                bits = policy_effects(rules, p, action, resource, ctx)
+                any_deny |= bits & DENY
+                if not bits & _ALLOWS:
+                    scp_refuses = True
+        if rcp_rules and rcps_apply(p, action, key_manager):
+            for rules in rcp_rules:
+                any_deny |= policy_effects(rules, p, action, resource, ctx) & DENY
         value, _ = kms_verdict(
             p,
             action,
             p.account is not None and p.account == account_of_arn(resource),
-            any_deny=any_deny,
-            scp_refuses=any(not b & _ALLOWS for b in scp_bits),
-            key_allows=bool(kp & _ALLOWS),
-            key_direct=bool(kp & ALLOW_DIRECT),
-            identity_allows=any(b & _ALLOWS for b in ids),
+            any_deny=bool(any_deny),
+            scp_refuses=scp_refuses,
+            key_allows=bool(key_allows),
+            key_direct=bool(key_direct),
+            identity_allows=bool(identity_allows),
         )
         return value
 

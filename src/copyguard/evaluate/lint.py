@@ -35,13 +35,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
 
 from copyguard.evaluate.operators import FAMILIES, POSITIVE_OF
 from copyguard.evaluate.operators.base import INVALID
 from copyguard.evaluate.variables import parse_template
+from copyguard.lazyre import lazy_compile
 from copyguard.policy import Condition, Issue, Policy, Statement, parse_operator
-from copyguard.policy.locate import json_positions, locate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
 
 # operator family -> the key types it fits (Service Authorization Reference condition types)
 _FITS: dict[str, frozenset[str]] = {
@@ -53,7 +56,7 @@ _FITS: dict[str, frozenset[str]] = {
     "Binary": frozenset({"Binary"}),
     "IpAddress": frozenset({"IPAddress"}),
 }
-_VIA_SERVICE_RE = re.compile(r"^([^.]+)\.amazonaws\.com(\.cn)?$", re.IGNORECASE)
+_VIA_SERVICE_RE = lazy_compile(r"^([^.]+)\.amazonaws\.com(\.cn)?$", re.IGNORECASE)
 
 
 class _Linter:
@@ -74,6 +77,8 @@ class _Linter:
     ) -> None:
         line = column = None
         if self.policy.text is not None:
+            from copyguard.policy.locate import json_positions, locate  # for an issue only
+
             if self._positions is None:
                 self._positions = json_positions(self.policy.text)
             pos = locate(self._positions, path)

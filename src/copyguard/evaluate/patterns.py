@@ -16,7 +16,6 @@ policy text. Every matcher has ``.match(value) -> bool`` (whole value).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
 
 from copyguard.policy.wildcard import (
     EVERYTHING,
@@ -27,9 +26,12 @@ from copyguard.policy.wildcard import (
     glob_tokens,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class Matcher(Protocol):
-    def match(self, value: str) -> bool: ...
+    class Matcher(Protocol):
+        def match(self, value: str) -> bool: ...
 
 
 def glob_matcher(pattern: str, ignore_case: bool = False) -> Glob:

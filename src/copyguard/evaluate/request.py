@@ -8,22 +8,25 @@ that chain (:attr:`PrincipalInfo.identities`).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-from copyguard.policy.ids import ACCOUNT, account_problem, text_problem
+from copyguard.lazyre import lazy_compile
+from copyguard.policy.ids import account_problem, is_account, text_problem
+from copyguard.records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ContextValue = str | list[str]
 # a request names one concrete action: service:Action, no wildcards
-_REQUEST_ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_REQUEST_ACTION_RE = lazy_compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Service-linked role names are "AWSServiceRoleFor..." (IAM User Guide, "Using
 # service-linked roles"); a session ARN loses the role's /aws-service-role/ path.
 _SLR_NAME_PREFIX = "awsservicerolefor"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PrincipalInfo:
     """What evaluation needs to know about the calling principal."""
 
@@ -74,7 +77,7 @@ class PrincipalInfo:
 @lru_cache(maxsize=4096)
 def parse_principal(principal: str) -> PrincipalInfo:
     """Classify a request principal: an ARN, a bare account ID (the root user) or a service."""
-    if ACCOUNT.fullmatch(principal):  # 12 ASCII digits, nothing after them
+    if is_account(principal):  # 12 ASCII digits, nothing after them
         return PrincipalInfo(f"arn:aws:iam::{principal}:root", "root", principal)
     if not principal.startswith("arn:"):
         if principal.endswith((".amazonaws.com", ".amazonaws.com.cn")):
@@ -158,7 +161,7 @@ def check_context(context: Any) -> None:
     _check_context(context)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Request:
     """One authorization question. ``context`` keys are matched case-insensitively."""
 

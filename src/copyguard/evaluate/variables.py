@@ -17,12 +17,11 @@ act as wildcards.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from copyguard.evaluate.request import ContextValue
+from copyguard.lazyre import lazy_compile
+from copyguard.records import record
 
-_VAR_RE = re.compile(r"\$\{([^}]*)\}")
+_VAR_RE = lazy_compile(r"\$\{([^}]*)\}")
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
 # one part of a template: (is_variable, text, default). For a variable, ``text`` is the
@@ -32,7 +31,7 @@ Part = tuple[bool, str | None, str | None]
 Segments = list[tuple[bool, str]]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Template:
     """A value with variables."""
 

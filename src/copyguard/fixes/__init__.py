@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from copyguard.checks.analysis import AnalysisCache
 from copyguard.checks.base import CheckContext, Options
-from copyguard.checks.model import Fix, Report
+from copyguard.checks.model import Fix
 from copyguard.fixes.key_policy import (
     FixVerificationError,
     describe_allow,
@@ -12,14 +12,30 @@ from copyguard.fixes.key_policy import (
     render_diff,
     unproven,
 )
-from copyguard.fixes.lag import lag_fixes
-from copyguard.fixes.playbooks import playbook
-from copyguard.fixes.render import AS_CHOICES, render_fixes
-from copyguard.fixes.vault_policy import fix_vault_policy
 from copyguard.policy import Policy, parse_policy
-from copyguard.scenario import Copy, Organization, Scenario
+from copyguard.scenario import Organization
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from copyguard.checks.model import Report
+    from copyguard.fixes.render import AS_CHOICES, render_fixes
+    from copyguard.scenario import Copy, Scenario
 
 KEY_CODES = ("CG101", "CG104", "CG105")
+#: the codes whose findings fixes/lag.py turns into fixes (its key-policy statements for CG207
+#: and CG208, its playbooks for CG206, CG208, CG209 and CG210): the LAG fixes, and the LAG
+#: checks they reuse, are imported only for a report that has one
+LAG_FIX_CODES = ("CG206", "CG207", "CG208", "CG209", "CG210")
+
+
+def __getattr__(name: str) -> object:
+    """``AS_CHOICES`` and ``render_fixes`` (fixes/render.py), imported on first use: a report
+    shows its fixes without rendering them as Terraform, CloudFormation or commands."""
+    if name in ("AS_CHOICES", "render_fixes"):
+        from copyguard.fixes import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fix]:
@@ -96,7 +112,10 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 description=describe_allow(changes, destinations),
                 policy=last.policy,
                 original=original,
-                diff=render_diff(original, last.policy or {}, "key policy"),
+                # one fix from this very document: its diff is already this one
+                diff=last.diff
+                if len(safe_docs) == 1 and last.original is original and last.policy is not None
+                else render_diff(original, last.policy or {}, "key policy"),
                 principal=", ".join(principals) or None,
                 # the findings of this key that the fix resolves (not every code it could)
                 codes=sorted(
@@ -118,6 +137,8 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         vcopy = by_copy.get(f.copy)
         if vault is None or vcopy is None or not vcopy.source_account:
             continue
+        from copyguard.fixes.vault_policy import fix_vault_policy
+
         org = scenario.organization
         org_id = org.id if isinstance(org, Organization) and isinstance(org.id, str) else None
         role = vcopy.iam_role_arn if isinstance(vcopy.iam_role_arn, str) else None
@@ -142,10 +163,15 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         if f.fix is None or f.fix.kind != "playbook" or (f.code, f.resource) in seen:
             continue
         seen.add((f.code, f.resource))
+        from copyguard.fixes.playbooks import playbook
+
         pb = playbook(f)
         if pb:
             fixes.append(pb)
-    fixes += lag_fixes(scenario, report)  # logically air-gapped vaults (CG206-CG210)
+    if any(f.code in LAG_FIX_CODES for f in report.findings):
+        from copyguard.fixes.lag import lag_fixes
+
+        fixes += lag_fixes(scenario, report)  # logically air-gapped vaults (CG206-CG210)
     if options.round_trip:  # the way back's policy fixes, merged with the forward ones
         from copyguard.fixes.round_trip import add_round_trip_fixes
 

@@ -9,12 +9,8 @@ changes nothing. A change to a Deny is never "safe": it is a separate, opt-in fi
 from __future__ import annotations
 
 import copy as _copy
-import difflib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
 
 from copyguard.checks.analysis import (
     AnalysisCache,
@@ -32,14 +28,20 @@ from copyguard.checks.facts import (
     TypeFacts,
 )
 from copyguard.checks.model import Finding, Fix, Text, tr
-from copyguard.evaluate import Request, evaluate_kms, evaluate_policy, parse_principal
-from copyguard.evaluate.engine import PolicyOutcome
-from copyguard.evaluate.patterns import glob_match
-from copyguard.evaluate.request import build_context
+from copyguard.evaluate import Request, evaluate_kms, parse_principal
+from copyguard.evaluate.engine import compiled, policy_effects
+from copyguard.evaluate.patterns import glob_matcher
+from copyguard.evaluate.request import context_for
 from copyguard.evaluate.services.kms import IAM_POLICY_ONLY_ACTIONS
 from copyguard.knowledge import kms_actions
 from copyguard.policy import Policy, PolicyError, parse_policy
+from copyguard.records import field, record
 from copyguard.scenario import Copy, Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 @cache
@@ -61,10 +63,31 @@ def expand(patterns: Sequence[str]) -> set[str]:
     return set(_expand(tuple(patterns)))
 
 
+@cache
+def _action_names_by_lower() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for name in _kms_action_names():
+        out[name.lower()] = (*out.get(name.lower(), ()), name)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _expand(patterns: tuple[str, ...]) -> frozenset[str]:
-    names = _kms_action_names()
-    return frozenset(n for n in names for p in patterns if glob_match(p.lower(), n.lower()))
+    """The catalogue's action names some pattern matches (``glob_match`` of the lower-cased
+    pattern and name); a pattern without a wildcard is looked up, not matched against every
+    name."""
+    by_lower = _action_names_by_lower()
+    found: set[str] = set()
+    for pattern in patterns:
+        wanted = pattern.lower()
+        if "*" not in wanted and "?" not in wanted:
+            found.update(by_lower.get(wanted, ()))
+            continue
+        matcher = glob_matcher(wanted)
+        for lower, names in by_lower.items():
+            if matcher.match(lower):
+                found.update(names)
+    return frozenset(found)
 
 
 class FixVerificationError(Exception):
@@ -85,7 +108,7 @@ def unproven(resource: str, why: str) -> Finding:
     )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class KeyPolicyPlan:
     document: dict[str, Any]
     changes: list[str] = field(default_factory=list)  # what was done, in words
@@ -239,6 +262,8 @@ def render_diff(before: dict[str, Any] | None, after: dict[str, Any], label: str
     )
     b = (json.dumps(after, indent=2, ensure_ascii=False) + "\n").splitlines(keepends=True)
     current = f"{label} (current)" if before is not None else f"{label} (none yet)"
+    import difflib  # only when there is a fix to show (a passing policy has none)
+
     return "".join(difflib.unified_diff(a, b, current, f"{label} (fixed)"))
 
 
@@ -301,11 +326,6 @@ def _changed_statements(before: Policy, after: Policy) -> tuple[Policy, Policy] 
     return sides[0], sides[1]
 
 
-def _effects(outcome: PolicyOutcome) -> tuple[bool, bool, bool]:
-    """What :func:`evaluate_kms` reads of the key policy's applicable statements."""
-    return bool(outcome.deny), bool(outcome.allow_direct), bool(outcome.allow_account)
-
-
 def outside_changes(
     before: Policy, after: Policy, key_arn: str, destination: str
 ) -> tuple[int, list[str]]:
@@ -321,7 +341,12 @@ def outside_changes(
     particular when no changed statement applies at all). Only the other requests are
     evaluated against both whole policies; every probe still counts as checked.
     ``_outside_changes_full`` is the exhaustive reference (tests/fixes/test_incremental_proof.py
-    holds the two to the same answers)."""
+    holds the two to the same answers).
+
+    The three facts are :func:`policy_effects`' bits. A changed statement whose Principal
+    does not match a probe principal applies to none of its requests, so for each principal
+    only the changed statements that name it are tried (none: its requests are all unchanged
+    without evaluating any), and its context is built once per probe context, not per action."""
     delta = _changed_statements(before, after)
     if delta is None:
         return _outside_changes_full(before, after, key_arn, destination)
@@ -331,16 +356,22 @@ def outside_changes(
     checked = 0
     decidable = set(key_policy_action_names())
     actions = [a for a in probe_actions(before, after) if a in decidable]
+    old_side, new_side = compiled(delta[0]), compiled(delta[1])
     for principal in _probe_principals(key_account, destination):
         info = parse_principal(principal)
+        old_st = tuple(cs for cs in old_side if cs.principal_match(info) != "none")
+        new_st = tuple(cs for cs in new_side if cs.principal_match(info) != "none")
+        if not old_st and not new_st:
+            checked += len(actions) * len(PROBE_CONTEXTS)  # no changed statement applies
+            continue
+        contexts = [(extra, context_for(dict(extra), info)) for extra in PROBE_CONTEXTS]
         for action in actions:
-            for extra in PROBE_CONTEXTS:
-                req = Request(principal, action, key_arn, dict(extra))
+            for extra, ctx in contexts:
                 checked += 1
-                ctx = build_context(req, info)
-                old_hit, new_hit = (evaluate_policy(p, info, action, key_arn, ctx) for p in delta)
-                if _effects(old_hit) == _effects(new_hit):
+                old_bits = policy_effects(old_st, info, action, key_arn, ctx)
+                if old_bits == policy_effects(new_st, info, action, key_arn, ctx):
                     continue  # the changed statements say the same: the same decision
+                req = Request(principal, action, key_arn, dict(extra))
                 d1 = evaluate_kms(req, before, identity).decision
                 d2 = evaluate_kms(req, after, identity).decision
                 if d1 != d2:

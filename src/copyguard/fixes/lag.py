@@ -10,8 +10,6 @@ playbook.
 from __future__ import annotations
 
 import copy as _copy
-from dataclasses import dataclass, field
-from typing import Any
 
 from copyguard.checks.analysis import allow_all_identity
 from copyguard.checks.lag import KeyRequest, judge_requests, key_requests
@@ -20,7 +18,12 @@ from copyguard.evaluate import Request, evaluate_kms
 from copyguard.fixes.key_policy import FixVerificationError, render_diff, unproven
 from copyguard.knowledge.lag import LagKeyStatement, lag_facts
 from copyguard.policy import Policy, PolicyError, parse_policy
+from copyguard.records import field, record
 from copyguard.scenario import Organization, Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: the statements copyguard adds, by whom they are for: (Sid of the use statement, of the grant)
 SIDS = {
@@ -36,7 +39,7 @@ SIDS = {
 _PROBE_ACCOUNT = "999988887777"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Need:
     key_arn: str
     principals: dict[str, list[str]] = field(default_factory=dict)  # who -> principals

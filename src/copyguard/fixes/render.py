@@ -11,9 +11,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from copyguard.checks.facts import PLACEHOLDER_KEY_ARN, is_placeholder_key
 from copyguard.checks.model import Fix
@@ -28,11 +25,17 @@ from copyguard.escape import (
     yaml_dump,
 )
 from copyguard.fixes.textedit import minimal_diff
+from copyguard.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 AS_CHOICES = ("json", "diff", "cli", "terraform", "cloudformation")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PolicyFile:
     """The file a current policy was read from: its name as the user gave it, and its text
     exactly as read (BOM, line endings and final newline kept), so ``--as diff`` is a patch

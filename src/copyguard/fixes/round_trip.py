@@ -10,15 +10,17 @@ the forward copy, the way-back fix for the reverse copy on top of it; both only 
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 from copyguard.checks.base import Options
 from copyguard.checks.model import Finding, Fix, Report, tr
 from copyguard.checks.round_trip import CODE, reverse_copy, reverse_options
 from copyguard.fixes.key_policy import render_diff
 from copyguard.policy import Policy, PolicyError, parse_policy
+from copyguard.records import replace
 from copyguard.scenario import Scenario
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 POLICY_KINDS = ("key-policy", "vault-access-policy")
 _REVERSE_CHECKS = ("source-key", "vault-access-policy", "destination-key")

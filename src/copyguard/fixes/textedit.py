@@ -16,10 +16,13 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from copyguard.escape import is_unsafe, json_dumps
+from copyguard.records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _WS = " \t\r\n"
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -30,7 +33,7 @@ class _Unsupported(Exception):
     """The text is outside what the splicer handles: fall back to a full re-serialisation."""
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Node:
     """A JSON value in the text: ``text[start:end]`` is exactly the value."""
 
@@ -123,7 +126,7 @@ class _Parser:
         return node
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Style:
     newline: str  # "\n" or "\r\n"
     unit: str  # one level of indentation

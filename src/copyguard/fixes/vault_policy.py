@@ -9,12 +9,17 @@ only fix exempts the source account from that Deny, which loosens it, so that fi
 from __future__ import annotations
 
 import copy as _copy
-from typing import Any
 
-from copyguard.checks.model import Applicability, Fix, tr
+from copyguard.checks.model import Fix, tr
 from copyguard.evaluate import Request, evaluate_resource_policy
 from copyguard.fixes.key_policy import FixVerificationError, render_diff
 from copyguard.policy import Policy, PolicyError, parse_policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from copyguard.checks.model import Applicability
 
 SID = "Allow copies from the source account"
 ORG_SID = "Allow copies from the organization"

@@ -1,66 +1,46 @@
 """AWS facts as data, with provenance: KMS actions and condition keys, AWS Backup resource
 types, the cross-account copy recipe and the error-message catalogue.
 
-Importing this package reads no file: each data file is read on the first call that needs it
-(and cached). Facts no primary source confirms carry ``confidence == "unconfirmed"`` and a
+Importing this package reads no file and imports no submodule: each submodule is imported on
+first use of one of its names, each data file read on the first call that needs it (and
+cached). Facts no primary source confirms carry ``confidence == "unconfirmed"`` and a
 ``note`` in plain words, so the product can show the uncertainty.
 """
 
-from typing import TYPE_CHECKING, Any
+import sys
+from types import ModuleType
 
-from copyguard.knowledge._loader import (
-    DATA_FILES,
-    Confidence,
-    KnowledgeDataError,
-    Provenance,
-    SourceRef,
-    TriState,
-    provenance,
-    row_sources,
-    rows,
-)
-from copyguard.knowledge.conditions import (
-    CONDITION_TYPES,
-    ConditionKeyInfo,
-    action_supports_condition_key,
-    condition_key,
-    condition_keys,
-    kms_condition_keys_for_action,
-)
-from copyguard.knowledge.copy_requirements import (
-    Caveat,
-    ContextAlternative,
-    ContextKeyRule,
-    CopyRequirements,
-    RequiredAction,
-    ViaServiceAlternative,
-    copy_contexts,
-    copy_requirements,
-)
-from copyguard.knowledge.kms import (
-    KmsAction,
-    expand_action_pattern,
-    iam_only_condition_key,
-    kms_action,
-    kms_actions,
-)
-from copyguard.knowledge.regions import (
-    RegionGroup,
-    RegionLimit,
-    copy_region_limits,
-    region_group,
-    region_groups,
-)
-from copyguard.knowledge.resource_types import (
-    DestinationVaultKeyRules,
-    ResourceTypeInfo,
-    classify_recovery_point_arn,
-    resource_type,
-    resource_type_variant,
-    resource_types,
-)
-
-if TYPE_CHECKING:  # imported on first use (explain): check and fix never need it
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every name is imported on first use (start-up time): see __getattr__
+    from copyguard.knowledge._loader import (
+        DATA_FILES,
+        Confidence,
+        KnowledgeDataError,
+        Provenance,
+        SourceRef,
+        TriState,
+        provenance,
+        row_sources,
+        rows,
+    )
+    from copyguard.knowledge.conditions import (
+        CONDITION_TYPES,
+        ConditionKeyInfo,
+        action_supports_condition_key,
+        condition_key,
+        condition_keys,
+        kms_condition_keys_for_action,
+    )
+    from copyguard.knowledge.copy_requirements import (
+        Caveat,
+        ContextAlternative,
+        ContextKeyRule,
+        CopyRequirements,
+        RequiredAction,
+        ViaServiceAlternative,
+        copy_contexts,
+        copy_requirements,
+    )
     from copyguard.knowledge.errors import (
         FINDING_CODES,
         ErrorCause,
@@ -74,6 +54,29 @@ if TYPE_CHECKING:  # imported on first use (explain): check and fix never need i
         fuzzy_match_error,
         match_error,
         normalize_message,
+    )
+    from copyguard.knowledge.kms import (
+        KmsAction,
+        expand_action_pattern,
+        iam_only_condition_key,
+        kms_action,
+        kms_action_names,
+        kms_actions,
+    )
+    from copyguard.knowledge.regions import (
+        RegionGroup,
+        RegionLimit,
+        copy_region_limits,
+        region_group,
+        region_groups,
+    )
+    from copyguard.knowledge.resource_types import (
+        DestinationVaultKeyRules,
+        ResourceTypeInfo,
+        classify_recovery_point_arn,
+        resource_type,
+        resource_type_variant,
+        resource_types,
     )
 
 _LAZY_ERRORS = frozenset(
@@ -94,15 +97,82 @@ _LAZY_ERRORS = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    """The error-message catalogue's names, imported on first use (start-up time)."""
-    if name in _LAZY_ERRORS:
-        from copyguard.knowledge import errors
+#: the submodule each public name comes from (the error catalogue's names: ``_LAZY_ERRORS``)
+_HOMES: dict[str, str] = {
+    "DATA_FILES": "_loader",
+    "Confidence": "_loader",
+    "KnowledgeDataError": "_loader",
+    "Provenance": "_loader",
+    "SourceRef": "_loader",
+    "TriState": "_loader",
+    "provenance": "_loader",
+    "row_sources": "_loader",
+    "rows": "_loader",
+    "CONDITION_TYPES": "conditions",
+    "ConditionKeyInfo": "conditions",
+    "action_supports_condition_key": "conditions",
+    "condition_key": "conditions",
+    "condition_keys": "conditions",
+    "kms_condition_keys_for_action": "conditions",
+    "Caveat": "copy_requirements",
+    "ContextAlternative": "copy_requirements",
+    "ContextKeyRule": "copy_requirements",
+    "CopyRequirements": "copy_requirements",
+    "RequiredAction": "copy_requirements",
+    "ViaServiceAlternative": "copy_requirements",
+    "copy_contexts": "copy_requirements",
+    "copy_requirements": "copy_requirements",
+    "KmsAction": "kms",
+    "expand_action_pattern": "kms",
+    "iam_only_condition_key": "kms",
+    "kms_action": "kms",
+    "kms_action_names": "kms",
+    "kms_actions": "kms",
+    "RegionGroup": "regions",
+    "RegionLimit": "regions",
+    "copy_region_limits": "regions",
+    "region_group": "regions",
+    "region_groups": "regions",
+    "DestinationVaultKeyRules": "resource_types",
+    "ResourceTypeInfo": "resource_types",
+    "classify_recovery_point_arn": "resource_types",
+    "resource_type": "resource_types",
+    "resource_type_variant": "resource_types",
+    "resource_types": "resource_types",
+}
+_HOMES.update(dict.fromkeys(_LAZY_ERRORS, "errors"))
 
-        value = getattr(errors, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: functions named like the submodule that defines them
+_SHADOWING = frozenset({"copy_requirements", "resource_types"})
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its submodule on first use: a command imports only the
+    submodules it uses (the error catalogue, for one, only ``explain`` needs)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module_name = f"{__name__}.{home}"
+    if module_name not in sys.modules:
+        __import__(module_name)
+    value = getattr(sys.modules[module_name], name)
+    globals()[name] = value
+    return value
+
+
+class _Package(ModuleType):
+    """This package's module type. Importing a submodule sets an attribute of the same name
+    on its package; for ``copy_requirements`` and ``resource_types`` the package's attribute
+    stays the function (as ``from copyguard.knowledge import copy_requirements`` expects),
+    read on first use through :func:`__getattr__`."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _SHADOWING and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
@@ -145,6 +215,7 @@ __all__ = [
     "fuzzy_match_error",
     "iam_only_condition_key",
     "kms_action",
+    "kms_action_names",
     "kms_actions",
     "kms_condition_keys_for_action",
     "match_error",

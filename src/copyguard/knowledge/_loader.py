@@ -7,14 +7,17 @@ and cached for the life of the process.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import re
+import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias, cast
+
+from copyguard.lazyre import lazy_compile
+from copyguard.records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "DATA_FILES",
@@ -41,13 +44,17 @@ DATA_FILES: tuple[str, ...] = (
     "lag.yaml",
 )
 
-#: How sure we are of a fact: ``confirmed`` (a primary source says so), ``inference``
-#: (derived by us from cited facts) or ``unconfirmed`` (no primary source was found).
-Confidence: TypeAlias = Literal["confirmed", "inference", "unconfirmed"]
+if TYPE_CHECKING:
+    #: How sure we are of a fact: ``confirmed`` (a primary source says so), ``inference``
+    #: (derived by us from cited facts) or ``unconfirmed`` (no primary source was found).
+    Confidence: TypeAlias = Literal["confirmed", "inference", "unconfirmed"]
 
-#: A yes/no fact that may also be decided by a setting (``depends``) or not known
-#: (``unconfirmed``).
-TriState: TypeAlias = bool | Literal["depends", "unconfirmed"]
+    #: A yes/no fact that may also be decided by a setting (``depends``) or not known
+    #: (``unconfirmed``).
+    TriState: TypeAlias = bool | Literal["depends", "unconfirmed"]
+else:  # the aliases' stand-ins at run time (typing is not imported: start-up time)
+    Confidence = str
+    TriState = bool | str
 
 _CONFIDENCES: frozenset[str] = frozenset({"confirmed", "inference", "unconfirmed"})
 
@@ -56,7 +63,7 @@ class KnowledgeDataError(ValueError):
     """A packaged data file is missing or does not have the expected shape."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SourceRef:
     """One source a data file was compiled from: where (``url``) and when it was read
     (``read``, ``YYYY-MM`` or ``YYYY-MM-DD``)."""
@@ -67,7 +74,7 @@ class SourceRef:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Provenance:
     """The ``provenance:`` block of a data file.
 
@@ -103,7 +110,19 @@ def twin_name(yaml_name: str) -> str:
 
 
 def yaml_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The SHA-256 of ``text`` (UTF-8), in hex: what a twin's ``yaml_sha256`` holds."""
+    digest: str = _sha256(text.encode("utf-8")).hexdigest()
+    return digest
+
+
+def _sha256(data: bytes) -> Any:
+    # CPython 3.11's own SHA-256 module imports ten times faster than hashlib (which loads
+    # OpenSSL); the digest is the same. Other versions and builds: hashlib.
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data)
 
 
 def parse_packaged_yaml(text: str, twin: Any | None) -> Any:
@@ -138,14 +157,41 @@ def parse_packaged_yaml(text: str, twin: Any | None) -> Any:
         raise YamlDataError(str(exc)) from exc
 
 
+class _LocalFile:
+    """A file or folder on disk with the part of ``pathlib.Path`` the loader uses
+    (``joinpath``, ``read_text``, ``is_file``), read the same way; pathlib itself is not
+    imported (start-up time)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"_LocalFile({self.path!r})"
+
+    def joinpath(self, name: str) -> _LocalFile:
+        return _LocalFile(os.path.join(self.path, name))
+
+    def read_text(self, encoding: str) -> str:
+        with open(self.path, encoding=encoding) as handle:
+            return handle.read()
+
+    def is_file(self) -> bool:
+        return os.path.isfile(self.path)
+
+
 def _data_folder() -> Any:
     """The packaged ``data`` folder: the directory next to this module when the package is
     installed as files (as ``importlib.resources`` would give it, without importing its zip
     and temporary-file support at every start), else ``importlib.resources``' view of it
     (a zipped package)."""
-    folder = Path(__file__).parent / "data"
-    if folder.is_dir():
-        return folder
+    folder = os.path.join(os.path.dirname(__file__), "data")
+    if os.path.isdir(folder):
+        return _LocalFile(folder)
     from importlib import resources
 
     return resources.files(__package__).joinpath("data")
@@ -167,7 +213,7 @@ def load_data(name: str) -> Mapping[str, Any]:
         raise KnowledgeDataError(f"{name}: invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise KnowledgeDataError(f"{name}: the top level must be a mapping")
-    return cast("Mapping[str, Any]", data)
+    return data
 
 
 def rows(name: str) -> Iterator[tuple[str, str, Any]]:
@@ -248,7 +294,7 @@ def _provenance(name: str) -> Provenance:
     )
 
 
-_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?$")
+_DATE = lazy_compile(r"^\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?$")
 
 
 def _date(value: str, where: str) -> str:
@@ -314,7 +360,8 @@ def confidence(
     value = data.get("confidence", default)
     if value not in _CONFIDENCES:
         raise KnowledgeDataError(f"{where}: confidence must be one of {sorted(_CONFIDENCES)}")
-    return cast("Confidence", value)
+    checked: Confidence = value
+    return checked
 
 
 def strings(
@@ -332,7 +379,7 @@ def mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     value = _get(data, key, where, _MISSING)
     if not isinstance(value, Mapping):
         raise KnowledgeDataError(f"{where}: field {key!r} must be a mapping")
-    return cast("Mapping[str, Any]", value)
+    return value
 
 
 def mappings(data: Mapping[str, Any], key: str, where: str) -> tuple[Mapping[str, Any], ...]:
@@ -343,5 +390,5 @@ def mappings(data: Mapping[str, Any], key: str, where: str) -> tuple[Mapping[str
     for item in value:
         if not isinstance(item, Mapping):
             raise KnowledgeDataError(f"{where}: every item of {key!r} must be a mapping")
-        items.append(cast("Mapping[str, Any]", item))
+        items.append(item)
     return tuple(items)

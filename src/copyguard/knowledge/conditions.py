@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from copyguard import records
 from copyguard.knowledge._loader import (
     Confidence,
     KnowledgeDataError,
@@ -17,6 +16,7 @@ from copyguard.knowledge._loader import (
     string,
 )
 from copyguard.knowledge.kms import expand_template, kms_action
+from copyguard.records import record
 
 __all__ = [
     "CONDITION_TYPES",
@@ -33,7 +33,7 @@ CONDITION_TYPES: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ConditionKeyInfo:
     """What a condition key is.
 
@@ -53,7 +53,7 @@ class ConditionKeyInfo:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Registry:
     exact: Mapping[str, ConditionKeyInfo]
     # (lower-cased prefix, canonical prefix, entry), longest prefix first
@@ -126,7 +126,7 @@ def condition_key(name: str) -> ConditionKeyInfo | None:
     lowered = key.lower()
     for prefix_lower, prefix, info in registry.prefixes:
         if lowered.startswith(prefix_lower) and len(key) > len(prefix):
-            return dataclasses.replace(info, name=prefix + key[len(prefix) :])
+            return records.replace(info, name=prefix + key[len(prefix) :])
     return None
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
 
 from copyguard.knowledge._loader import (
     Confidence,
@@ -23,6 +21,7 @@ from copyguard.knowledge._loader import (
 )
 from copyguard.knowledge.kms import kms_action
 from copyguard.knowledge.resource_types import ResourceTypeInfo, resource_type
+from copyguard.records import record
 
 __all__ = [
     "Caveat",
@@ -37,11 +36,15 @@ __all__ = [
 
 _FILE = "copy_requirements.yaml"
 
-Minimum = Literal["required", "probable", "probably_unused"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Minimum = Literal["required", "probable", "probably_unused"]
 ContextValue = str | list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RequiredAction:
     """One KMS action of AWS's cross-account copy recipe for the source key.
 
@@ -66,7 +69,7 @@ class RequiredAction:
         return self.in_kc_list or self.in_kc_template
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ContextKeyRule:
     """A key of the request context a copy presents to KMS (``value`` is a template)."""
 
@@ -82,7 +85,7 @@ class ContextKeyRule:
         return self.applies_to == ("*",) or action.lower() in self.applies_to
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ViaServiceAlternative:
     """One possible kms:ViaService of a copy call: ``service``, ``backup`` or ``absent``."""
 
@@ -90,7 +93,7 @@ class ViaServiceAlternative:
     assumption: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Caveat:
     """An uncertainty the product must keep visible."""
 
@@ -100,7 +103,7 @@ class Caveat:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ContextAlternative:
     """One request context a copy call may present, with the assumption it rests on.
 
@@ -115,7 +118,7 @@ class ContextAlternative:
     encryption_context: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CopyRequirements:
     """The cross-account copy recipe (``copy_requirements.yaml``).
 

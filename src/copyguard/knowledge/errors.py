@@ -6,9 +6,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
 
 from copyguard.knowledge._loader import (
     Confidence,
@@ -22,6 +20,7 @@ from copyguard.knowledge._loader import (
     strings,
 )
 from copyguard.knowledge.resource_types import resource_type
+from copyguard.records import record
 
 __all__ = [
     "FINDING_CODES",
@@ -56,7 +55,7 @@ FINDING_CODES: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LocalizedText:
     en: str
     zh: str
@@ -65,7 +64,7 @@ class LocalizedText:
         return self.zh if lang.lower().startswith("zh") and self.zh else self.en
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ErrorCause:
     """One possible cause; ``code`` is the copyguard finding that checks it (if any)."""
 
@@ -77,7 +76,7 @@ class ErrorCause:
         return self.zh if lang.lower().startswith("zh") and self.zh else self.en
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PatternSpec:
     """A ``template`` (literal text with ``{name:type}`` placeholders) or a ``regex``.
 
@@ -90,7 +89,7 @@ class PatternSpec:
     label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ReasonCodes:
     """If the extracted ``reason`` contains ``contains``, these codes come first."""
 
@@ -98,7 +97,7 @@ class ReasonCodes:
     codes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ErrorPattern:
     """One catalogue entry: the message shapes, causes (most likely first) and next steps."""
 
@@ -120,10 +119,16 @@ class ErrorPattern:
 #: How a message was recognised: ``exact`` (the whole message is a catalogue message),
 #: ``pattern`` (a catalogue message was found inside a longer text, such as a log line) or
 #: ``fuzzy`` (similar wording, for a message retold in the user's own words).
-MatchConfidence = Literal["exact", "pattern", "fuzzy"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    MatchConfidence = Literal["exact", "pattern", "fuzzy"]
+else:
+    MatchConfidence = str  # the Literal's stand-in at run time (typing is not imported)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ErrorMatch:
     """A catalogue entry that matched a message, with the values found in it.
 
@@ -248,7 +253,7 @@ def compile_regex(pattern: str) -> tuple[re.Pattern[str], int]:
 # --- loading ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Compiled:
     entry: ErrorPattern
     regexes: tuple[tuple[re.Pattern[str], int], ...]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from copyguard.knowledge._loader import (
     Confidence,
@@ -20,19 +18,25 @@ from copyguard.knowledge._loader import (
     strings,
 )
 from copyguard.policy.wildcard import Glob, glob
+from copyguard.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "KmsAction",
     "expand_action_pattern",
     "iam_only_condition_key",
     "kms_action",
+    "kms_action_names",
     "kms_actions",
 ]
 
 _FILE = "kms.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class KmsAction:
     """One ``kms:`` IAM action.
 
@@ -96,8 +100,9 @@ def _dedupe(names: Iterable[str]) -> tuple[str, ...]:
     seen: set[str] = set()
     out: list[str] = []
     for name in names:
-        if name.lower() not in seen:
-            seen.add(name.lower())
+        lower = name.lower()
+        if lower not in seen:
+            seen.add(lower)
             out.append(name)
     return tuple(out)
 
@@ -145,6 +150,15 @@ def _actions() -> Mapping[str, KmsAction]:
             raise KnowledgeDataError(f"{where}: duplicate action")
         actions[action.name.lower()] = action
     return MappingProxyType(actions)
+
+
+@functools.cache
+def kms_action_names() -> tuple[str, ...]:
+    """Every KMS action's full name (``kms:CreateGrant``), sorted: the names of
+    :func:`kms_actions`, read without building the action records (their condition keys),
+    for a caller that only matches action names."""
+    rows = mappings(load_data(_FILE), "actions", _FILE)
+    return tuple(sorted(f"kms:{string(row, 'name', f'{_FILE}: actions')}" for row in rows))
 
 
 def kms_actions() -> Mapping[str, KmsAction]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from copyguard.knowledge._loader import (
     KnowledgeDataError,
@@ -22,6 +20,11 @@ from copyguard.knowledge._loader import (
     string,
     strings,
 )
+from copyguard.records import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["LagFacts", "LagKeyStatement", "LagRegion", "LagSource", "lag_facts"]
 
@@ -32,7 +35,7 @@ _FILE = "lag.yaml"
 LagSource = SourceRef
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LagKeyStatement:
     """One statement AWS's key-policy example gives: actions (as AWS writes them, and
     expanded to KMS actions) and its conditions."""
@@ -43,13 +46,13 @@ class LagKeyStatement:
     grant_is_for_aws_resource: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LagRegion:
     region: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LagFacts:
     sources: tuple[LagSource, ...]
     vault_type_standard: str

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
 
 from copyguard.knowledge._loader import (
     Confidence,
@@ -17,23 +15,28 @@ from copyguard.knowledge._loader import (
     string,
     strings,
 )
+from copyguard.records import record
 
 __all__ = ["RegionGroup", "RegionLimit", "copy_region_limits", "region_group", "region_groups"]
 
 _FILE = "regions.yaml"
 
-CrossRegion = bool | Literal["within_group"]
-LimitKind = Literal[
-    "cross-partition",
-    "outside-pair",
-    "no-cross-account",
-    "type-cross-account",
-    "type-cross-region",
-    "unknown-region",
-]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    CrossRegion = bool | Literal["within_group"]
+    LimitKind = Literal[
+        "cross-partition",
+        "outside-pair",
+        "no-cross-account",
+        "type-cross-account",
+        "type-cross-region",
+        "unknown-region",
+    ]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RegionGroup:
     """A set of Regions that share copy limits (China, GovCloud, opt-in, default)."""
 
@@ -55,7 +58,7 @@ class RegionGroup:
         return name in self.regions or any(name.startswith(p) for p in self.prefixes)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RegionLimit:
     """One reason the Regions of a copy block it.
 

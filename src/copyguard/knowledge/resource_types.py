@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
 
 from copyguard.knowledge._loader import (
     Confidence,
@@ -23,6 +21,7 @@ from copyguard.knowledge._loader import (
     strings,
     tristate,
 )
+from copyguard.records import fields, record
 
 __all__ = [
     "DestinationVaultKeyRules",
@@ -35,7 +34,11 @@ __all__ = [
 
 _FILE = "resource_types.yaml"
 
-SourceKeyKind = Literal["vault", "resource", "depends"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    SourceKeyKind = Literal["vault", "resource", "depends"]
 
 _TRISTATE_FIELDS = (
     "fully_managed",
@@ -45,7 +48,7 @@ _TRISTATE_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DestinationVaultKeyRules:
     """Which keys the destination vault may use to hold copies of this type.
 
@@ -59,7 +62,7 @@ class DestinationVaultKeyRules:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ResourceTypeInfo:
     """One AWS Backup resource type (``ResourceType`` value), or a variant of one.
 
@@ -117,7 +120,7 @@ def _normal(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Table:
     rows: Mapping[str, ResourceTypeInfo]
     by_alias: Mapping[str, ResourceTypeInfo]
@@ -174,7 +177,7 @@ def _validate(info: ResourceTypeInfo, where: str) -> None:
     ):
         raise KnowledgeDataError(f"{where}: destination_vault_key_rules unconfirmed, not flagged")
     for field in info.unconfirmed_fields:
-        if field not in ResourceTypeInfo.__dataclass_fields__:
+        if field not in {f.name for f in fields(ResourceTypeInfo)}:
             raise KnowledgeDataError(f"{where}: unconfirmed_fields names unknown field {field}")
     if not info.sources:
         raise KnowledgeDataError(f"{where}: sources must not be empty")

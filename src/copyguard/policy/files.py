@@ -18,15 +18,19 @@ from __future__ import annotations
 import io
 import os
 import re
-import select
 import stat
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from pathlib import Path
-from typing import BinaryIO
+
+from copyguard.lazyre import lazy_compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from contextvars import ContextVar
+    from pathlib import Path
+    from typing import BinaryIO
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -41,7 +45,9 @@ SCENARIO_LIMIT = 16 * MIB
 #: The largest bound ``--max-input-size`` accepts: a guard against a typo such as ``64T``.
 MAX_INPUT_SIZE_CEILING = 64 * 1024 * MIB
 
-_SCENARIO_LIMIT: ContextVar[int] = ContextVar("copyguard_scenario_limit", default=SCENARIO_LIMIT)
+#: the context variable behind :func:`scenario_limit_set`, made by its first use (contextvars
+#: is imported on demand: start-up time); until then every context has ``SCENARIO_LIMIT``
+_SCENARIO_LIMIT: dict[str, ContextVar[int]] = {}
 
 _BOM = b"\xef\xbb\xbf"
 _DEFAULT_TIMEOUT = 10.0
@@ -55,7 +61,18 @@ class InputFileError(ValueError):
 def scenario_limit() -> int:
     """The bound on a scenario, IaC or parameters file in this context: ``SCENARIO_LIMIT``
     unless :func:`scenario_limit_set` says otherwise."""
-    return _SCENARIO_LIMIT.get()
+    var = _SCENARIO_LIMIT.get("var")
+    return SCENARIO_LIMIT if var is None else var.get()
+
+
+def _scenario_limit_var() -> ContextVar[int]:
+    var = _SCENARIO_LIMIT.get("var")
+    if var is None:
+        from contextvars import ContextVar
+
+        new: ContextVar[int] = ContextVar("copyguard_scenario_limit", default=SCENARIO_LIMIT)
+        var = _SCENARIO_LIMIT.setdefault("var", new)  # atomic: one variable for all threads
+    return var
 
 
 @contextmanager
@@ -64,14 +81,15 @@ def scenario_limit_set(limit: int) -> Iterator[None]:
     (``--max-input-size``); the limits of policy documents do not change."""
     if not 0 < limit <= MAX_INPUT_SIZE_CEILING:
         raise ValueError(f"a scenario limit must be 1 to {MAX_INPUT_SIZE_CEILING} bytes")
-    token = _SCENARIO_LIMIT.set(limit)
+    var = _scenario_limit_var()
+    token = var.set(limit)
     try:
         yield
     finally:
-        _SCENARIO_LIMIT.reset(token)
+        var.reset(token)
 
 
-_SIZE_RE = re.compile(r"([0-9]{1,20}) ?(?:([KMG])(?:i?B)?|B)?", re.IGNORECASE)
+_SIZE_RE = lazy_compile(r"([0-9]{1,20}) ?(?:([KMG])(?:i?B)?|B)?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "K": KIB, "M": MIB, "G": 1024 * MIB}
 
 
@@ -163,6 +181,8 @@ def _read_stream(fd: int, limit: int, label: str, what: str) -> bytes:
                 f"{label}: no data arrived within {timeout:g} s (a FIFO or pipe with no "
                 f"writer?); expected a {what} (COPYGUARD_INPUT_TIMEOUT sets the wait)"
             )
+        import select  # only for a pipe, FIFO or device (start-up time)
+
         ready, _, _ = select.select(
             [fd], [], [], min(remaining, 0.05 if chunk == b"" else remaining)
         )

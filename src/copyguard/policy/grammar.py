@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+
+from copyguard.records import record
 
 # base operator name (lower case) -> (canonical spelling, family, negated)
 BASE_OPERATORS: dict[str, tuple[str, str, bool]] = {
@@ -40,7 +41,7 @@ BASE_OPERATORS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OperatorSpec:
     """A parsed condition operator: ``ForAnyValue:StringLikeIfExists`` and the like."""
 

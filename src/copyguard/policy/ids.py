@@ -25,25 +25,35 @@ from __future__ import annotations
 
 import re
 
-ACCOUNT = re.compile(r"[0-9]{12}")
-PARTITION = re.compile(r"aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?")
-REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}")
-SERVICE = re.compile(r"[a-z][a-z0-9-]{0,62}")
-KEY_ID = re.compile(
+from copyguard.lazyre import lazy_compile
+
+ACCOUNT = lazy_compile(r"[0-9]{12}")
+PARTITION = lazy_compile(r"aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?")
+REGION = lazy_compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}")
+SERVICE = lazy_compile(r"[a-z][a-z0-9-]{0,62}")
+KEY_ID = lazy_compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
 )
-ALIAS_NAME = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
-VAULT_NAME = re.compile(r"[A-Za-z0-9_-]{2,50}")
-ROLE_RESOURCE = re.compile(r"role/(?:[\x21-\x7e]*/)?[A-Za-z0-9+=,.@_-]{1,64}")
-ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SPACE = re.compile(r"\s")
+ALIAS_NAME = lazy_compile(r"alias/[A-Za-z0-9/_-]{1,250}")
+VAULT_NAME = lazy_compile(r"[A-Za-z0-9_-]{2,50}")
+ROLE_RESOURCE = lazy_compile(r"role/(?:[\x21-\x7e]*/)?[A-Za-z0-9+=,.@_-]{1,64}")
+ORG_ID = lazy_compile(r"o-[a-z0-9]{10,32}")
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACE = lazy_compile(r"\s")
 
 KEY_ID_EXAMPLE = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
+def is_account(value: str) -> bool:
+    """Whether ``value`` is an account ID: ``ACCOUNT.fullmatch(value)``, without compiling the
+    pattern (``isdigit`` of ASCII text is exactly ``[0-9]``)."""
+    return len(value) == 12 and value.isascii() and value.isdigit()
+
+
 def text_problem(value: str) -> str | None:
     """Control characters, line breaks or lone surrogates (never part of an identifier)."""
+    if value.isascii() and value.isprintable():  # the common case: nothing to look for
+        return None
     m = _CONTROL.search(value)
     if m:
         return f"it contains the control character {m.group()!r} at position {m.start()}"
@@ -56,7 +66,7 @@ def text_problem(value: str) -> str | None:
 
 
 def account_problem(value: str) -> str | None:
-    if ACCOUNT.fullmatch(value):
+    if is_account(value):
         return None
     return text_problem(value) or f"{value!r} is not 12 ASCII digits"
 
@@ -88,7 +98,7 @@ def _split(value: str, service: str | None) -> tuple[list[str] | None, str | Non
 def _regional(parts: list[str]) -> str | None:
     if not REGION.fullmatch(parts[3]):
         return f"the Region {parts[3]!r} is not a Region name like us-east-1"
-    if not ACCOUNT.fullmatch(parts[4]):
+    if not is_account(parts[4]):
         return f"the account {parts[4]!r} is not 12 ASCII digits"
     return None
 
@@ -145,7 +155,7 @@ def role_arn_problem(value: str) -> str | None:
         return bad
     if parts[3]:
         return f"IAM ARNs have no Region, got {parts[3]!r}"
-    if not ACCOUNT.fullmatch(parts[4]):
+    if not is_account(parts[4]):
         return f"the account {parts[4]!r} is not 12 ASCII digits"
     if not ROLE_RESOURCE.fullmatch(parts[5]):
         return (
@@ -161,7 +171,7 @@ def resource_arn_problem(value: str) -> str | None:
         return bad
     if parts[3] and not REGION.fullmatch(parts[3]):
         return f"the Region {parts[3]!r} is not a Region name like us-east-1"
-    if parts[4] and not ACCOUNT.fullmatch(parts[4]):
+    if parts[4] and not is_account(parts[4]):
         return f"the account {parts[4]!r} is not 12 ASCII digits"
     if not parts[5] or _SPACE.search(parts[5]):
         return f"the resource part {parts[5]!r} is empty or contains white space"
@@ -180,41 +190,46 @@ def resource_arn_problem(value: str) -> str | None:
 _HEX_ID = r"[0-9a-f]{8}(?:[0-9a-f]{9})?"
 # resource shapes of the services AWS Backup protects most (service, resource prefix, shape)
 _RESOURCE_SHAPES: tuple[tuple[str, str, re.Pattern[str], str], ...] = (
-    ("ec2", "volume/", re.compile(rf"volume/vol-{_HEX_ID}"), "volume/vol- and 8 or 17 hex digits"),
+    (
+        "ec2",
+        "volume/",
+        lazy_compile(rf"volume/vol-{_HEX_ID}"),
+        "volume/vol- and 8 or 17 hex digits",
+    ),
     (
         "ec2",
         "instance/",
-        re.compile(rf"instance/i-{_HEX_ID}"),
+        lazy_compile(rf"instance/i-{_HEX_ID}"),
         "instance/i- and 8 or 17 hex digits",
     ),
     (
         "elasticfilesystem",
         "file-system/",
-        re.compile(rf"file-system/fs-{_HEX_ID}"),
+        lazy_compile(rf"file-system/fs-{_HEX_ID}"),
         "file-system/fs- and 8 or 17 hex digits",
     ),
     (
         "dynamodb",
         "table/",
-        re.compile(r"table/[A-Za-z0-9_.-]{3,255}"),
+        lazy_compile(r"table/[A-Za-z0-9_.-]{3,255}"),
         "table/NAME (3-255 of A-Z a-z 0-9 _ . -)",
     ),
     (
         "rds",
         "db:",
-        re.compile(r"db:[A-Za-z][A-Za-z0-9-]{0,62}"),
+        lazy_compile(r"db:[A-Za-z][A-Za-z0-9-]{0,62}"),
         "db:NAME (a letter, then up to 62 letters, digits or -)",
     ),
     (
         "rds",
         "cluster:",
-        re.compile(r"cluster:[A-Za-z][A-Za-z0-9-]{0,62}"),
+        lazy_compile(r"cluster:[A-Za-z][A-Za-z0-9-]{0,62}"),
         "cluster:NAME (a letter, then up to 62 letters, digits or -)",
     ),
     (
         "s3",
         "",
-        re.compile(r"[A-Za-z0-9._-]{3,255}"),  # legacy us-east-1 names allow A-Z and _
+        lazy_compile(r"[A-Za-z0-9._-]{3,255}"),  # legacy us-east-1 names allow A-Z and _
         "a bucket name (3-63 of a-z 0-9 . -; older buckets up to 255, with A-Z and _)",
     ),
 )

@@ -7,16 +7,20 @@ starts; it assumes the text is valid JSON (it is only called after ``json.loads`
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import json
-import re
+
+from copyguard.lazyre import lazy_compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _WS = " \t\r\n"
 #: one JSON token: a string (escapes included), an opening, a closing, a comma, or a scalar
 #: (number, true, false, null); whitespace and colons fall between tokens. The string
 #: pattern is the unrolled loop: linear, no backtracking.
-_TOKEN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|([{\[])|([}\]])|(,)|[^ \t\r\n{}\[\],:"]+')
+_TOKEN = lazy_compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|([{\[])|([}\]])|(,)|[^ \t\r\n{}\[\],:"]+')
 
 
 def _path_join(base: str, part: str | int) -> str:
@@ -110,12 +114,21 @@ class _Scanner:
             self.i = i
 
 
-def _token_offsets(text: str, found: dict[str, int]) -> None:
+def _token_offsets(
+    text: str, found: dict[str, int], wanted: set[str] | frozenset[str] | None = None
+) -> None:
     """The offsets :class:`_Scanner` finds, from the tokens of one regular-expression pass
     (no recursion, no Python loop over characters): a member's path starts at its key, an
-    element's at its value. Raises IndexError or ValueError on text that is not JSON,
+    element's at its value. ``wanted``: keep only these paths (the others are made and
+    dropped as the pass goes). Raises IndexError or ValueError on text that is not JSON,
     leaving what was found so far."""
-    setd = found.setdefault
+    setd: Callable[[str, int], object] = found.setdefault
+    if wanted is not None:
+
+        def setd(key: str, offset: int) -> None:
+            if key in wanted and key not in found:
+                found[key] = offset
+
     stack: list[tuple[str, bool, int]] = []  # the enclosing containers: (path, object?, index)
     path, is_object, index = "", False, 0  # the innermost container
     expect_key = False
@@ -149,8 +162,12 @@ def _token_offsets(text: str, found: dict[str, int]) -> None:
             setd(at, m.start())
 
 
-def json_positions(text: str) -> dict[str, tuple[int, int]]:
-    """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text``.
+def json_positions(
+    text: str, wanted: set[str] | frozenset[str] | None = None
+) -> dict[str, tuple[int, int]]:
+    """Return ``{path: (line, column)}`` (both 1-based) for every value in ``text`` (``wanted``:
+    for those of these paths that are in it; the map of a large scenario is most of the
+    memory its reading keeps, and a report needs the positions of its findings only).
 
     Linear in the text: one tokenizing pass, then the offsets are turned into positions in
     order. The offsets are exactly those of :class:`_Scanner` (the character-by-character
@@ -159,16 +176,20 @@ def json_positions(text: str) -> dict[str, tuple[int, int]]:
     found: dict[str, int] = {}
     # a partial map is still useful
     with contextlib.suppress(IndexError, ValueError, RecursionError):
-        _token_offsets(text, found)
+        _token_offsets(text, found, wanted)
     return positions_of(text, found)
 
 
 def positions_of(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int]]:
     """``{key: offset}`` -> ``{key: (line, column)}``, in one pass over the text."""
+    if not offsets:
+        return {}
+    from bisect import bisect_right  # only when there is something to place (start-up time)
+
     starts = line_starts(text)
     out: dict[str, tuple[int, int]] = {}
     for key, offset in offsets.items():
-        line = bisect.bisect_right(starts, offset)
+        line = bisect_right(starts, offset)
         out[key] = (line, offset - starts[line - 1] + 1)
     return out
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from copyguard.records import field, record
 
-Severity = Literal["error", "warning"]
-PolicyKind = Literal["key", "identity", "scp", "rcp", "resource"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Severity = Literal["error", "warning"]
+    PolicyKind = Literal["key", "identity", "scp", "rcp", "resource"]
+else:  # the Literals' stand-ins at run time (typing is not imported)
+    Severity = str
+    PolicyKind = str
 
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Issue:
     """A problem found in a document, with the JSON path and (for text input) the position."""
 
@@ -64,7 +70,7 @@ class PolicyError(ValueError):
         return tuple(i for i in self.issues if i.severity == "error")
 
 
-@dataclass(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
+@record(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
 class Condition:
     """One ``operator -> key -> values`` entry of a Condition block."""
 
@@ -74,7 +80,7 @@ class Condition:
     path: str  # "Statement[1].Condition.StringEquals.kms:CallerAccount"
 
 
-@dataclass(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
+@record(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
 class Principals:
     """A Principal or NotPrincipal element. ``wildcard`` is ``"*"`` or ``{"AWS": "*"}``."""
 
@@ -85,7 +91,7 @@ class Principals:
         return tuple(v for t, v in self.entries if t == kind)
 
 
-@dataclass(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
+@record(slots=True, unsafe_hash=True)  # immutable by convention: frozen is 5x slower to build
 class Statement:
     index: int
     path: str
@@ -105,7 +111,7 @@ class Statement:
         return f"{self.path} ({self.sid})" if self.sid else self.path
 
 
-@dataclass(slots=True, eq=False)
+@record(slots=True, eq=False)
 class Policy:
     """A parsed policy document. Compiled forms are cached on it (``compiled``)."""
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
-from typing import Any
+import sys
 
+from copyguard.lazyre import lazy_compile
 from copyguard.policy.grammar import parse_operator
-from copyguard.policy.locate import json_positions, locate
 from copyguard.policy.model import (
     PRINCIPAL_TYPES,
     Condition,
@@ -20,6 +18,11 @@ from copyguard.policy.model import (
     Severity,
     Statement,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 KEY_POLICY_MAX_BYTES = 32768
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -36,18 +39,18 @@ _STATEMENT_KEYS = frozenset(
         "Condition",
     }
 )
-_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+_ACTION_RE = lazy_compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
 # every action of a list at once, joined with newlines
-_ACTIONS_RE = re.compile(
+_ACTIONS_RE = lazy_compile(
     r"(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)(?:\n(?:\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+))*\Z"
 )
-_ACCOUNT_RE = re.compile(r"[0-9]{12}\Z")  # ASCII digits only; no trailing newline
-_SID_RE = re.compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
+_ACCOUNT_RE = lazy_compile(r"[0-9]{12}\Z")  # ASCII digits only; no trailing newline
+_SID_RE = lazy_compile(r"^[A-Za-z0-9 _.\-:/=+,@]*$")
 
 
 # KMS key policies: "printable ASCII characters, Latin-1 Supplement, tab, LF and CR"
 # (KMS API Reference, PutKeyPolicy "Policy"); the C1 controls U+0080-U+009F are not printable.
-_KMS_BAD_CHAR = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\xff]")
+_KMS_BAD_CHAR = lazy_compile(r"[^\t\n\r\x20-\x7e\xa0-\xff]")
 
 
 class _Collector:
@@ -60,6 +63,8 @@ class _Collector:
     def add(self, severity: Severity, path: str, message: str, code: str = "") -> None:
         line = column = None
         if self.text is not None:
+            from copyguard.policy.locate import json_positions, locate  # for an issue only
+
             if self._positions is None:
                 self._positions = json_positions(self.text)
             pos = locate(self._positions, path)
@@ -783,7 +788,9 @@ def parse_policy(
     built. Issues carry line and column only for text input.
     """
     label = name
-    if isinstance(source, Path):
+    # pathlib is imported on demand (start-up time): no Path exists unless it was imported
+    pathlib = sys.modules.get("pathlib")
+    if pathlib is not None and isinstance(source, pathlib.Path):
         label = label or str(source)
         try:
             source = source.read_bytes()

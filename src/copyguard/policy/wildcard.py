@@ -17,13 +17,14 @@ acts as a wildcard.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+
+from copyguard.records import record
 
 Tokens = Iterable[tuple[bool, str]]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Piece:
     """A run without ``*``: its length and its literal chunks ``(offset, text)``."""
 

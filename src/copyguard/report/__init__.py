@@ -4,15 +4,27 @@ Markdown. Pure functions: they return strings (without a trailing newline) and p
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from copyguard.checks.model import Report
-from copyguard.report.common import dumps
-from copyguard.report.rules_doc import render_rule, render_rules_index, rules_document
+    from copyguard.checks.model import Report
+    from copyguard.report.rules_doc import render_rule, render_rules_index, rules_document
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
 
 __all__ = ["FORMATS", "render", "render_rule", "render_rules_index", "rules_document"]
+_RULES_DOC = ("render_rule", "render_rules_index", "rules_document")
+
+
+def __getattr__(name: str) -> object:
+    """The rule documentation's renderers (report/rules_doc.py), imported on first use:
+    ``copyguard rules`` needs them, a report does not."""
+    if name in _RULES_DOC:
+        from copyguard.report import rules_doc
+
+        return getattr(rules_doc, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def render(
@@ -39,7 +51,7 @@ def render(
     the page has no picture).
     """
     if fmt == "json":
-        from copyguard.report.common import check_lang
+        from copyguard.report.common import check_lang, dumps
 
         return dumps(report.to_dict(check_lang(lang), tool_version))
     if fmt == "text":

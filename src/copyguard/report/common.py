@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from copyguard.checks.model import Finding, Fix, Report
 from copyguard.escape import json_dumps
-from copyguard.report.labels import decision_label, label
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
 
 LANGS = ("en", "zh")
 
@@ -210,6 +211,8 @@ def apply_hint(
     ``quote`` formats a command for the target (a code span)."""
     if fix.kind not in ("key-policy", "vault-access-policy") or not (fix.diff or fix.policy):
         return None
+    from copyguard.report.labels import label
+
     unsafe = " --unsafe" if fix.applicability == "unsafe" else ""
     command = (fix_command + unsafe) if fix_command else label("fix.apply.default", lang)
     if apply_command and fix.kind == "key-policy":
@@ -219,11 +222,17 @@ def apply_hint(
     return label("fix.apply.policy", lang, command=quote(command))
 
 
+# The labels (every fixed string of the text and Markdown reports, in both languages) are
+# imported by the renderers that print them: a JSON report needs none.
 def verdict_word(verdict: str, lang: str) -> str:
+    from copyguard.report.labels import label
+
     return label(f"verdict.{verdict}", lang)
 
 
 def decision_text(decision: str, lang: str) -> str:
+    from copyguard.report.labels import decision_label
+
     return decision_label(decision, lang)
 
 
@@ -236,6 +245,8 @@ _NO_LINE_START = set("，。、；：？！）》」』】’”…")
 
 def cell_width(text: str) -> int:
     """Terminal cells ``text`` takes (East Asian wide and full-width characters take two)."""
+    import unicodedata  # text and Markdown layout only: a JSON report never loads it
+
     return sum(
         0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in _WIDE else 1
         for c in text

@@ -25,12 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from copyguard.checks.model import Finding, Fix, Report, Text, tr
 from copyguard.escape import visible
+from copyguard.records import field, record
 from copyguard.report.common import (
     action_rows,
     apply_hint,
@@ -184,7 +184,7 @@ MAX_HEIGHT = (
 )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Lane:
     x: int
     title: str
@@ -194,7 +194,7 @@ class Lane:
     accounts: list[str]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Box:
     id: str
     lane: int
@@ -206,7 +206,7 @@ class Box:
     verdict: str
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Arrow:
     d: str
     verdict: str
@@ -217,7 +217,7 @@ class Arrow:
     copies: list[str]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Picture:
     width: int
     height: int
@@ -229,7 +229,7 @@ class Picture:
     copies: int = 0
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Flow:
     name: str
     src_account: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from copyguard.checks.rules import SECTIONS, Rule, all_rules
 from copyguard.report.common import check_lang, dumps, table, wrap
 from copyguard.report.labels import label, severity_label
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 RULE_FORMATS = ("text", "json", "markdown")
 DOC_HEADER = (

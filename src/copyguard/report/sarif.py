@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
 from urllib.parse import quote
 
 from copyguard.checks.model import Finding, Report
 from copyguard.checks.rules import Rule, all_rules
 from copyguard.report.common import check_lang, dumps, location, sorted_findings, sorted_fixes
 from copyguard.report.labels import label
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

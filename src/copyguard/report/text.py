@@ -6,7 +6,6 @@ The same content with or without colour; ``rich`` is imported only when colour i
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from copyguard.checks.model import Finding, Fix, Report
 from copyguard.escape import visible
@@ -36,6 +35,10 @@ from copyguard.report.labels import (
     parens,
     severity_label,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
 

@@ -8,9 +8,11 @@ the same problem (CG901) for a scenario built by another reader.
 
 from __future__ import annotations
 
-from typing import Final
-
 from copyguard.scenario.model import Lifecycle, VaultLock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 LOCK_MIN_RETENTION_DAYS: Final = 1  # the shortest minimum retention AWS accepts
 LAG_MIN_RETENTION_DAYS: Final = 7  # a logically air-gapped vault keeps copies 7 days or more

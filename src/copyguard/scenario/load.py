@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
+from copyguard.lazyre import lazy_compile
 from copyguard.policy import Issue, Policy, PolicyError, ids, parse_policy
 from copyguard.policy.files import (
     KEY_POLICY_LIMIT,
@@ -24,7 +22,6 @@ from copyguard.policy.files import (
     read_stdin_bounded,
     scenario_limit,
 )
-from copyguard.policy.locate import json_positions
 from copyguard.scenario.limits import lifecycle_problems, lock_problems
 from copyguard.scenario.model import (
     AWS_OWNED_KEY,
@@ -38,6 +35,11 @@ from copyguard.scenario.model import (
     Vault,
     VaultLock,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 KEY_STATES = (
     "Creating",
@@ -146,7 +148,7 @@ def _obj(c: _Ctx, v: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]
 
 
 #: an organization root or OU ID (ASCII only)
-_OU_ID = re.compile(r"(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})", re.ASCII)
+_OU_ID = lazy_compile(r"(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})", re.ASCII)
 
 
 def _str(c: _Ctx, v: Any, path: str, what: str = "a string") -> str:
@@ -263,6 +265,8 @@ def _policy(
     if file_field in obj:
         fpath = f"{path}.{file_field}"
         rel = _str(c, obj[file_field], fpath, "a file path")
+        from pathlib import Path
+
         p = Path(rel)
         if not p.is_absolute() and c.base is not None:
             p = c.base / p
@@ -331,6 +335,8 @@ def build_scenario(
     c = _Ctx(source, positions or {}, base, written)
     c.pending_keys = pending_keys
     if isinstance(doc, dict) and "Statement" in doc and not {"keys", "vaults", "copies"} & set(doc):
+        import shlex
+
         shown = shlex.quote(source) if source and source != "-" else "-"
         raise c.error(
             "Statement",
@@ -884,7 +890,9 @@ def _parse_scenario_text(text: str, source: str | None, base: Path | None) -> Sc
             raise ScenarioError(
                 source, "", f"invalid JSON: nested too deeply; expected at most {MAX_DEPTH} levels"
             )
-        positions = json_positions(text)
+        from copyguard.scenario.positions import JsonPositions
+
+        positions: dict[str, tuple[int, int]] = JsonPositions(text)  # mapped when read
     else:
         import yaml
 
@@ -940,6 +948,8 @@ def read_input_text(path: str | Path, what: str) -> tuple[str, str]:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario file (``-``: standard input), at most ``scenario_limit()`` bytes."""
+    from pathlib import Path
+
     label, text = read_input_text(path, "scenario")
     base = Path.cwd() if str(path) == "-" else Path(path).parent
     return parse_scenario_text(text, label, base)

@@ -6,11 +6,13 @@ field path it came from, so checks can point at it and the edge can resolve a li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias, TypeVar, Union
-
 from copyguard.evaluate.request import account_of_arn, region_of_arn
 from copyguard.policy import Issue, Policy
+from copyguard.records import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final, TypeAlias, TypeVar, Union
 
 
 class _Unknown:
@@ -33,15 +35,16 @@ UNKNOWN: Final = _Unknown()
 AWS_OWNED_KEY: Final = "aws-owned"
 VAULT_TYPE_STANDARD: Final = "BACKUP_VAULT"
 VAULT_TYPE_LAG: Final = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
-T = TypeVar("T")
-Maybe: TypeAlias = Union[T, _Unknown]  # noqa: UP007 - a generic alias over a TypeVar
+if TYPE_CHECKING:
+    T = TypeVar("T")
+    Maybe: TypeAlias = Union[T, _Unknown]  # noqa: UP007 - a generic alias over a TypeVar
 
 
 def known(value: object) -> bool:
     return value is not UNKNOWN
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Organization:
     id: Maybe[str | None] = UNKNOWN
     accounts: Maybe[tuple[str, ...]] = UNKNOWN
@@ -52,7 +55,7 @@ class Organization:
     ou_names: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Key:
     arn: str
     path: str  # "keys[0]"
@@ -72,14 +75,14 @@ class Key:
         return self.arn.split(":")[3]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class VaultLock:
     min_retention_days: int | None = None
     max_retention_days: int | None = None
     changeable_for_days: int | None = None  # the grace time before compliance mode
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Vault:
     arn: str
     path: str
@@ -110,14 +113,14 @@ class Vault:
         return self.arn.split(":", 6)[-1]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Lifecycle:
     delete_after_days: int | None = None  # None: kept for ever (AWS's "always")
     move_to_cold_storage_after_days: int | None = None
     opt_in_to_archive_for_supported_resources: bool | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Copy:
     name: str
     path: str
@@ -158,7 +161,7 @@ class Copy:
         return self._region(self.destination_vault)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Scenario:
     version: int = 1
     organization: Maybe[Organization] = UNKNOWN

@@ -42,13 +42,13 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from copyguard.evaluate.request import account_of_arn as arn_account
 from copyguard.evaluate.request import region_of_arn as arn_region
+from copyguard.records import field, record
 from copyguard.sources.aws import Reader
 
 #: error codes after which KMS may or may not have stored the policy (server-side faults)
@@ -93,7 +93,7 @@ class ApplyError(Exception):
         return self.kind in ("changed", "uncertain", "conflict")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ApplyResult:
     key_arn: str
     backup_file: Path | None

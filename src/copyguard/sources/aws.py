@@ -15,7 +15,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from copyguard.checks.facts import slr_arn, type_facts
 from copyguard.evaluate.request import account_of_arn as arn_account
 from copyguard.evaluate.request import region_of_arn as arn_region
 from copyguard.policy import PolicyError, parse_policy
+from copyguard.records import field, record
 from copyguard.scenario import (
     AWS_OWNED_KEY,
     UNKNOWN,
@@ -43,7 +43,7 @@ class LiveError(Exception):
     """A live operation could not even start (no credentials, unknown job...)."""
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Failure:
     """A read that did not succeed."""
 
@@ -270,7 +270,7 @@ def vault_name(arn: str) -> str:
     return arn.split(":backup-vault:", 1)[-1]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class LiveScan:
     """What a live diagnosis read, as a scenario plus the raw facts behind it."""
 

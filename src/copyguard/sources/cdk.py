@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from copyguard.policy import ids
 from copyguard.policy.locate import json_positions
+from copyguard.records import field, record
 from copyguard.scenario.load import ScenarioError, pending_key_arn, read_input_text
 from copyguard.sources.reader_input import ReaderInput
 
@@ -47,7 +47,7 @@ _VERSION = re.compile(r"([0-9]{1,9})\.[0-9]{1,9}\.[0-9]{1,9}(?:[-+][0-9A-Za-z.+-
 _PLACED = re.compile(r"AWS::(KMS|Backup)::.*|AWS::(EC2::Volume|RDS::DB.*|EFS::.*|DynamoDB::.*)")
 
 
-@dataclass
+@record
 class StackInput(ReaderInput):
     """One stack of an assembly read: a ``ReaderInput`` whose label is the template file, plus
     the stack's name and environment and, per document path, the construct path."""

@@ -9,10 +9,10 @@ inputs that define the same key or vault differently, naming both places.
 from __future__ import annotations
 
 import copy as _copy
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from copyguard.records import field, record
 from copyguard.scenario.load import (
     ScenarioError,
     build_scenario,
@@ -24,7 +24,7 @@ from copyguard.scenario.model import Scenario
 INPUT_TYPES = ("scenario", "terraform", "cloudformation", "cdk")
 
 
-@dataclass
+@record
 class Origin:
     """Where a merged entry came from: the input, its own field path, its positions."""
 
@@ -40,7 +40,7 @@ class Origin:
     lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Loaded:
     scenario: Scenario
     origins: dict[str, Origin]  # merged entry path ("vaults[3]") -> where it came from

@@ -19,11 +19,11 @@ import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from copyguard.evaluate.request import account_of_arn as arn_account
+from copyguard.records import field, record
 from copyguard.scenario import Organization
 from copyguard.sources.aws import (
     Failure,
@@ -79,7 +79,7 @@ def _days(node: Any) -> int | None:
         return None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PolicyRule:
     """One rule with copy actions of an organization backup policy."""
 
@@ -183,7 +183,7 @@ def policy_rules(policy_id: str, name: str, content: Any) -> list[PolicyRule]:
     return out
 
 
-@dataclass
+@record
 class _State:
     """What an organization scan has done so far (for the progress display)."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from copyguard.records import field, record
 
 #: why a copy's resource stays unknown when its backup selection picks resources by tag
 TAG_SELECTION_WHY = (
@@ -12,7 +13,7 @@ TAG_SELECTION_WHY = (
 )
 
 
-@dataclass
+@record
 class ReaderInput:
     """One input read: the scenario document (spec section 3) and where each entry came from.
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from copyguard.policy import ids
 from copyguard.policy.locate import json_positions
+from copyguard.records import record
 from copyguard.scenario.load import ScenarioError, pending_key_arn
 from copyguard.sources.reader_input import TAG_SELECTION_WHY, ReaderInput
 
@@ -117,7 +117,7 @@ def _strip_index(address: str) -> str:
     return _INDEX.sub("", address)
 
 
-@dataclass
+@record
 class Res:
     address: str
     mode: str  # managed | data
@@ -139,7 +139,7 @@ class Res:
         return f"{mod}.{own}" if mod else own
 
 
-@dataclass
+@record
 class Value:
     state: str  # known | unknown | unset | sensitive
     value: Any = None

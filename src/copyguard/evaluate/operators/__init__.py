@@ -11,19 +11,35 @@ once, in :mod:`copyguard.evaluate.conditions`, never here.
 
 from __future__ import annotations
 
+import sys
 from types import ModuleType
 
-from copyguard.evaluate.operators import arn, binary, boolean, date, ip, numeric, string
-
-FAMILIES: dict[str, ModuleType] = {
-    "String": string,
-    "Numeric": numeric,
-    "Date": date,
-    "Bool": boolean,
-    "Binary": binary,
-    "IpAddress": ip,
-    "Arn": arn,
+# each family's module, imported by the first condition of the family (start-up time: most
+# policies use two or three families)
+_MODULES = {
+    "String": "string",
+    "Numeric": "numeric",
+    "Date": "date",
+    "Bool": "boolean",
+    "Binary": "binary",
+    "IpAddress": "ip",
+    "Arn": "arn",
 }
+
+
+class _Families(dict[str, ModuleType]):
+    """Family name -> module, each module imported on first use; an unknown family is a
+    ``KeyError``."""
+
+    def __missing__(self, family: str) -> ModuleType:
+        name = f"{__name__}.{_MODULES[family]}"
+        __import__(name)
+        module = sys.modules[name]
+        self[family] = module
+        return module
+
+
+FAMILIES: dict[str, ModuleType] = _Families()
 
 # the positive operator each negated one is the complement of
 POSITIVE_OF = {

@@ -6,8 +6,6 @@ compared (so ``ArnNotLike`` does not hold for it either).
 
 from __future__ import annotations
 
-from typing import Any
-
 from copyguard.evaluate.operators.base import INVALID
 from copyguard.evaluate.patterns import (
     arn_pattern_matcher,
@@ -16,6 +14,10 @@ from copyguard.evaluate.patterns import (
     is_arn_value,
 )
 from copyguard.policy.wildcard import ArnGlob
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VARIABLES = True
 

@@ -11,8 +11,14 @@ policy variables).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Final
+
+    # match(base, prepared, request_value) -> True / False, or None when the request value
+    # is unusable for this family
+    MatchFn = Callable[[str, Any, str], bool | None]
 
 MISS: Final = 0
 HIT: Final = 1
@@ -28,10 +34,6 @@ class _Invalid:
 
 INVALID: Final[Any] = _Invalid()
 """A prepared policy value that can never be compared (not a number, not an ARN, ...)."""
-
-# match(base, prepared, request_value) -> True / False, or None when the request value is
-# unusable for this family
-MatchFn = Callable[[str, Any, str], "bool | None"]
 
 
 def outcome(match: MatchFn, base: str, prepared: list[Any], value: str) -> int:

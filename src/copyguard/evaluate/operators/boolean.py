@@ -5,9 +5,11 @@ A policy value or a request value that is not a boolean can never be compared.
 
 from __future__ import annotations
 
-from typing import Any
-
 from copyguard.evaluate.operators.base import INVALID
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VARIABLES = True
 _BOOLEANS = ("true", "false")

@@ -7,18 +7,23 @@ a time zone is read as UTC.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
 from copyguard.evaluate.operators.numeric import compare
+from copyguard.lazyre import lazy_compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import UTC, datetime
+    from typing import Any
+else:  # imported by the first date read (_import_datetime): start-up time
+    UTC = datetime = None
 
 VARIABLES = False
-_EPOCH_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_EPOCH_RE = lazy_compile(r"^[+-]?\d+(?:\.\d+)?$")
 # W3C NOTE-datetime: YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.s]]TZD (YYYY alone is epoch)
-_YEAR_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR_MONTH_RE = lazy_compile(r"^(\d{4})-(\d{2})$")
 
 
 #: Values at most this long are remembered once read (every valid date is shorter), so a
@@ -40,6 +45,8 @@ def _read_epoch(text: str) -> float | None:
         return None
     if _EPOCH_RE.match(text):
         return float(text)
+    if datetime is None or UTC is None:
+        _import_datetime()
     m = _YEAR_MONTH_RE.match(text)
     if m:
         try:
@@ -57,6 +64,16 @@ def _read_epoch(text: str) -> float | None:
 
 
 _to_epoch_memo = lru_cache(maxsize=4096)(_read_epoch)
+
+
+def _import_datetime() -> None:
+    """Bind the module's ``datetime`` and ``UTC`` (datetime is imported by the first date a
+    condition reads, not at start-up; a name already bound, e.g. by a test, is kept)."""
+    global UTC, datetime
+    if datetime is None:
+        from datetime import datetime
+    if UTC is None:
+        from datetime import UTC
 
 
 def prepare(base: str, text: str, segments: list[tuple[bool, str]] | None) -> Any:

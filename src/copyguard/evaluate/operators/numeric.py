@@ -6,14 +6,17 @@ Guide, condition operators, Numeric). Anything else can never be compared.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import Any
 
 from copyguard.evaluate.operators.base import INVALID
+from copyguard.lazyre import lazy_compile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VARIABLES = False
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER_RE = lazy_compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 #: Values at most this long are remembered once read, so a request's number is read once

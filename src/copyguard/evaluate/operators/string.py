@@ -7,11 +7,14 @@ and ``?`` anywhere (IAM User Guide, condition operators, String). Policy variabl
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from copyguard.evaluate.operators.base import HIT, INVALID, MISS
 from copyguard.evaluate.patterns import glob_matcher, segments_matcher
 from copyguard.policy.wildcard import Glob
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VARIABLES = True
 

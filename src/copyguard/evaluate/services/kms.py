@@ -34,15 +34,10 @@ Rules, with their sources:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from copyguard.evaluate.decision import Decision, DecisionValue
-from copyguard.evaluate.engine import (
-    PolicyOutcome,
-    StatementResult,
-    evaluate_policy,
-    explain_policy,
-)
+from copyguard.evaluate.engine import PolicyOutcome, evaluate_policy
+from copyguard.evaluate.explainer import Explainer
 from copyguard.evaluate.request import (
     PrincipalInfo,
     Request,
@@ -52,7 +47,13 @@ from copyguard.evaluate.request import (
 )
 from copyguard.policy import Policy
 
-KeyManager = Literal["CUSTOMER", "AWS"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    KeyManager = Literal["CUSTOMER", "AWS"]
+else:
+    KeyManager = str  # the Literal's stand-in at run time (typing is not imported)
 
 # The KMS actions a principal of another account can be allowed (KMS Developer Guide,
 # "Allowing users in other accounts to use a KMS key"; the same list as
@@ -164,17 +165,11 @@ def evaluate_kms(
     scp_out = [evaluate_policy(p, principal, action, resource, ctx) for p in scps] if scp_on else []
     rcp_out = [evaluate_policy(p, principal, action, resource, ctx) for p in rcps] if rcp_on else []
 
-    def explainer() -> list[StatementResult]:
-        results = explain_policy(key_policy, principal, action, resource, ctx)
-        for p in identity_policies:
-            results += explain_policy(p, principal, action, resource, ctx)
-        if scp_on:
-            for p in scps:
-                results += explain_policy(p, principal, action, resource, ctx)
-        if rcp_on:
-            for p in rcps:
-                results += explain_policy(p, principal, action, resource, ctx)
-        return results
+    # what the explanation reads, in its order; not a closure over this call's locals
+    explainer = Explainer(
+        (key_policy, *identity_policies, *(scps if scp_on else ()), *(rcps if rcp_on else ())),
+        request,
+    )
 
     notes: list[str] = []
     if scps and not scp_on:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from copyguard.evaluate.decision import Decision
-from copyguard.evaluate.engine import StatementResult, evaluate_policy, explain_policy
+from copyguard.evaluate.engine import evaluate_policy
+from copyguard.evaluate.explainer import Explainer
 from copyguard.evaluate.request import Request, account_of_arn, build_context, parse_principal
 from copyguard.policy import Policy
 
@@ -34,13 +35,10 @@ def evaluate_resource_policy(
     )
     ids = [evaluate_policy(p, principal, action, resource, ctx) for p in identity_policies]
 
-    def explainer() -> list[StatementResult]:
-        out: list[StatementResult] = []
-        if resource_policy:
-            out += explain_policy(resource_policy, principal, action, resource, ctx)
-        for p in identity_policies:
-            out += explain_policy(p, principal, action, resource, ctx)
-        return out
+    # what the explanation reads, in its order; not a closure over this call's locals
+    explainer = Explainer(
+        (*((resource_policy,) if resource_policy else ()), *identity_policies), request
+    )
 
     denies = [o for o in [rp, *ids] if o is not None and o.deny]
     if denies:
