@@ -64,6 +64,45 @@ def env(lang: str = "en") -> dict[str, str]:
     return out
 
 
+#: sys.argv as the console script sets it; at exit, which path answered (click imported or not)
+ENTRY_WRAPPER = """
+import atexit, os, sys
+def _report():
+    with open(os.environ["CG_PATH_PROBE"], "w") as fh:
+        fh.write("click" if "click" in sys.modules else "quick")
+atexit.register(_report)
+sys.argv = ["copyguard", *{args!r}]
+from copyguard.cli.quick import main
+main()
+"""
+
+
+def run_entry_point(
+    args: list[str], probe_dir: Path, environ: dict[str, str], *, click: bool, stdin: bytes = b""
+) -> tuple[int, bytes, bytes, str]:
+    """``copyguard ARGS`` through the console entry point, as a whole process: the quick path
+    where it applies, or the click command group with ``click=True``
+    (``COPYGUARD_QUICK_PATH=0``). Returns the exit code, standard output, standard error and
+    which path answered (``quick`` or ``click``)."""
+    probe = probe_dir / ("probe-click" if click else "probe-quick")
+    probe.unlink(missing_ok=True)
+    environ = dict(environ, CG_PATH_PROBE=str(probe))
+    if click:
+        environ["COPYGUARD_QUICK_PATH"] = "0"
+    else:
+        environ.pop("COPYGUARD_QUICK_PATH", None)
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY_WRAPPER.format(args=args)],
+        input=stdin,
+        capture_output=True,
+        cwd=REPO,
+        env=environ,
+        check=False,
+        timeout=120,
+    )
+    return done.returncode, done.stdout, done.stderr, probe.read_text()
+
+
 def run(*args: str, stdin: str | None = None, cwd: Path = REPO, lang: str = "en") -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "copyguard", *args],

@@ -20,21 +20,9 @@ from typing import Any
 
 import pytest
 import yaml
-from cg_cli import DST, EXAMPLES, REPO, SCENARIOS, SRC, env
+from cg_cli import DST, EXAMPLES, REPO, SCENARIOS, SRC, env, run_entry_point
 
 from copyguard.cli import quick
-
-# sys.argv as the console script sets it; at exit, which path answered (click imported or not)
-WRAPPER = """
-import atexit, os, sys
-def _report():
-    with open(os.environ["CG_PATH_PROBE"], "w") as fh:
-        fh.write("click" if "click" in sys.modules else "quick")
-atexit.register(_report)
-sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.quick import main
-main()
-"""
 
 SEED = str(EXAMPLES / "seed-key-policy.json")
 FIXED = str(EXAMPLES / "seed-key-policy-fixed.json")
@@ -44,24 +32,9 @@ BASE = ["--source-account", SRC, "--destination-account", DST]
 
 
 def _run(args: list[str], tmp_path: Path, *, click: bool, stdin: bytes | None, lang: str) -> Any:
-    probe = tmp_path / ("probe-click" if click else "probe-quick")
-    probe.unlink(missing_ok=True)
-    environ = env(lang)
-    environ["CG_PATH_PROBE"] = str(probe)
-    if click:
-        environ[quick.FORCE_CLICK_ENV] = "0"
-    else:
-        environ.pop(quick.FORCE_CLICK_ENV, None)
-    done = subprocess.run(
-        [sys.executable, "-c", WRAPPER.format(args=args)],
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        cwd=REPO,
-        env=environ,
-        check=False,
-        timeout=120,
+    return run_entry_point(
+        args, tmp_path, env(lang), click=click, stdin=stdin if stdin is not None else b""
     )
-    return done.returncode, done.stdout, done.stderr, probe.read_text()
 
 
 def _compare(

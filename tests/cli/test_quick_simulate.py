@@ -18,21 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cg_cli import REPO, env
+from cg_cli import REPO, env, run_entry_point
 
-from copyguard.cli import quick
 from copyguard.cli.simulate_batch import WORKERS_ENV, parse_quick_simulate
-
-WRAPPER = """
-import atexit, os, sys
-def _report():
-    with open(os.environ["CG_PATH_PROBE"], "w") as fh:
-        fh.write("click" if "click" in sys.modules else "quick")
-atexit.register(_report)
-sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.quick import main
-main()
-"""
 
 
 def _generate(seed: int, count: int) -> list[Any]:
@@ -68,23 +56,7 @@ def _run(
     stdin: bytes = b"",
     extra: dict[str, str] | None = None,
 ) -> tuple[int, bytes, bytes, str]:
-    probe = tmp_path / ("probe-click" if click else "probe-quick")
-    probe.unlink(missing_ok=True)
-    environ = env("en")
-    environ["CG_PATH_PROBE"] = str(probe)
-    environ.update(extra or {})
-    if click:
-        environ[quick.FORCE_CLICK_ENV] = "0"
-    done = subprocess.run(
-        [sys.executable, "-c", WRAPPER.format(args=args)],
-        input=stdin,
-        capture_output=True,
-        cwd=REPO,
-        env=environ,
-        check=False,
-        timeout=120,
-    )
-    return done.returncode, done.stdout, done.stderr, probe.read_text()
+    return run_entry_point(args, tmp_path, {**env("en"), **(extra or {})}, click=click, stdin=stdin)
 
 
 def _compare(

@@ -1,6 +1,6 @@
 """The pure evaluator: decisions with their explanations."""
 
-import sys
+from copyguard.lazyload import submodule_getattr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # every name is imported from its submodule on first use: see __getattr__
@@ -28,19 +28,10 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its submodule on first use (start-up time: a command
-    imports only the parts it uses, e.g. no linter or resource-policy evaluator for a key
-    policy check)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name = f"{__name__}.{home}"
-    if module_name not in sys.modules:
-        __import__(module_name)
-    value = getattr(sys.modules[module_name], name)
-    globals()[name] = value
-    return value
+# a public name is imported from its submodule on first use (start-up time: a command
+# imports only the parts it uses, e.g. no linter or resource-policy evaluator for a key
+# policy check): copyguard/lazyload.py
+__getattr__ = submodule_getattr(__name__, _HOMES, globals())
 
 
 __all__ = [

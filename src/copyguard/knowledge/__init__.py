@@ -10,6 +10,8 @@ cached). Facts no primary source confirms carry ``confidence == "unconfirmed"`` 
 import sys
 from types import ModuleType
 
+from copyguard.lazyload import submodule_getattr
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # every name is imported on first use (start-up time): see __getattr__
     from copyguard.knowledge._loader import (
@@ -146,25 +148,16 @@ _HOMES.update(dict.fromkeys(_LAZY_ERRORS, "errors"))
 _SHADOWING = frozenset({"copy_requirements", "resource_types"})
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its submodule on first use: a command imports only the
-    submodules it uses (the error catalogue, for one, only ``explain`` needs)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name = f"{__name__}.{home}"
-    if module_name not in sys.modules:
-        __import__(module_name)
-    value = getattr(sys.modules[module_name], name)
-    globals()[name] = value
-    return value
+# a public name is imported from its submodule on first use: a command imports only the
+# submodules it uses (the error catalogue, for one, only ``explain`` needs): lazyload.py
+__getattr__ = submodule_getattr(__name__, _HOMES, globals())
 
 
 class _Package(ModuleType):
     """This package's module type. Importing a submodule sets an attribute of the same name
     on its package; for ``copy_requirements`` and ``resource_types`` the package's attribute
     stays the function (as ``from copyguard.knowledge import copy_requirements`` expects),
-    read on first use through :func:`__getattr__`."""
+    read on first use through the package's ``__getattr__``."""
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in _SHADOWING and isinstance(value, ModuleType):

@@ -1,6 +1,6 @@
 """The normalised model of a cross-account copy set-up (spec section 3)."""
 
-import sys
+from copyguard.lazyload import submodule_getattr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # every name is imported from its submodule on first use: see __getattr__
@@ -46,18 +46,9 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its submodule on first use (start-up time: a check of
-    one key policy builds its scenario without the scenario file reader)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name = f"{__name__}.{home}"
-    if module_name not in sys.modules:
-        __import__(module_name)
-    value = getattr(sys.modules[module_name], name)
-    globals()[name] = value
-    return value
+# a public name is imported from its submodule on first use (start-up time: a check of one
+# key policy builds its scenario without the scenario file reader): copyguard/lazyload.py
+__getattr__ = submodule_getattr(__name__, _HOMES, globals())
 
 
 __all__ = [
