@@ -32,18 +32,6 @@ class Text:
         return self.zh if lang == "zh" and self.zh else self.en
 
 
-def sha256_hex(data: bytes) -> str:
-    """The SHA-256 digest of ``data``, in hex."""
-    # CPython 3.11's built-in SHA-256 module imports far faster than hashlib (which loads
-    # OpenSSL) and gives the same digest; elsewhere (3.12 renamed it), hashlib's
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from hashlib import sha256
-    digest: str = sha256(data).hexdigest()
-    return digest
-
-
 def tr(en: str, zh: str) -> Text:
     return Text(en, zh)
 
@@ -104,6 +92,8 @@ class Finding:
             sort_keys=True,
             default=str,
         )
+        from copyguard.knowledge._loader import sha256_hex
+
         return sha256_hex(basis.encode())[:16]
 
     def sort_key(self) -> tuple[Any, ...]:

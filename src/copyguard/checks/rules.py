@@ -12,7 +12,7 @@ import json
 import os
 import re
 
-from copyguard.checks.model import SEVERITIES, Text, sha256_hex
+from copyguard.checks.model import SEVERITIES, Text
 from copyguard.records import record
 
 TYPE_CHECKING = False
@@ -212,7 +212,7 @@ def _document() -> Any:
     ``parse_packaged_yaml`` decides; the digest is taken of the file's bytes (the same as of
     its text when the file has no carriage return), without decoding 100 KB of text first.
     Otherwise the text goes through ``parse_packaged_yaml`` as it is."""
-    from copyguard.knowledge._loader import YamlDataError, parse_packaged_yaml
+    from copyguard.knowledge._loader import YamlDataError, parse_packaged_yaml, sha256_hex
 
     with open(_RULES_PATH, "rb") as handle:
         raw = handle.read()

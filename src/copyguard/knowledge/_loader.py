@@ -111,18 +111,19 @@ def twin_name(yaml_name: str) -> str:
 
 def yaml_digest(text: str) -> str:
     """The SHA-256 of ``text`` (UTF-8), in hex: what a twin's ``yaml_sha256`` holds."""
-    digest: str = _sha256(text.encode("utf-8")).hexdigest()
-    return digest
+    return sha256_hex(text.encode("utf-8"))
 
 
-def _sha256(data: bytes) -> Any:
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of ``data``, in hex (also a finding's fingerprint)."""
     # CPython 3.11's own SHA-256 module imports ten times faster than hashlib (which loads
     # OpenSSL); the digest is the same. Other versions and builds: hashlib.
     try:
         from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         from hashlib import sha256
-    return sha256(data)
+    digest: str = sha256(data).hexdigest()
+    return digest
 
 
 def parse_packaged_yaml(text: str, twin: Any | None) -> Any:
