@@ -184,8 +184,9 @@ def test_the_catalogue_twin_is_used_only_for_the_text_it_was_compiled_from(
     import yaml
 
     from copyguard.checks import rules
+    from copyguard.knowledge._loader import LocalFile
 
-    text = rules._TextFile(rules._RULES_PATH).read_text("utf-8")
+    text = LocalFile(rules._RULES_PATH).read_text("utf-8")
     original = yaml.safe_load(text)
     same = tmp_path / "rules.yaml"
     same.write_bytes(text.encode("utf-8"))
@@ -200,12 +201,12 @@ def test_the_catalogue_twin_is_used_only_for_the_text_it_was_compiled_from(
     crlf = tmp_path / "crlf.yaml"
     crlf.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
     seen: list[str] = []
-    real = rules._TextFile.read_text
+    real = LocalFile.read_text
 
     def reading(self: Any, encoding: str) -> str:
         seen.append(self.path)
         return real(self, encoding)
 
-    monkeypatch.setattr(rules._TextFile, "read_text", reading)
+    monkeypatch.setattr(LocalFile, "read_text", reading)
     assert _fresh_document(monkeypatch, crlf) == original
     assert str(crlf) in seen  # read as text: through parse_packaged_yaml, not the byte digest

@@ -39,7 +39,7 @@ def test_without_a_directory_it_falls_back_to_importlib_resources(
     data = os.path.join(os.path.dirname(_loader.__file__), "data")
     monkeypatch.setattr(os.path, "isdir", lambda p: False if p == data else real_isdir(p))
     folder = _loader._data_folder()
-    assert not isinstance(folder, _loader._LocalFile)
+    assert not isinstance(folder, _loader.LocalFile)
     kms = Path(data, "kms.yaml").read_text("utf-8")
     assert folder.joinpath("kms.yaml").read_text("utf-8") == kms
     assert folder.joinpath("kms.compiled.json").is_file()

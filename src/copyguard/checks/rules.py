@@ -37,19 +37,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class _TextFile:
-    """The part of ``pathlib.Path`` :func:`parse_packaged_yaml` reads a twin with."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def read_text(self, encoding: str) -> str:
-        with open(self.path, encoding=encoding) as handle:
-            return handle.read()
-
-
 #: The documentation sections every rule carries, in display order.
 SECTIONS: tuple[str, ...] = (
     "what",
@@ -212,20 +199,25 @@ def _document() -> Any:
     ``parse_packaged_yaml`` decides; the digest is taken of the file's bytes (the same as of
     its text when the file has no carriage return), without decoding 100 KB of text first.
     Otherwise the text goes through ``parse_packaged_yaml`` as it is."""
-    from copyguard.knowledge._loader import YamlDataError, parse_packaged_yaml, sha256_hex
+    from copyguard.knowledge._loader import (
+        LocalFile,
+        YamlDataError,
+        parse_packaged_yaml,
+        sha256_hex,
+    )
 
     with open(_RULES_PATH, "rb") as handle:
         raw = handle.read()
     if b"\r" not in raw:
         try:
-            twin = json.loads(_TextFile(_TWIN_PATH).read_text("utf-8"))
+            twin = json.loads(LocalFile(_TWIN_PATH).read_text("utf-8"))
         except (OSError, ValueError):
             twin = None
         if isinstance(twin, dict) and "data" in twin and twin.get("yaml_sha256") == sha256_hex(raw):
             return twin["data"]
-    text = _TextFile(_RULES_PATH).read_text("utf-8")
+    text = LocalFile(_RULES_PATH).read_text("utf-8")
     try:
-        return parse_packaged_yaml(text, _TextFile(_TWIN_PATH))
+        return parse_packaged_yaml(text, LocalFile(_TWIN_PATH))
     except YamlDataError as exc:
         raise RulesError(f"rules catalogue is not valid YAML: {exc}") from exc
 

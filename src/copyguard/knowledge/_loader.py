@@ -158,7 +158,7 @@ def parse_packaged_yaml(text: str, twin: Any | None) -> Any:
         raise YamlDataError(str(exc)) from exc
 
 
-class _LocalFile:
+class LocalFile:
     """A file or folder on disk with the part of ``pathlib.Path`` the loader uses
     (``joinpath``, ``read_text``, ``is_file``), read the same way; pathlib itself is not
     imported (start-up time)."""
@@ -172,10 +172,10 @@ class _LocalFile:
         return self.path
 
     def __repr__(self) -> str:
-        return f"_LocalFile({self.path!r})"
+        return f"LocalFile({self.path!r})"
 
-    def joinpath(self, name: str) -> _LocalFile:
-        return _LocalFile(os.path.join(self.path, name))
+    def joinpath(self, name: str) -> LocalFile:
+        return LocalFile(os.path.join(self.path, name))
 
     def read_text(self, encoding: str) -> str:
         with open(self.path, encoding=encoding) as handle:
@@ -192,7 +192,7 @@ def _data_folder() -> Any:
     (a zipped package)."""
     folder = os.path.join(os.path.dirname(__file__), "data")
     if os.path.isdir(folder):
-        return _LocalFile(folder)
+        return LocalFile(folder)
     from importlib import resources
 
     return resources.files(__package__).joinpath("data")
