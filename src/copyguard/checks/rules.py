@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 
 from copyguard.checks.model import SEVERITIES, Text
+from copyguard.lazyre import lazy_compile
 from copyguard.records import record
 
 TYPE_CHECKING = False
@@ -47,9 +47,8 @@ SECTIONS: tuple[str, ...] = (
     "references",
 )
 _TEXT_FIELDS = ("title", "what", "why", "fix_safety")
-# compiled on first use (re caches them), not at every start
-_CODE_RX = r"^CG[1-9]\d{2}$"
-_NAME_RX = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_CODE_RX = lazy_compile(r"^CG[1-9]\d{2}$")
+_NAME_RX = lazy_compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A YAML folded scalar turns each line break into a space; in Chinese that space is noise
 # wherever it touches an ideograph or CJK punctuation on both sides, or any CJK punctuation.
 # (A character test, not a regular expression: compiling one with these classes took about a
@@ -137,11 +136,11 @@ def _rule(raw: Any, index: int) -> Rule:
     if not isinstance(raw, dict):
         raise RulesError(f"rules[{index}]: expected a mapping")
     code = raw.get("code")
-    if not isinstance(code, str) or not re.match(_CODE_RX, code):
+    if not isinstance(code, str) or not _CODE_RX.match(code):
         raise RulesError(f"rules[{index}].code: expected a code like CG101, got {code!r}")
     where = f"rules[{index}] ({code})"
     name = raw.get("name")
-    if not isinstance(name, str) or not re.match(_NAME_RX, name):
+    if not isinstance(name, str) or not _NAME_RX.match(name):
         raise RulesError(f"{where}.name: expected a kebab-case slug, got {name!r}")
     severity = raw.get("severity")
     if severity not in SEVERITIES:

@@ -8,8 +8,6 @@ and exit codes; only the command definitions and the printing live in ``cli/chec
 
 from __future__ import annotations
 
-import re
-
 from copyguard.cli.common import (
     EXIT_FAIL,
     EXIT_INPUT,
@@ -21,14 +19,14 @@ from copyguard.cli.common import (
 )
 from copyguard.cli.inputs import KEY_POLICY_LIMIT
 from copyguard.escape import visible
+from copyguard.lazyre import lazy_compile
 from copyguard.policy import ids
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# compiled when a --principal ARN is given (re caches it), not at every start
-_PRINCIPAL_ARN = (
+_PRINCIPAL_ARN = lazy_compile(
     r"arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?|-eusc)?:iam::[0-9]{12}:"
     r"(?:root|(?:role|user)(?:/[\x21-\x7e]*)?/[A-Za-z0-9+=,.@_-]{1,64})"
 )
@@ -37,7 +35,7 @@ _PRINCIPAL_ARN = (
 def validate_principal(principal: str) -> str:
     if principal.lower() in ("root", "slr"):
         return principal.lower()
-    if re.fullmatch(_PRINCIPAL_ARN, principal):
+    if _PRINCIPAL_ARN.fullmatch(principal):
         return principal
     fail_input(
         f"--principal {principal!r}: expected root, slr or an IAM principal ARN "

@@ -9,6 +9,8 @@ import json
 import os
 import re
 
+from copyguard.lazyre import lazy_compile
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -83,14 +85,14 @@ def emit_json(data: Any) -> None:
     click.echo(json_dumps(data, indent=2, sort_keys=False))
 
 
-_CTX_RE = r"^([^=]+)=(.*)$"  # compiled for the first --context (re caches it)
+_CTX_RE = lazy_compile(r"^([^=]+)=(.*)$", re.DOTALL)
 
 
 def parse_context(items: tuple[str, ...]) -> dict[str, str | list[str]]:
     """``--context K=V`` values. Repeating a key, or a JSON list value, gives several values."""
     ctx: dict[str, str | list[str]] = {}
     for item in items:
-        m = re.match(_CTX_RE, item, re.DOTALL)
+        m = _CTX_RE.match(item)
         if not m or not m.group(1).strip():
             fail_input(
                 f"--context {item!r}: expected KEY=VALUE (repeat a key, or give VALUE as a "

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from copyguard.checks.model import Finding, Fix, Report
 from copyguard.escape import json_dumps
+from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -259,17 +258,17 @@ def pad(text: str, width: int) -> str:
 
 # A code span (`copyguard fix ... --as cli`) is one token: a command is never broken across
 # lines, so it stays copy-pasteable (a span wider than the line gets a line of its own).
-_TOKEN = (
+_TOKEN = lazy_compile(
     r"`[^`\n]+`|\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
     r"|[^\s`\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|`"
-)  # compiled on the first wrap (re caches it): JSON and SARIF never pay for it
+)  # compiled on the first wrap: JSON and SARIF never pay for it
 
 
 def wrap(text: str, width: int = 88) -> list[str]:
     """Greedy wrap by terminal cells; breaks at spaces and between CJK characters."""
     lines: list[str] = []
     for para in text.split("\n"):
-        tokens = re.findall(_TOKEN, para)
+        tokens = _TOKEN.findall(para)
         line = ""
         for tok in tokens:
             if tok.isspace():
