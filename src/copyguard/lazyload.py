@@ -33,8 +33,10 @@ def submodule_getattr(
         if home is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module_name = f"{package}.{home}"
-        if module_name not in sys.modules:
-            __import__(module_name)
+        # Always through the import system, never a look at sys.modules first: a submodule
+        # another thread is still importing is already in sys.modules, half initialised, and
+        # __import__ waits for it (a scan checks from several threads).
+        __import__(module_name)
         value = getattr(sys.modules[module_name], name)
         namespace[name] = value
         return value
