@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = '''
+PACKAGE = """
 from copyguard.lazyload import submodule_getattr
 _HOMES = {"VALUE": "slow"}
 __getattr__ = submodule_getattr(__name__, _HOMES, globals())
-'''
-SLOW = '''
+"""
+SLOW = """
 import os, time
 open(os.environ["CG_LAZY_STARTED"], "w").close()
 time.sleep(0.5)  # a submodule still being imported when a second thread asks for its name
 VALUE = 42
-'''
+"""
 
 
 def test_a_name_asked_for_while_another_thread_imports_its_submodule(
