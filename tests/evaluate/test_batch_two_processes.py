@@ -13,6 +13,8 @@ import io
 import json
 import os
 import signal
+import struct
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -207,5 +209,16 @@ def test_when_the_child_is_started(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0}, raising=False)
         assert worth(fh, None) is None  # one CPU
         monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-        monkeypatch.setattr(batch.threading, "active_count", lambda: 2)
-        assert worth(fh, True) is None  # never fork a process with threads
+        release = threading.Event()
+        thread = threading.Thread(target=release.wait)
+        thread.start()
+        try:
+            assert worth(fh, True) is None  # never fork a process with threads
+        finally:
+            release.set()
+            thread.join()
+        assert worth(fh, True) == 10
+
+
+def test_the_frame_size_is_the_frame_format_size() -> None:
+    assert struct.calcsize(batch._FRAME) == batch._FRAME_SIZE

@@ -35,11 +35,8 @@ import io
 import json
 import os
 import re
-import signal
 import stat
-import struct
-import threading
-import zlib
+import sys
 from collections import OrderedDict
 
 from copyguard.evaluate.decision import Decision
@@ -53,9 +50,12 @@ from copyguard.records import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no runtime import of typing (start-up time)
+    import signal
     from collections.abc import Callable, Iterator
     from types import FrameType
     from typing import IO, Any
+else:  # the C module under signal, without its enums (start-up time)
+    import _signal as signal
 
 __all__ = [
     "CACHE_BYTES_PER_TEXT_BYTE",
@@ -422,12 +422,8 @@ class _Watchdog:
         self._previous: Any = None
 
     def __enter__(self) -> _Watchdog:
-        if (
-            self.limit_ticks
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
-        ):
-            try:
+        if self.limit_ticks and hasattr(signal, "setitimer"):
+            try:  # ValueError outside the main thread
                 self._previous = signal.signal(signal.SIGPROF, self._tick)
                 signal.setitimer(signal.ITIMER_PROF, self.TICK, self.TICK)
                 self.active = True
@@ -597,7 +593,7 @@ def _line_text(line: _Line) -> tuple[str, None] | tuple[None, str]:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, f"not valid UTF-8 text ({exc.reason} at byte {exc.start + 1})"
-    if not text.strip(" \t\r"):
+    if text[:1] in " \t\r" and not text.strip(" \t\r"):  # ("" is in every string)
         return None, "empty line; expected a JSON request object"
     return text, None
 
@@ -733,7 +729,9 @@ CHUNK_LINES = 64
 CHUNK_BYTES = 1024 * 1024
 #: The smallest input (bytes left in the file) for which ``parallel=None`` starts a child.
 PARALLEL_MIN_BYTES = 512 * 1024
-_FRAME = struct.Struct("<QQQQQ")  # chunk index, lines, checksum, error lines, payload bytes
+#: a child's frame: chunk index, lines, checksum, error lines, payload bytes
+_FRAME = "<QQQQQ"
+_FRAME_SIZE = 40
 
 
 def _chunks(lines: Iterator[_Line]) -> Iterator[tuple[int, list[_Line]]]:
@@ -756,12 +754,14 @@ def _chunks(lines: Iterator[_Line]) -> Iterator[tuple[int, list[_Line]]]:
 
 def _checksum(chunk: list[_Line]) -> int:
     """What the parent compares with the child's reading of the same chunk."""
+    from zlib import adler32  # imported when a child answers (start-up time)
+
     value = 1
     for line in chunk:
         if isinstance(line, _Oversized):
-            value = zlib.adler32(b"%d/%d" % (line.size, line.endless), value)
+            value = adler32(b"%d/%d" % (line.size, line.endless), value)
         else:
-            value = zlib.adler32(line, value)
+            value = adler32(line, value)
     return value | (len(chunk) << 32)
 
 
@@ -784,6 +784,13 @@ class _PRead(io.RawIOBase):
         return n
 
 
+def _threading_active() -> int:
+    """``threading.active_count()``, without importing threading: 1 when it was never
+    imported (no thread of its was started)."""
+    threading = sys.modules.get("threading")
+    return 1 if threading is None else int(threading.active_count())
+
+
 def parallel_worth_it(stream: IO[bytes], parallel: bool | None) -> int | None:
     """The offset the child reads from when a second process should answer every other
     chunk of ``stream``, or None.
@@ -797,7 +804,7 @@ def parallel_worth_it(stream: IO[bytes], parallel: bool | None) -> int | None:
     """
     if parallel is False or not hasattr(os, "fork") or not hasattr(os, "pread"):
         return None
-    if threading.active_count() != 1:
+    if _threading_active() != 1:
         return None
     try:
         fd = stream.fileno()
@@ -838,6 +845,8 @@ def _read_exact(fd: int, size: int) -> bytes | None:
 
 def _child(fd: int, offset: int, pipe: int, explain: bool, lint: bool, limits: BatchLimits) -> None:
     """The forked child: answers the odd chunks of the file, one frame each on ``pipe``."""
+    from struct import pack
+
     reader = io.BufferedReader(_PRead(fd, offset), 1 << 16)
     stats = BatchStats()
     runner = _Runner(explain, lint, limits, stats)
@@ -852,8 +861,8 @@ def _child(fd: int, offset: int, pipe: int, explain: bool, lint: bool, limits: B
             for lineno, line in enumerate(chunk, first):
                 runner.line(lineno, line, parts.append, dog)
             payload = b"".join(parts)
-            head = _FRAME.pack(
-                index, len(chunk), _checksum(chunk), stats.errors - errors, len(payload)
+            head = pack(
+                _FRAME, index, len(chunk), _checksum(chunk), stats.errors - errors, len(payload)
             )
             _write_all(pipe, head + payload)
 
@@ -874,6 +883,8 @@ def _run_two(
     checksum); if the child dies, sends something else or the file changed under it, the
     parent answers that chunk itself and goes on alone, so no line is lost or answered twice.
     """
+    from struct import unpack
+
     stats = BatchStats()
     out.flush()  # nothing buffered is copied into the child
     read_end, write_end = os.pipe()
@@ -909,9 +920,9 @@ def _run_two(
     def collect(index: int, first: int, chunk: list[_Line], dog: _Watchdog) -> None:
         """Write the child's answers for this chunk, or answer it here if they are wrong."""
         if child is not None:
-            head = _read_exact(read_end, _FRAME.size)
+            head = _read_exact(read_end, _FRAME_SIZE)
             if head is not None:
-                got_index, lines, check, errors, size = _FRAME.unpack(head)
+                got_index, lines, check, errors, size = unpack(_FRAME, head)
                 payload = _read_exact(read_end, size)
                 if (
                     payload is not None

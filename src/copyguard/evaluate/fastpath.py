@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
+from marshal import dumps as _marshal
 
 from copyguard.evaluate.engine import (
     ALLOW_ACCOUNT,
@@ -48,8 +49,7 @@ from copyguard.evaluate.engine import (
 )
 from copyguard.evaluate.request import (
     account_of_arn,
-    check_context,
-    context_for,
+    add_derived_keys,
     parse_principal,
     principal_and_action_ok,
 )
@@ -60,7 +60,12 @@ from copyguard.evaluate.services.kms import (
     scps_apply,
 )
 from copyguard.policy.model import PolicyKind
-from copyguard.policy.parse import plain_header, plain_sid, plain_statement, plain_text
+from copyguard.policy.parse import (
+    plain_header,
+    plain_sid,
+    plain_statement,
+    plain_text,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no runtime import of typing (start-up time)
@@ -130,6 +135,11 @@ POLICY_ENTRY_BYTES = 256
 REQUEST_ENTRY_BYTES = 256
 #: Sids known to be plain are remembered up to this many (then forgotten all at once).
 _GOOD_SIDS_MAX = 4096
+
+#: ``marshal`` format of the statement and policy keys of plain lines: version 2 writes no
+#: back-references, whose flags depend on reference counts, so equal values written the
+#: same way get equal keys (equal keys always mean equal values: the format is exact)
+_MARSHAL_VERSION = 2
 
 _NOT_PLAIN: Any = ()  # cached verdict "this document or statement goes the general way"
 
@@ -431,18 +441,93 @@ class FastPolicies:
             out.append(entry)
         return tuple(out)
 
+    def rules_decoded(self, kind: PolicyKind, doc: Any, size: int) -> Any:
+        """:meth:`rules` for a policy known only as decoded (a plain line, see
+        :meth:`answer`): statements are keyed by their value without Sid (``marshal``),
+        other kinds' policies by their value; ``size`` bounds the key policy's text."""
+        if type(doc) is not dict:
+            raise _NoFastPath
+        if kind == "key":  # key policies seldom repeat whole: no policy cache
+            found = self._compile_decoded(kind, doc, size)
+        else:
+            key = (kind, _marshal(doc, _MARSHAL_VERSION))
+            found = self.policies.get(key)
+            if found is None:
+                found = self._compile_decoded(kind, doc, size)
+                self.policies.put(key, found, POLICY_ENTRY_BYTES + len(key[1]) + 8 * len(found))
+        if found is _NOT_PLAIN:
+            raise _NoFastPath
+        return found
+
+    def _compile_decoded(
+        self, kind: PolicyKind, doc: dict[str, Any], size: int
+    ) -> tuple[CompiledStatement, ...]:
+        if not plain_header(doc, kind, size):
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        raw = doc.get("Statement")
+        if type(raw) is dict:
+            raws: Any = (raw,)
+        elif type(raw) is list and raw:
+            raws = raw
+        else:
+            return _NOT_PLAIN  # type: ignore[no-any-return]
+        cache = self.statements
+        entries = cache.entries
+        out: list[CompiledStatement] = []
+        sids: set[str] = set()
+        good_sids = self.good_sids
+        for st_raw in raws:
+            if type(st_raw) is not dict:
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            # The Sid is taken out of the decoded statement (this line's own copy: a line
+            # the fast path gives up is decoded again from its text) and checked here; the
+            # rest is compiled once for every Sid it comes with.
+            sid = st_raw.pop("Sid", None)
+            if sid is not None:
+                if type(sid) is not str:
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
+                if sid not in good_sids:
+                    if not plain_sid(sid):
+                        return _NOT_PLAIN  # type: ignore[no-any-return]
+                    if len(good_sids) >= _GOOD_SIDS_MAX:
+                        good_sids.clear()
+                    good_sids.add(sid)
+            body = _marshal(st_raw, _MARSHAL_VERSION)
+            skey: Hashable = body if kind == "key" else (kind, body)
+            found = entries.get(skey)  # cache.get(skey), inlined
+            if found is not None:
+                entries.move_to_end(skey)
+                entry = found[0]
+            else:
+                entry = _compile_statement(st_raw, kind)
+                n = len(body)
+                cache.put(skey, entry, STATEMENT_ENTRY_BYTES + STATEMENT_BYTES_PER_TEXT_BYTE * n)
+                note_compiled(n)
+            if entry is _NOT_PLAIN:
+                return _NOT_PLAIN  # type: ignore[no-any-return]
+            if sid:
+                if sid in sids:  # a duplicate Sid is an error the general path reports
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
+                sids.add(sid)
+            out.append(entry)
+        return tuple(out)
+
     # ------------------------------------------------------------------ requests
 
-    def decide(self, data: dict[str, Any], docs: dict[str, Any]) -> str | None:
-        """The decision for a split line, or None: the general path must answer it."""
+    def decide(
+        self, data: dict[str, Any], docs: dict[str, Any] | None, size: int = 0
+    ) -> str | None:
+        """The decision for a split line (``docs`` from :func:`split_request`), or for a
+        plain line known only as decoded (``docs`` None, ``size`` at least its key policy's
+        text length), or None: the general path must answer it."""
         try:
-            return self._decide(data, docs)
+            return self._decide(data, docs, size)
         except _NoFastPath:
             return None
         except Exception:  # the general path reports it the way it always has
             return None
 
-    def _decide(self, data: dict[str, Any], docs: dict[str, Any]) -> str:
+    def _decide(self, data: dict[str, Any], docs: dict[str, Any] | None, size: int) -> str:
         principal = data.get("principal")
         action = data.get("action")
         resource = data.get("resource")
@@ -455,41 +540,64 @@ class FastPolicies:
             and resource
         ):
             raise _NoFastPath
+        # the request context as Request() checks it (its errors are the general path's to
+        # report), its keys lower-cased (context_for, without the derived keys: below)
         context = data.get("context")
-        if context is None:
-            context = {}
-        elif type(context) is not dict:
-            raise _NoFastPath
+        ctx: dict[str, Any] = {}
+        if context is not None:
+            if type(context) is not dict:
+                raise _NoFastPath
+            for k, v in context.items():
+                if type(v) is not str:
+                    if type(v) is not list:
+                        raise _NoFastPath
+                    for item in v:
+                        if type(item) is not str:
+                            raise _NoFastPath
+                if not k:
+                    raise _NoFastPath
+                ctx[k.lower()] = v
         manager = data.get("key_manager")
         if manager is not None and (
             type(manager) is not str or manager.upper() not in _KEY_MANAGERS
         ):
             raise _NoFastPath
-        if "key_policy" not in data or "key_policy" not in docs:
+        if "key_policy" not in data or (docs is not None and "key_policy" not in docs):
             raise _NoFastPath
         # what Request() checks (its errors are the general path's to report)
         if not principal_and_action_ok(principal, action):
             raise _NoFastPath
-        check_context(context)  # ValueError: the general path reports it
         if action.lower() in IAM_POLICY_ONLY_ACTIONS:
             raise _NoFastPath
         note_compiled(len(principal))
-        key_text, key_stmts = docs["key_policy"]
-        key_rules = self.rules("key", data["key_policy"], key_text, key_stmts)
         lists: list[Any] = [(), (), ()]
-        for n, (field, kind) in enumerate(_LISTS):
-            value = data.get(field)
-            if not value:
-                if value is None or type(value) is list:
-                    continue
-                raise _NoFastPath
-            texts = docs.get(field)
-            if type(value) is not list or texts is None or len(texts) != len(value):
-                raise _NoFastPath
-            lists[n] = [self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)]
+        if docs is None:  # a plain line, known only as decoded
+            key_rules = self.rules_decoded("key", data["key_policy"], size)
+            for n, (field, kind) in enumerate(_LISTS):
+                value = data.get(field)
+                if not value:
+                    if value is None or type(value) is list:
+                        continue
+                    raise _NoFastPath
+                if type(value) is not list:
+                    raise _NoFastPath
+                lists[n] = [self.rules_decoded(kind, doc, 0) for doc in value]
+        else:
+            key_text, key_stmts = docs["key_policy"]
+            key_rules = self.rules("key", data["key_policy"], key_text, key_stmts)
+            for n, (field, kind) in enumerate(_LISTS):
+                value = data.get(field)
+                if not value:
+                    if value is None or type(value) is list:
+                        continue
+                    raise _NoFastPath
+                texts = docs.get(field)
+                if type(value) is not list or texts is None or len(texts) != len(value):
+                    raise _NoFastPath
+                lists[n] = [self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)]
         id_rules, scp_rules, rcp_rules = lists
         p = parse_principal(principal)
-        ctx = context_for(context, p)
+        add_derived_keys(ctx, p)
         bits = policy_effects(key_rules, p, action, resource, ctx)
         any_deny = bits & DENY
         key_allows = bits & _ALLOWS
@@ -540,6 +648,26 @@ class FastPolicies:
                 hit = self.requests.get(rest)
                 if hit is not None:
                     return True, rid, hit
+        if plain_text(line):
+            # ASCII without \u escapes, within the key policy limit: so is the key policy's
+            # text, whose size the parser then measures as written (at most len(line)).
+            # Decoded whole by the C decoder; statements are keyed by value, not by text.
+            if line[:1] != "{":
+                return None  # not an object, or blanks first: the general path decides
+            try:
+                data, end = _scan_value(line, 0)
+            except (ValueError, StopIteration, RecursionError):
+                return None  # the general path reports it
+            if end != len(line) and _skip(line, end) != len(line):
+                return None
+            self.current = data
+            decision = self.decide(data, None, len(line))
+            if decision is None:
+                return None  # decoded again by the general path (the Sids were taken out)
+            # no second "id" member (without \u escapes, a member named id reads "id")
+            if rest is not None and '"id"' not in rest:
+                self.requests.put(rest, decision, REQUEST_ENTRY_BYTES + len(rest))
+            return True, data.get("id"), decision
         split = split_request(line)
         if split is None:
             return None

@@ -156,11 +156,6 @@ def principal_and_action_ok(principal: str, action: str) -> bool:
     return _principal_problem(principal) is None and bool(_REQUEST_ACTION_RE.match(action))
 
 
-def check_context(context: Any) -> None:
-    """ValueError unless ``context`` is what :class:`Request` accepts."""
-    _check_context(context)
-
-
 @record(slots=True)
 class Request:
     """One authorization question. ``context`` keys are matched case-insensitively."""
@@ -209,8 +204,14 @@ def context_for(
 ) -> dict[str, ContextValue]:
     """:func:`build_context` from a request's (checked) context and its principal."""
     ctx: dict[str, ContextValue] = {k.lower(): v for k, v in context.items()}
+    add_derived_keys(ctx, principal)
+    return ctx
+
+
+def add_derived_keys(ctx: dict[str, ContextValue], principal: PrincipalInfo) -> None:
+    """Add to a lower-cased context the keys :func:`build_context` derives from the
+    principal when the request omits them."""
     if principal.account and not principal.is_service:
         ctx.setdefault("aws:principalaccount", principal.account)
         ctx.setdefault("kms:calleraccount", principal.account)
         ctx.setdefault("aws:principalarn", principal.role_arn or principal.arn)
-    return ctx
