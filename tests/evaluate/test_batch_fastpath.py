@@ -238,7 +238,12 @@ def test_a_request_with_two_ids_is_not_cached_under_the_first(extra: dict[str, A
     fast = FastPolicies(1 << 20, 1 << 20, 1 << 20)
     twice = line("first", ["S1"], **extra).replace('"action"', '"id":"last","action"', 1)
     assert fast.answer(twice) == (True, "last", "allowed")  # JSON keeps the last member
-    assert len(fast.requests) == 0
+    # the same line with another first id: still the last id, whatever the cache holds
+    other = twice.replace('"id":"first"', '"id":"other"', 1)
+    assert fast.answer(other) == (True, "last", "allowed")
+    spaced = twice.replace('"id":"last"', '"id" : "last"', 1)
+    assert fast.answer(spaced.replace('"id":"first"', '"id":"x"', 1)) == (True, "last", "allowed")
+    assert fast.answer(spaced.replace('"id":"first"', '"id":"y"', 1)) == (True, "last", "allowed")
 
 
 def test_split_request_keeps_every_statement_text() -> None:
