@@ -141,6 +141,20 @@ def test_the_decision_path_answers_as_the_general_path(lines: list[str]) -> None
         assert q.get("line") == g.get("line")
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches())
+def test_long_plain_lines_answer_as_the_general_path(lines: list[str]) -> None:
+    """The same with every plain line taken as long (split shallow: policies by their
+    text, statements compiled from their values)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fastpath, "WHOLE_LINE_MAX", 0)
+        quick = answers(lines)
+    general = answers(lines, explain=True)
+    assert [(q["id"], q.get("decision"), q.get("error"), q.get("line")) for q in quick] == [
+        (g["id"], g.get("decision"), g.get("error"), g.get("line")) for g in general
+    ]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches())
 def test_each_line_the_fast_path_answers_is_the_single_request_answer(lines: list[str]) -> None:
@@ -210,6 +224,42 @@ def test_statements_differing_only_by_sid_are_compiled_once(extra: dict[str, Any
     assert got is None or got[0] is False
     stats_out = answers([line("c", ["D", "D", "E"], **extra)])
     assert "duplicate Sid 'D'" in stats_out[0]["error"]
+
+
+def long_line(rid: str, sids: list[str], action: str = "kms:Decrypt") -> str:
+    """A plain line longer than WHOLE_LINE_MAX: its key policy padded with statements."""
+    pad = [f"P{n}" for n in range(60)]
+    text = line(rid, sids + pad, action)
+    assert len(text) > fastpath.WHOLE_LINE_MAX and fastpath.plain_text(text)
+    return text
+
+
+def test_a_long_plain_line_finds_its_key_policy_by_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long key policy repeated over lines (an organization's) is compiled once, and
+    looked up whole by its text, not statement by statement."""
+    fast = FastPolicies(1 << 22, 1 << 22, 1 << 22)
+    assert fast.answer(long_line("a", ["S1", "S2"])) == (True, "a", "allowed")
+    assert [k[0] for k in fast.policies.entries] == ["key"]
+    compiled = len(fast.statements)
+
+    def no_compile(*args: Any) -> Any:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(FastPolicies, "_compile_decoded", no_compile)
+    got = fast.answer(long_line("b", ["S1", "S2"], "kms:Encrypt"))
+    assert got == (True, "b", "implicit_deny")
+    assert len(fast.statements) == compiled
+
+
+def test_a_long_plain_line_with_a_duplicate_sid_is_reported() -> None:
+    """The fast path takes the Sids out of the decoded statements; a line it gives up is
+    decoded again, so the general path still sees (and reports) the duplicate."""
+    bad = long_line("c", ["D", "D"])
+    fast = FastPolicies(1 << 22, 1 << 22, 1 << 22)
+    assert fast.answer(bad) is None
+    (got,) = answers([bad])
+    assert "duplicate Sid 'D'" in got["error"]
+    assert answers([bad]) == answers([bad], explain=True)
 
 
 @pytest.mark.parametrize("extra", [{}, NOT_PLAIN], ids=["plain", "not-plain"])
