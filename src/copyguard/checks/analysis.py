@@ -22,6 +22,7 @@ from copyguard.scenario import UNKNOWN, Copy, Key, Scenario
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 ALLOW_ALL_IDENTITY = {
@@ -47,14 +48,52 @@ class Alternative:
     notes: list[Text] = field(default_factory=list)  # inferences it rests on regardless
 
 
+@record(frozen=True, slots=True)
+class Verdict:
+    """What an analysis keeps of one :class:`~copyguard.evaluate.Decision`: the decision, its
+    summary, the deciding statements and the notes, without the request and the explanation.
+
+    A check of a large scenario keeps every key's analysis until the report is written
+    (about a dozen decisions per key), and the checks read only these four fields; the few
+    explanations asked for (evidence) are evaluated again from the view
+    (:meth:`SourceKeyView.decision`). Equal verdicts are one object per run (the same
+    decision for many keys and actions): :func:`analyse_source_key` interns them."""
+
+    decision: str  # allowed | implicit_deny | explicit_deny
+    summary: str
+    deciding: tuple[tuple[str, str, str | None], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "allowed"
+
+
+def verdict_of(decision: Decision, interned: dict[tuple[Any, ...], Verdict] | None) -> Verdict:
+    """``decision`` without its request and explanation; the one equal Verdict in
+    ``interned`` (added when new), or a new one without it."""
+    ident = (
+        decision.decision,
+        decision.summary,
+        tuple(decision.deciding),
+        tuple(decision.notes),
+    )
+    if interned is None:
+        return Verdict(*ident)
+    found = interned.get(ident)
+    if found is None:
+        found = interned[ident] = Verdict(*ident)
+    return found
+
+
 @record(slots=True)
 class ActionResult:
     action: str
     decision: str  # allowed | implicit_deny | explicit_deny | depends
-    decisions: list[tuple[Alternative, Decision]]
+    decisions: list[tuple[Alternative, Verdict]]
 
     @property
-    def worst(self) -> Decision:
+    def worst(self) -> Verdict:
         order = {"explicit_deny": 0, "implicit_deny": 1, "allowed": 2}
         return min((d for _, d in self.decisions), key=lambda d: order[d.decision])
 
@@ -76,6 +115,21 @@ class SourceKeyView:
     # what checks derive from this view alone (evidence, least-privilege probes), computed
     # once for every copy that shares the view (AnalysisCache)
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    #: the key policy the results judge (what :meth:`decision` evaluates again)
+    policy: Policy | None = field(default=None, repr=False, compare=False)
+
+    def decision(self, action: str, index: int = 0) -> Decision:
+        """The whole decision, with its explanation, of ``action`` under its alternative number
+        ``index``: evaluated again (the view keeps a :class:`Verdict`), the same decision the
+        analysis made (``tests/checks/test_compact_analysis.py``)."""
+        if self.policy is None:
+            raise ValueError("this view was built without its policy")
+        alt, _verdict = self.results[action].decisions[index]
+        return evaluate_kms(
+            Request(self.caller, action, self.key_arn, alt.context),
+            self.policy,
+            [allow_all_identity()],
+        )
 
     @property
     def failing(self) -> dict[str, ActionResult]:
@@ -639,7 +693,12 @@ def analyse_source_key(
     overrides: dict[str, str | list[str]],
     actions: tuple[str, ...] = REQUIRED_ACTIONS,
     caller: str | None = None,
+    parts: SharedParts | None = None,
 ) -> SourceKeyView:
+    """What ``policy`` says to the destination's ``caller`` for each of ``actions`` under every
+    alternative context (:func:`build_alternatives`). ``parts``: the run's shared
+    alternatives, verdicts and results (:class:`SharedParts`; AnalysisCache passes its own),
+    so that views of keys whose policies test the same condition keys share them."""
     caller = caller or slr_arn(destination)
     identity = [allow_all_identity()]
     org = scenario.organization
@@ -649,22 +708,47 @@ def analyse_source_key(
     copy_region = copy.destination_region
     if is_placeholder_key(key_arn):  # the quick form without --key-arn: the Region is unknown
         key_region = copy_region = None
-    view = SourceKeyView(key_arn, key, caller)
+    view = SourceKeyView(key_arn, key, caller, policy=policy)
+    # everything build_alternatives reads, but the action (the policy: its condition keys)
+    inputs = (
+        condition_signature(policy),
+        copy_region,
+        key_region,
+        destination,
+        caller,
+        facts,
+        org_id,
+        tuple(paths) if isinstance(paths, list) else paths,
+        _frozen(overrides),
+    )
     for action in actions:
-        alts = build_alternatives(
-            policy,
-            copy_region,
-            key_region,
-            destination,
-            caller,
-            facts,
-            org_id,
-            paths,
-            action,
-            overrides,
-        )
+        alts: list[Alternative] | None = None
+        if parts is not None:
+            alts = parts.alternatives.get((inputs, action))
+        if alts is None:
+            alts = build_alternatives(
+                policy,
+                copy_region,
+                key_region,
+                destination,
+                caller,
+                facts,
+                org_id,
+                paths,
+                action,
+                overrides,
+            )
+            if parts is not None:
+                parts.alternatives[(inputs, action)] = alts
+        verdicts = parts.verdicts if parts is not None else None
         decisions = [
-            (a, evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity))
+            (
+                a,
+                verdict_of(
+                    evaluate_kms(Request(caller, action, key_arn, a.context), policy, identity),
+                    verdicts,
+                ),
+            )
             for a in alts
         ]
         kinds = {d.decision for _, d in decisions}
@@ -675,8 +759,43 @@ def analyse_source_key(
             value = "depends"
         else:
             value = "explicit_deny" if "explicit_deny" in kinds else "implicit_deny"
-        view.results[action] = ActionResult(action, value, decisions)
+        if parts is None:
+            view.results[action] = ActionResult(action, value, decisions)
+            continue
+        # the alternatives and verdicts are kept alive by ``parts``: their ids identify them
+        ident = (action, value, tuple((id(a), id(v)) for a, v in decisions))
+        result = parts.results.get(ident)
+        if result is None:
+            result = parts.results[ident] = ActionResult(action, value, decisions)
+        view.results[action] = result
     return view
+
+
+def condition_signature(policy: Policy) -> tuple[Any, ...]:
+    """What :func:`build_alternatives` reads of ``policy``, as a value: each condition key
+    it tests (lower-cased, sorted) with the set of literal values tested (it reads them as a
+    set) and the spelling of its first use from the end (``names``)."""
+    refs = referenced_keys(policy)
+    names = {c.key.lower(): c.key for st in reversed(policy.statements) for c in st.conditions}
+    return (
+        tuple(sorted((k, tuple(sorted(set(v)))) for k, v in refs.items())),
+        tuple(sorted(names.items())),
+    )
+
+
+class SharedParts:
+    """The parts of the analyses of one run that many views have alike (AnalysisCache): the
+    alternatives of an action (by everything :func:`build_alternatives` reads), the verdicts
+    (:func:`verdict_of`) and the action results made of the same alternatives and verdicts.
+    A view is then mostly references to shared objects (bench/README.md, "Figures, fifth
+    round"). Shared objects are read, never changed."""
+
+    __slots__ = ("alternatives", "results", "verdicts")
+
+    def __init__(self) -> None:
+        self.alternatives: dict[tuple[Any, ...], list[Alternative]] = {}
+        self.verdicts: dict[tuple[Any, ...], Verdict] = {}
+        self.results: dict[tuple[Any, ...], ActionResult] = {}
 
 
 def _frozen(overrides: dict[str, str | list[str]]) -> tuple[tuple[str, Any], ...]:
@@ -696,11 +815,36 @@ class AnalysisCache:
     may carry the Key model where the caller passed ``None``.
     """
 
-    __slots__ = ("_entries", "computed")
+    __slots__ = ("_entries", "_parts", "_shared", "computed", "shared_computed")
 
     def __init__(self) -> None:
         self._entries: dict[tuple[Any, ...], tuple[tuple[object, ...], SourceKeyView]] = {}
+        self._parts = SharedParts()  # what the views have alike (analyse_source_key)
         self.computed = 0  # how many analyses this cache computed (the rest were reused)
+        self._shared: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+        self.shared_computed = 0  # how many shared() results were computed (not reused)
+
+    def shared(
+        self,
+        kind: str,
+        anchors: tuple[object, ...],
+        values: tuple[Any, ...],
+        compute: Callable[[], Any],
+    ) -> Any:
+        """``compute()``, once per run for each distinct input: a check's result that depends
+        only on ``anchors`` (objects, compared by identity and kept alive with the entry, so an
+        ``id`` is never reused while its entry exists: a patched policy is a new object) and
+        ``values`` (hashable, compared by value), whichever copy asks. For what the copies of
+        one vault or one key share, such as the destination key's probes (``destination.py``).
+        The result is shared: callers must not change it."""
+        ident = (kind, tuple(id(a) for a in anchors), values)
+        hit = self._shared.get(ident)
+        if hit is not None and all(a is b for a, b in zip(hit[0], anchors, strict=True)):
+            return hit[1]
+        result = compute()
+        self.shared_computed += 1
+        self._shared[ident] = (anchors, result)
+        return result
 
     def view(
         self,
@@ -732,7 +876,17 @@ class AnalysisCache:
         if hit is not None and all(a is b for a, b in zip(hit[0], anchors, strict=True)):
             return hit[1]
         view = analyse_source_key(
-            scenario, copy, key_arn, key, policy, facts, destination, overrides, actions, caller
+            scenario,
+            copy,
+            key_arn,
+            key,
+            policy,
+            facts,
+            destination,
+            overrides,
+            actions,
+            caller,
+            self._parts,
         )
         self.computed += 1
         self._entries[ident] = (anchors, view)

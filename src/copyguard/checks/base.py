@@ -39,17 +39,27 @@ class CheckContext:
         rt = self.copy.resource_type
         return type_facts(rt) if isinstance(rt, str) else None
 
+    # the copy's accounts, read from its ARNs once per context (every check asks for them)
     @property
     def destination(self) -> str | None:
-        return self.copy.destination_account
+        cache = self._cache
+        if "destination" not in cache:
+            cache["destination"] = self.copy.destination_account
+        result: str | None = cache["destination"]
+        return result
 
     @property
     def source(self) -> str | None:
-        return self.copy.source_account
+        cache = self._cache
+        if "source" not in cache:
+            cache["source"] = self.copy.source_account
+        result: str | None = cache["source"]
+        return result
 
     @property
     def cross_account(self) -> bool:
-        return bool(self.source and self.destination and self.source != self.destination)
+        source, destination = self.source, self.destination
+        return bool(source and destination and source != destination)
 
     def source_key(self) -> tuple[Any, str, Key | None]:
         """(key ARN | None | UNKNOWN, role, Key model when the scenario describes it)."""

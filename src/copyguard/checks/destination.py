@@ -73,24 +73,27 @@ def check_vault_access_policy(ctx: CheckContext) -> Iterable[Finding]:
         else COPY_ROLE_PLACEHOLDER.format(account=src)
     )
     org = ctx.scenario.organization
-    contexts: list[tuple[dict[str, str | list[str]], str]] = []
     base: dict[str, str | list[str]] = {"aws:PrincipalAccount": src, "aws:PrincipalArn": role}
-    refs = {c.key.lower() for st in policy.statements for c in st.conditions}
     org_id = org.id if isinstance(org, Organization) else UNKNOWN
     if isinstance(org_id, str):
         base["aws:PrincipalOrgID"] = org_id
     if isinstance(org, Organization) and src in org.paths:
         base["aws:PrincipalOrgPaths"] = org.paths[src]
-    contexts.append((base, ""))
-    decisions = [
-        evaluate_resource_policy(
-            Request(role, "backup:CopyIntoBackupVault", vault.arn, c), policy, identity_known=False
-        )
-        for c, _ in contexts
-    ]
-    d = decisions[0]
+    # the decision reads the policy, the vault, the role and the context built above from the
+    # source account and the organization: the copies into one vault from one account share it
+    d = ctx.analyses.shared(
+        "vault-access-policy",
+        (policy, org),
+        (vault.arn, role, src),
+        lambda: evaluate_resource_policy(
+            Request(role, "backup:CopyIntoBackupVault", vault.arn, base),
+            policy,
+            identity_known=False,
+        ),
+    )
     if d.allowed:
         return
+    refs = {c.key.lower() for st in policy.statements for c in st.conditions}
     # unknown inputs that could change the answer
     missing = []
     if "aws:principalorgid" in refs and not isinstance(org_id, str):
@@ -298,25 +301,16 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
         return
     dest = ctx.destination or ""
     slr = slr_arn(dest)
-    base: dict[str, str | list[str]] = {
-        "kms:CallerAccount": dest,
-        "aws:PrincipalAccount": dest,
-        "aws:PrincipalArn": slr,
-    }
-    blocked = {}
-    for action in (
-        "kms:DescribeKey",
-        "kms:GenerateDataKey",
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:CreateGrant",
-    ):
-        c = dict(base)
-        if action == "kms:CreateGrant":
-            c["kms:GrantIsForAWSResource"] = "true"
-        d = evaluate_kms(Request(slr, action, key.arn, c), key.policy, [allow_all_identity()])
-        if not d.allowed:
-            blocked[action] = d.decision
+    policy = key.policy
+    # the probes read the key's ARN and policy and the destination account only: the copies
+    # into one vault (or into vaults sharing a key) share them
+    shared: dict[str, str] = ctx.analyses.shared(
+        "destination-key",
+        (policy,),
+        (key.arn, dest),
+        lambda: destination_key_blocked(key.arn, policy, dest),
+    )
+    blocked = dict(shared)  # the finding's own
     if blocked:
         yield Finding(
             code="CG203",
@@ -333,6 +327,36 @@ def check_destination_key(ctx: CheckContext) -> Iterable[Finding]:
             evidence={"actions": blocked, "caller": slr},
             fix=FixRef("playbook", key.arn, "display-only"),
         )
+
+
+#: what the destination's AWSServiceRoleForBackup does with the destination vault's key
+DESTINATION_KEY_ACTIONS = (
+    "kms:DescribeKey",
+    "kms:GenerateDataKey",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:CreateGrant",
+)
+
+
+def destination_key_blocked(key_arn: str, policy: Policy, dest: str) -> dict[str, str]:
+    """{action: decision} for each of :data:`DESTINATION_KEY_ACTIONS` the key policy does not
+    allow the destination's AWSServiceRoleForBackup (CG203); empty when it allows them all."""
+    slr = slr_arn(dest)
+    base: dict[str, str | list[str]] = {
+        "kms:CallerAccount": dest,
+        "aws:PrincipalAccount": dest,
+        "aws:PrincipalArn": slr,
+    }
+    blocked: dict[str, str] = {}
+    for action in DESTINATION_KEY_ACTIONS:
+        c = dict(base)
+        if action == "kms:CreateGrant":
+            c["kms:GrantIsForAWSResource"] = "true"
+        d = evaluate_kms(Request(slr, action, key_arn, c), policy, [allow_all_identity()])
+        if not d.allowed:
+            blocked[action] = d.decision
+    return blocked
 
 
 def check_vault_lock(ctx: CheckContext) -> Iterable[Finding]:

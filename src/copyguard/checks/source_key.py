@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy as _copy
-
 from copyguard.checks.analysis import ActionResult, SourceKeyView, allow_all_identity
 from copyguard.checks.base import CheckContext, unknown
 from copyguard.checks.facts import EXTRA_CROSS_ACCOUNT_ACTIONS, REQUIRED_ACTIONS
@@ -40,14 +38,17 @@ def _statement_evidence(
     """The statements involved, compactly: one entry per statement whose Action covers one of
     ``actions`` (first alternative of each action), with whether it applies and each distinct
     reason once; a reason that holds for only some of the actions names them. Computed once
-    per view (shared by the copies of one key); each caller gets its own copy."""
+    per view, and the same list is the evidence of every copy that shares the view (a
+    finding's evidence is read, not changed: a copy per finding was about a hundred objects
+    kept alive per failing copy; bench/README.md, ``bench_check_scale.py``)."""
     actions = tuple(actions)
     memo_key = ("statement_evidence", id(policy), actions)
     hit = view.memo.get(memo_key)
     if hit is None or hit[0] is not policy:
         hit = (policy, _explain_statements(policy, view, actions))
         view.memo[memo_key] = hit
-    return _copy.deepcopy(hit[1])
+    result: list[dict[str, Any]] = hit[1]
+    return result
 
 
 def _explain_statements(
@@ -92,7 +93,12 @@ def _explain_statements(
 
 
 def _actions_table(view: SourceKeyView) -> dict[str, str]:
-    return {a: r.decision for a, r in view.results.items()}
+    """{action: decision}, once per view (shared, like :func:`_statement_evidence`)."""
+    table: dict[str, str] | None = view.memo.get(("actions_table",))
+    if table is None:
+        table = {a: r.decision for a, r in view.results.items()}
+        view.memo[("actions_table",)] = table
+    return table
 
 
 def _names_destination(st: Statement, destination: str) -> bool:
