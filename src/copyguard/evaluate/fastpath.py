@@ -133,6 +133,7 @@ STATEMENT_BYTES_PER_TEXT_BYTE = 10
 #: times its compact JSON text; measured with tracemalloc on the big-policy corpus at 4.9
 #: bytes per key byte beyond the fixed part (6.9 in all).
 STATEMENT_BYTES_PER_KEY_BYTE = 7
+_TEXT_KEY, _VALUE_KEY = STATEMENT_BYTES_PER_TEXT_BYTE, STATEMENT_BYTES_PER_KEY_BYTE
 #: Estimated fixed bytes of one cached policy (its text is counted byte for byte, plus a
 #: reference per statement; the statements themselves are counted in the statement cache).
 POLICY_ENTRY_BYTES = 256
@@ -441,12 +442,8 @@ class FastPolicies:
             else:
                 if type(sid) is not str:
                     return _NOT_PLAIN  # type: ignore[no-any-return]
-                if sid not in good_sids:
-                    if not plain_sid(sid):
-                        return _NOT_PLAIN  # type: ignore[no-any-return]
-                    if len(good_sids) >= _GOOD_SIDS_MAX:
-                        good_sids.clear()
-                    good_sids.add(sid)
+                if sid not in good_sids and not self._good_sid(sid):
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
                 # A plain Sid has no character JSON escapes: written first and as is, the
                 # statement's text is '{"Sid":"' + sid + '",' and then the other members.
                 end = len(sid) + 10
@@ -465,10 +462,7 @@ class FastPolicies:
                 entries.move_to_end(skey)
                 entry = found[0]
             else:
-                entry = _compile_statement(st_raw, kind)
-                size = len(body)
-                cache.put(skey, entry, STATEMENT_ENTRY_BYTES + STATEMENT_BYTES_PER_TEXT_BYTE * size)
-                note_compiled(size)
+                entry = self._new_statement(skey, st_raw, kind, len(body), _TEXT_KEY)
             if entry is _NOT_PLAIN:
                 return _NOT_PLAIN  # type: ignore[no-any-return]
             if sid:
@@ -477,6 +471,27 @@ class FastPolicies:
                 sids.add(sid)
             out.append(entry)
         return tuple(out)
+
+    def _good_sid(self, sid: str) -> bool:
+        """Whether a Sid not seen before is plain (remembered if so, at most
+        ``_GOOD_SIDS_MAX``)."""
+        if not plain_sid(sid):
+            return False
+        good_sids = self.good_sids
+        if len(good_sids) >= _GOOD_SIDS_MAX:
+            good_sids.clear()
+        good_sids.add(sid)
+        return True
+
+    def _new_statement(
+        self, skey: Hashable, raw: dict[str, Any], kind: PolicyKind, size: int, per_byte: int
+    ) -> Any:
+        """Compile a statement not in the cache and keep it, counted for ``size`` bytes of
+        its key at ``per_byte`` each (:data:`_TEXT_KEY` or :data:`_VALUE_KEY`)."""
+        entry = _compile_statement(raw, kind)
+        self.statements.put(skey, entry, STATEMENT_ENTRY_BYTES + per_byte * size)
+        note_compiled(size)
+        return entry
 
     def rules_decoded(self, kind: PolicyKind, doc: Any, size: int) -> Any:
         """:meth:`rules` for a policy known only as decoded (a plain line, see
@@ -523,12 +538,8 @@ class FastPolicies:
             if sid is not None:
                 if type(sid) is not str:
                     return _NOT_PLAIN  # type: ignore[no-any-return]
-                if sid not in good_sids:
-                    if not plain_sid(sid):
-                        return _NOT_PLAIN  # type: ignore[no-any-return]
-                    if len(good_sids) >= _GOOD_SIDS_MAX:
-                        good_sids.clear()
-                    good_sids.add(sid)
+                if sid not in good_sids and not self._good_sid(sid):
+                    return _NOT_PLAIN  # type: ignore[no-any-return]
             body = _marshal(st_raw, _MARSHAL_VERSION)
             skey: Hashable = body if kind == "key" else (kind, body)
             found = entries.get(skey)  # cache.get(skey), inlined
@@ -536,10 +547,7 @@ class FastPolicies:
                 entries.move_to_end(skey)
                 entry = found[0]
             else:
-                entry = _compile_statement(st_raw, kind)
-                n = len(body)
-                cache.put(skey, entry, STATEMENT_ENTRY_BYTES + STATEMENT_BYTES_PER_KEY_BYTE * n)
-                note_compiled(n)
+                entry = self._new_statement(skey, st_raw, kind, len(body), _VALUE_KEY)
             if entry is _NOT_PLAIN:
                 return _NOT_PLAIN  # type: ignore[no-any-return]
             if sid:
