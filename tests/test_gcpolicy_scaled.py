@@ -50,6 +50,7 @@ def test_a_command_line_process_keeps_the_checks_threshold() -> None:
     _gcpolicy.hold_for_process()
     held = gc.get_threshold()
     assert held[2] == max(_gcpolicy.FULL_THRESHOLD, held[2])
+    assert held[0] >= _gcpolicy.YOUNG_HELD  # fewer young collections in such a process
     big = [[] for _ in range(_gcpolicy.FROZEN_PER_STEP * (_gcpolicy.FULL_THRESHOLD + 400))]
     with _gcpolicy.check_run():
         raised = gc.get_threshold()

@@ -44,6 +44,9 @@ FULL_THRESHOLD = 1000
 #: (a check of the bench's scenarios made one middle collection per 1,550 to 3,100 of them)
 FROZEN_PER_STEP = 500
 
+#: the youngest generation's threshold in a command-line process (CPython's default: 700)
+YOUNG_HELD = 20000
+
 _lock = allocate_lock()
 _depth = 0
 _saved: tuple[tuple[int, int, int], bool, int] | None = None  # (thresholds, froze?, raised)
@@ -106,11 +109,13 @@ def hold_for_process() -> None:
     does not pay a full collection over everything the check built (3.1 s of a 20,000-key
     run), and the check's own threshold (:func:`full_threshold`) when it is higher: the
     collections of the middle generation counted during the check count towards the next
-    full collection. The library never calls this: :func:`check_run` restores what it
-    changed."""
+    full collection. The youngest generation's threshold is raised too (``YOUNG_HELD``):
+    such a process builds a large graph of objects that live until it exits, and fewer young
+    collections traverse less of it (100,000 copies: 73.9 -> 72.0 s of CPU; 10,000: the
+    same). The library never calls this: :func:`check_run` restores what it changed."""
     global _held
     t0, t1, t2 = gc.get_threshold()
-    _held = (t0, t1, max(t2, FULL_THRESHOLD))
+    _held = (max(t0, YOUNG_HELD), t1, max(t2, FULL_THRESHOLD))
     gc.set_threshold(*_held)
 
 
