@@ -28,17 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _clean_gc() -> Any:
-    """Each test starts and ends with nothing frozen and the interpreter's thresholds."""
-    before = gc.get_threshold()
-    held = _gcpolicy._held  # a command-line run in this process may have held its threshold
-    _gcpolicy._held = None
-    assert gc.get_freeze_count() == 0
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*before)
-    _gcpolicy._held = held
+pytestmark = pytest.mark.usefixtures("clean_gc")
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> list[tuple[Any, ...]]:

@@ -5,23 +5,12 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
 
 import pytest
 
 from copyguard import _gcpolicy
 
-
-@pytest.fixture(autouse=True)
-def _clean_gc() -> Any:
-    before = gc.get_threshold()
-    held = _gcpolicy._held  # a command-line run in this process may have held its threshold
-    _gcpolicy._held = None
-    assert gc.get_freeze_count() == 0
-    yield
-    gc.unfreeze()
-    gc.set_threshold(*before)
-    _gcpolicy._held = held
+pytestmark = pytest.mark.usefixtures("clean_gc")
 
 
 def test_the_threshold_grows_with_the_frozen_heap() -> None:
