@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from copyguard.evaluate.services.resource import evaluate_resource_policy
 from copyguard.policy import parse_policy
 from copyguard.report import render
 from copyguard.scenario.load import parse_scenario_text
+from repo_scripts import check_scale_bench
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -95,20 +95,9 @@ def test_nested_runs_restore_once() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "bench_check_scale", REPO / "bench" / "bench_check_scale.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_check_scale", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _scenarios() -> list[tuple[str, str]]:
     out = [(p.name, p.read_text(encoding="utf-8")) for p in EXAMPLES]
-    bench = _bench()
+    bench = check_scale_bench()
     for shape in ("keys", "vaults", "copies"):
         out.append((f"bench-{shape}", json.dumps(bench.generate(40, 3, shape), indent=1)))
     return out

@@ -5,12 +5,9 @@ either way."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import pickle
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,24 +16,14 @@ from copyguard.policy.locate import json_positions
 from copyguard.scenario import ScenarioError
 from copyguard.scenario.load import parse_scenario_text
 from copyguard.scenario.positions import JsonPositions
+from repo_scripts import check_scale_bench
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "bench_check_scale", REPO / "bench" / "bench_check_scale.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_check_scale", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def text() -> str:
-    return json.dumps(_bench().generate(30, 5, "keys"), indent=1)
+    return json.dumps(check_scale_bench().generate(30, 5, "keys"), indent=1)
 
 
 def test_every_dict_reading_sees_the_full_map(text: str) -> None:
@@ -106,7 +93,7 @@ def test_a_check_maps_its_findings_only(text: str) -> None:
 
 
 def test_input_errors_still_point_at_the_line() -> None:
-    doc = _bench().generate(3, 5, "keys")
+    doc = check_scale_bench().generate(3, 5, "keys")
     doc["copies"][2]["lifecycle"] = {"delete_after_days": "soon"}
     text = json.dumps(doc, indent=1)
     with pytest.raises(ScenarioError) as err:

@@ -13,10 +13,8 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +28,7 @@ from copyguard.evaluate.explainer import Explainer
 from copyguard.evaluate.request import build_context, parse_principal
 from copyguard.report import render
 from copyguard.scenario import build_scenario
+from repo_scripts import check_scale_bench
 
 SRC, SRC2, DST, THIRD = "111122223333", "222233334444", "444455556666", "777788889999"
 ORG = "o-exampleorg1"
@@ -232,7 +231,6 @@ def generated(seed: int, n_keys: int = 8, n_vaults: int = 4, n_copies: int = 40)
 
 
 SEEDS = range(6)
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_check_scale.py"
 
 
 def _reports(doc: dict[str, Any]) -> tuple[str, ...]:
@@ -341,11 +339,7 @@ def test_a_view_keeps_no_request_decision_or_explainer() -> None:
 
 def _bench_scenario(n: int) -> dict[str, Any]:
     """bench/bench_check_scale.py's scenario of ``n`` copies (n/10 keys, n/20 vaults)."""
-    spec = importlib.util.spec_from_file_location("bench_check_scale", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    doc: dict[str, Any] = module.generate(n, 5, "copies")
+    doc: dict[str, Any] = check_scale_bench().generate(n, 5, "copies")
     return doc
 
 

@@ -9,7 +9,6 @@ processes, a bad value) and a reader that goes away in the middle of a two-proce
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,15 +20,11 @@ import pytest
 from cg_cli import REPO, env, run_entry_point
 
 from copyguard.cli.simulate_batch import WORKERS_ENV, parse_quick_simulate
+from repo_scripts import request_generator
 
 
 def _generate(seed: int, count: int) -> list[Any]:
-    path = REPO / "tests" / "differential" / "generate.py"
-    spec = importlib.util.spec_from_file_location("copyguard_quick_sim_generate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.generate(seed, count))
+    return list(request_generator().generate(seed, count))
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from copyguard.evaluate import batch, engine, fastpath
 from copyguard.evaluate.batch import PolicyCache, evaluate_line, run_batch, split_line
 from copyguard.evaluate.fastpath import ByteLRU, FastPolicies, split_request
+from repo_scripts import request_generator
 
 from .test_properties import CONTEXT_ITEMS, KEY, OTHER_KEY, PRINCIPALS, statements
 
@@ -372,21 +373,11 @@ def test_the_shared_compile_tables_are_emptied_after_so_much_new_text(
     assert engine._compile_principals.cache_info().currsize > 0
 
 
-def _generator() -> Any:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "differential" / "generate.py"
-    spec = importlib.util.spec_from_file_location("copyguard_fastpath_generate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("mode", ["classic", "aws-shapes"])
 def test_generated_corpora_answer_alike_and_mostly_on_the_decision_path(mode: str) -> None:
-    lines = [json.dumps(r, separators=(",", ":")) for r in _generator().generate(5, 400, mode)]
+    lines = [
+        json.dumps(r, separators=(",", ":")) for r in request_generator().generate(5, 400, mode)
+    ]
     fast = FastPolicies(1 << 24, 1 << 24, 1 << 24)
     answered = sum(1 for text in lines if (got := fast.answer(text)) is not None and got[0])
     assert answered >= 0.9 * len(lines)  # the path is taken, not merely correct

@@ -8,7 +8,6 @@ never cost a line: the parent answers those chunks itself.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -24,21 +23,11 @@ from hypothesis import strategies as st
 
 from copyguard.evaluate import batch
 from copyguard.evaluate.batch import BatchLimits, BatchStats, run_batch
+from repo_scripts import request_generator
 
 from .test_batch_fastpath import batches
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generator() -> Any:
-    path = ROOT / "tests" / "differential" / "generate.py"
-    spec = importlib.util.spec_from_file_location("copyguard_two_generate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(path: Path, parallel: bool | None, **kwargs: Any) -> tuple[bytes, BatchStats]:
@@ -50,7 +39,7 @@ def run(path: Path, parallel: bool | None, **kwargs: Any) -> tuple[bytes, BatchS
 
 def hostile_lines() -> list[bytes]:
     """Lines every kind of error comes from, mixed into the chunks."""
-    good = json.dumps(next(iter(_generator().generate(3, 1)))).encode()
+    good = json.dumps(next(iter(request_generator().generate(3, 1)))).encode()
     return [
         b"",
         b"not json",
@@ -75,7 +64,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("small_chunks")
 @pytest.mark.parametrize("explain", [False, True])
 def test_two_processes_write_what_one_writes(tmp_path: Path, explain: bool) -> None:
-    lines = [json.dumps(r).encode() for r in _generator().generate(7, 60)]
+    lines = [json.dumps(r).encode() for r in request_generator().generate(7, 60)]
     lines[10:10] = hostile_lines()
     lines[40:40] = hostile_lines()
     path = tmp_path / "batch.jsonl"
@@ -113,7 +102,7 @@ def test_random_batches_alike_in_one_or_two_processes(
 
 def test_reading_continues_from_where_the_stream_is(tmp_path: Path) -> None:
     """A stream already read from: the child starts where the parent is."""
-    lines = [json.dumps(r).encode() for r in _generator().generate(9, 300)]
+    lines = [json.dumps(r).encode() for r in request_generator().generate(9, 300)]
     path = tmp_path / "b.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     with path.open("rb") as fh:
@@ -168,7 +157,7 @@ def _child_that(behaviour: str) -> Any:
 def test_a_failing_child_costs_no_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: str
 ) -> None:
-    lines = [json.dumps(r).encode() for r in _generator().generate(4, 400)]
+    lines = [json.dumps(r).encode() for r in request_generator().generate(4, 400)]
     lines[100:100] = hostile_lines()
     path = tmp_path / "b.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
