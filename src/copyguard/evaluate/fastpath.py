@@ -50,6 +50,7 @@ from copyguard.evaluate.engine import (
 from copyguard.evaluate.request import (
     account_of_arn,
     add_derived_keys,
+    checked_lowered_context,
     parse_principal,
     principal_and_action_ok,
 )
@@ -585,23 +586,10 @@ class FastPolicies:
             and resource
         ):
             raise _NoFastPath
-        # the request context as Request() checks it (its errors are the general path's to
-        # report), its keys lower-cased (context_for, without the derived keys: below)
+        # the request context as Request() checks it (a ValueError: the general path reports
+        # it), its keys lower-cased (the derived keys are added below)
         context = data.get("context")
-        ctx: dict[str, Any] = {}
-        if context is not None:
-            if type(context) is not dict:
-                raise _NoFastPath
-            for k, v in context.items():
-                if type(v) is not str:
-                    if type(v) is not list:
-                        raise _NoFastPath
-                    for item in v:
-                        if type(item) is not str:
-                            raise _NoFastPath
-                if not k:
-                    raise _NoFastPath
-                ctx[k.lower()] = v
+        ctx = {} if context is None else checked_lowered_context(context)
         manager = data.get("key_manager")
         if manager is not None and (
             type(manager) is not str or manager.upper() not in _KEY_MANAGERS
@@ -618,28 +606,24 @@ class FastPolicies:
         lists: list[Any] = [(), (), ()]
         if docs is None:  # a plain line, known only as decoded
             key_rules = self.rules_decoded("key", data["key_policy"], size)
-            for n, (field, kind) in enumerate(_LISTS):
-                value = data.get(field)
-                if not value:
-                    if value is None or type(value) is list:
-                        continue
-                    raise _NoFastPath
-                if type(value) is not list:
-                    raise _NoFastPath
-                lists[n] = [self.rules_decoded(kind, doc, 0) for doc in value]
         else:
             key_text, key_stmts = docs["key_policy"]
             key_rules = self.rules("key", data["key_policy"], key_text, key_stmts)
-            for n, (field, kind) in enumerate(_LISTS):
-                value = data.get(field)
-                if not value:
-                    if value is None or type(value) is list:
-                        continue
-                    raise _NoFastPath
-                texts = docs.get(field)
-                if type(value) is not list or texts is None or len(texts) != len(value):
-                    raise _NoFastPath
-                lists[n] = [self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)]
+        for n, (field, kind) in enumerate(_LISTS):
+            value = data.get(field)
+            if not value:
+                if value is None or type(value) is list:
+                    continue
+                raise _NoFastPath
+            if type(value) is not list:
+                raise _NoFastPath
+            if docs is None:
+                lists[n] = [self.rules_decoded(kind, doc, 0) for doc in value]
+                continue
+            texts = docs.get(field)
+            if texts is None or len(texts) != len(value):
+                raise _NoFastPath
+            lists[n] = [self.rules(kind, doc, t, s) for doc, (t, s) in zip(value, texts)]
         id_rules, scp_rules, rcp_rules = lists
         p = parse_principal(principal)
         add_derived_keys(ctx, p)
