@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 
 from copyguard.lazyre import lazy_compile
 
@@ -178,8 +179,18 @@ def json_dumps(value: Any, **kwargs: Any) -> str:
     (controls, BIDI, invisible format characters, lone surrogates) as a ``\\u`` escape: the
     text always encodes to UTF-8, parses back to the same value and shows nothing hidden."""
     kwargs.setdefault("ensure_ascii", False)
-    text = json.dumps(value, **kwargs)
-    if text.isascii():
+    return _json_visible(json.dumps(value, **kwargs))
+
+
+def json_string(text: str) -> str:
+    """``json_dumps(text)`` for one string, without :func:`json.dumps`'s set-up per call (the
+    encoder ``json.dumps`` itself uses for a string)."""
+    out = encode_basestring(text)
+    return out if out.isascii() and "\x7f" not in out else _json_visible(out)
+
+
+def _json_visible(text: str) -> str:
+    if text.isascii() and "\x7f" not in text:  # json escapes C0 controls, not DEL
         return text
     # JSON's structure is ASCII, and json escapes every C0 control inside strings itself: a
     # raw line break or tab is layout (indent), any other unsafe character is in a string

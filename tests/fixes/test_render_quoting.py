@@ -130,6 +130,9 @@ def test_helpers_escape_for_their_target() -> None:
     text = json_dumps({"k": "\ud800\u202e\x1b"})
     text.encode("utf-8")  # a lone surrogate is escaped, never a crash
     assert json.loads(text) == {"k": "\ud800\u202e\x1b"}
+    # DEL is the one control json leaves raw: escaped whether or not the rest is ASCII
+    assert json_dumps("a\x7f") == '"a\\u007f"'
+    assert json_dumps(["a\x7f", "é"]) == '["a\\u007f", "é"]'
     assert "<" not in md_text("<img src=x onerror=alert(1)>")
     assert "](" not in md_text("[click](http://evil.example)")
     assert md_code("a``b").startswith("```") and md_code("a``b").endswith("```")

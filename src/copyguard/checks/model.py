@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import repeat
 
 from copyguard.records import field, record
 
@@ -60,6 +61,11 @@ class FixRef:
 CATALOGUE_TITLE = Text("", "")
 
 
+#: a fingerprint's basis as JSON (one encoder for every finding: ``json.dumps`` with these
+#: options would build a new one per call)
+_FINGERPRINT_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 @record(slots=True)
 class Finding:
     """One finding. Its title is the catalogue's title for its code (``checks/docs/rules.yaml``,
@@ -87,10 +93,8 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        basis = json.dumps(
-            [self.code, self.copy, self.resource, self.path, sorted(self.evidence)],
-            sort_keys=True,
-            default=str,
+        basis = _FINGERPRINT_ENCODER.encode(
+            [self.code, self.copy, self.resource, self.path, sorted(self.evidence)]
         )
         from copyguard.knowledge._loader import sha256_hex
 
@@ -106,7 +110,9 @@ class Finding:
             self.fingerprint,
         )
 
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+    def to_dict(self, lang: str = "en", fingerprint: str | None = None) -> dict[str, Any]:
+        """The finding as JSON values (``fingerprint``: :attr:`fingerprint`, when the caller
+        has it already)."""
         out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
@@ -125,7 +131,7 @@ class Finding:
             out["steps"] = [s.get(lang) for s in self.steps]
         if self.notes:
             out["notes"] = [n.get(lang) for n in self.notes]
-        out["fingerprint"] = self.fingerprint
+        out["fingerprint"] = self.fingerprint if fingerprint is None else fingerprint
         return out
 
 
@@ -189,8 +195,16 @@ class Report:
     analyses: AnalysisCache | None = field(default=None, repr=False, compare=False)
 
     def sort(self) -> None:
-        self.findings.sort(key=Finding.sort_key)
+        self._sort()
+
+    def _sort(self) -> list[str]:
+        """Sort findings and fixes; the findings' fingerprints, in the new order (each
+        computed once: it is the last part of the sort key)."""
+        keys = [f.sort_key() for f in self.findings]
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.findings[:] = [self.findings[i] for i in order]
         self.fixes.sort(key=lambda f: (f.kind, f.resource or ""))
+        return [keys[i][-1] for i in order]
 
     @property
     def verdict(self) -> Verdict:
@@ -201,12 +215,21 @@ class Report:
         return "pass"
 
     def to_dict(self, lang: str = "en", version: str = "0.1.0") -> dict[str, Any]:
-        self.sort()
+        out = self.json_outline(lang, version)
+        out["findings"] = list(out["findings"])
+        out["fixes"] = list(out["fixes"])
+        return out
+
+    def json_outline(self, lang: str = "en", version: str = "0.1.0") -> dict[str, Any]:
+        """:meth:`to_dict` (the report sorted first), but "findings" and "fixes" are iterators
+        that make each item's dict when it is reached: a renderer that writes one item at a
+        time holds one item's dict, not the report's."""
+        fingerprints = self._sort()
         out: dict[str, Any] = {
             "tool": {"name": "copyguard", "version": version},
             "verdict": self.verdict,
-            "findings": [f.to_dict(lang) for f in self.findings],
-            "fixes": [f.to_dict(lang) for f in self.fixes],
+            "findings": map(Finding.to_dict, self.findings, repeat(lang), fingerprints),
+            "fixes": map(Fix.to_dict, self.fixes, repeat(lang)),
         }
         if self.source:
             out["source"] = self.source

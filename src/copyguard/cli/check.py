@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,13 +12,16 @@ from copyguard.cli.check_core import (
     build_report,
     exit_code,
     input_error_lines,
-    render_report,
+    render_report_chunks,
     validate_principal,
 )
 from copyguard.cli.common import fail_input
 from copyguard.cli.iac import iac_options, resolve_inputs
 from copyguard.cli.inputs import max_input_size_option
 from copyguard.cli.output import color_option, fix_command
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "build_report",
@@ -125,7 +128,7 @@ def emit(
     (None: only on a terminal without NO_COLOR); text wraps to the terminal's width.
     ``fix_command``: the ``copyguard fix`` line the report names for applying its fixes;
     ``apply_command`` (live mode): the line that applies them."""
-    text, colored, lang = render_report(
+    chunks, colored, lang = render_report_chunks(
         report,
         fmt,
         lang,
@@ -135,21 +138,45 @@ def emit(
         apply_command=apply_command,
         scenario=scenario,
     )
-    write_output(text, output, colored)
+    write_output(chunks, output, colored)
     report_input_errors(report, lang)
 
 
-def write_output(text: str, output: str | None, color: bool = False) -> None:
-    """The rendered report to FILE (``--output``) or to standard output (``color``: the
-    text holds copyguard's own colour codes, kept even when standard output is no terminal)."""
+#: how much of a report write_output gathers before one write to standard output
+_BLOCK = 1 << 20
+
+
+def write_output(text: str | Iterable[str], output: str | None, color: bool = False) -> None:
+    """The rendered report (one text, or its pieces in order: never an escape sequence split
+    between two) to FILE (``--output``) or to standard output (``color``: the text holds
+    copyguard's own colour codes, kept even when standard output is no terminal). Either way
+    it ends in exactly one line break (trailing ones dropped on standard output, one added to
+    a file that lacks it), as one ``click.echo`` of the whole text would."""
+    chunks = (text,) if isinstance(text, str) else text
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text if text.endswith("\n") else text + "\n")
+                last = ""
+                for chunk in chunks:
+                    fh.write(chunk)
+                    last = chunk or last
+                if not last.endswith("\n"):
+                    fh.write("\n")
         except OSError as exc:
             fail_input(f"{output}: cannot write: {exc.strerror or exc}")
-    else:
-        click.echo(text.rstrip("\n"), color=True if color else None)
+        return
+    shown = True if color else None
+    pending: list[str] = []
+    size = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _BLOCK:
+            block = "".join(pending)
+            body = block.rstrip("\n")  # trailing line breaks wait: they may end the text
+            click.echo(body, nl=False, color=shown)
+            pending, size = [block[len(body) :]], len(block) - len(body)
+    click.echo("".join(pending).rstrip("\n"), color=shown)
 
 
 def report_input_errors(report: Any, lang: str) -> bool:

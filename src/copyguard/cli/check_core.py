@@ -24,6 +24,7 @@ from copyguard.policy import ids
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 _PRINCIPAL_ARN = lazy_compile(
@@ -214,6 +215,26 @@ def render_report(
         scenario=scenario,
     )
     return text, colored, lang
+
+
+def render_report_chunks(
+    report: Any,
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+    **kwargs: Any,
+) -> tuple[Iterable[str], bool, str]:
+    """:func:`render_report`, the text in pieces: the JSON format one finding or fix at a
+    time (``report.render_json``), so writing it never holds the whole report's text; the
+    other formats in one piece."""
+    if fmt != "json":
+        text, colored, lang = render_report(report, fmt, lang, output, **kwargs)
+        return (text,), colored, lang
+    from copyguard import __version__
+    from copyguard.report import render_json
+
+    lang = lang or default_lang()
+    return render_json(report, lang, tool_version=__version__), False, lang
 
 
 def input_error_lines(report: Any, lang: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from copyguard.checks.model import Report
@@ -13,7 +14,14 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "sarif", "markdown", "html")
 
-__all__ = ["FORMATS", "render", "render_rule", "render_rules_index", "rules_document"]
+__all__ = [
+    "FORMATS",
+    "render",
+    "render_json",
+    "render_rule",
+    "render_rules_index",
+    "rules_document",
+]
 _RULES_DOC = ("render_rule", "render_rules_index", "rules_document")
 
 
@@ -51,9 +59,7 @@ def render(
     the page has no picture).
     """
     if fmt == "json":
-        from copyguard.report.common import check_lang, dumps
-
-        return dumps(report.to_dict(check_lang(lang), tool_version))
+        return "".join(render_json(report, lang, tool_version=tool_version))
     if fmt == "text":
         from copyguard.report.text import render_text
 
@@ -85,3 +91,12 @@ def render(
             apply_command=apply_command,
         )
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def render_json(report: Report, lang: str, *, tool_version: str) -> Iterator[str]:
+    """The JSON format of :func:`render` in pieces, one finding or fix at a time (joined, the
+    same text): a caller that writes each piece as it comes never holds the whole report's
+    text."""
+    from copyguard.report.common import json_report_chunks
+
+    return json_report_chunks(report, lang, tool_version)

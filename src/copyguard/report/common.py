@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from copyguard.checks.model import Finding, Fix, Report
-from copyguard.escape import json_dumps
+from copyguard.escape import json_dumps, json_string
 from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from typing import Any
 
 LANGS = ("en", "zh")
@@ -195,6 +197,108 @@ def dumps(value: Any) -> str:
     """Pretty, deterministic JSON (key order as built; non-ASCII kept, but controls, BIDI and
     invisible characters and lone surrogates escaped: it always encodes to UTF-8)."""
     return json_dumps(value, indent=2, default=_json_default)
+
+
+def json_report_chunks(report: Report, lang: str, version: str) -> Iterator[str]:
+    """The JSON report in pieces, one finding or fix at a time: joined, exactly
+    ``dumps(report.to_dict(lang, version))`` (the report is sorted first, as there). What it
+    holds at once is one item's dict and text, not the whole report's (which more than doubled
+    the peak memory of a check at scale). Strings are encoded by ``json``'s own encoder,
+    mappings and lists laid out here line for line as ``json``'s indent does (anything else,
+    such as a float, a tuple or a set, goes to ``json`` whole: ``json``'s own indented encoder
+    is pure Python, and a call per value was most of the time); a list or mapping that is the evidence of more than one finding (the
+    checks share a key's statement evidence between its copies) is encoded once."""
+    outline = report.json_outline(check_lang(lang), version)
+    return _report_chunks(outline, _shared_evidence(report.findings))
+
+
+def _report_chunks(
+    outline: dict[str, Any], shared: dict[int, tuple[int, str] | None]
+) -> Iterator[str]:
+    yield "{"
+    sep = "\n  "
+    for key, value in outline.items():
+        yield f"{sep}{json_string(key)}: "
+        sep = ",\n  "
+        if key not in ("findings", "fixes"):
+            yield _json_text(value, 1, shared)
+            continue
+        first = next(value, None)
+        if first is None:
+            yield "[]"
+            continue
+        yield "[\n    " + _json_text(first, 2, shared)
+        for item in value:
+            yield ",\n    " + _json_text(item, 2, shared)
+        yield "\n  ]"
+    yield "\n}"
+
+
+def _shared_evidence(findings: Iterable[Finding]) -> dict[int, tuple[int, str] | None]:
+    """{id: None} for every evidence value (a list or mapping) that more than one finding
+    holds; :func:`_json_text` keeps its text there, with the depth it was laid out at. The
+    findings keep the values alive for the whole rendering, so their ids stay theirs."""
+    seen: set[int] = set()
+    shared: dict[int, tuple[int, str] | None] = {}
+    for f in findings:
+        for value in f.evidence.values():
+            if isinstance(value, list | dict):
+                ident = id(value)
+                if ident in seen:
+                    shared[ident] = None
+                else:
+                    seen.add(ident)
+    return shared
+
+
+#: how deep :func:`_json_text` lays out mappings and lists itself; below, ``json`` does (so a
+#: cycle is json's ValueError, not a RecursionError here)
+_LAYOUT_DEPTH = 32
+
+#: a mapping key as JSON: the same few keys recur in every finding and policy
+_key_text = lru_cache(maxsize=1024)(json_string)
+
+
+def _json_text(value: Any, depth: int, shared: dict[int, tuple[int, str] | None]) -> str:
+    """``value`` as :func:`dumps` writes it nested ``depth`` levels deep."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what json writes for an int
+    ident = id(value)
+    if ident in shared:
+        hit = shared[ident]
+        if hit is not None and hit[0] == depth:
+            return hit[1]
+    if depth >= _LAYOUT_DEPTH:
+        text = _nested(dumps(value), depth)  # json's own checks (a cycle, deep recursion)
+    elif kind is dict and value and all(type(k) is str for k in value):
+        pad = "\n" + "  " * (depth + 1)
+        members = [
+            f"{pad}{_key_text(k)}: {_json_text(v, depth + 1, shared)}" for k, v in value.items()
+        ]
+        text = "{" + ",".join(members) + "\n" + "  " * depth + "}"
+    elif kind is list and value:
+        pad = "\n" + "  " * (depth + 1)
+        items = [pad + _json_text(v, depth + 1, shared) for v in value]
+        text = "[" + ",".join(items) + "\n" + "  " * depth + "]"
+    else:
+        text = _nested(dumps(value), depth)
+    if ident in shared and shared[ident] is None:
+        shared[ident] = (depth, text)
+    return text
+
+
+def _nested(text: str, depth: int) -> str:
+    """:func:`dumps` text moved ``depth`` levels in: every line break of its layout gets the
+    indent (a line break inside a JSON string is always the escape ``\\n``, so each raw one is
+    layout)."""
+    return text.replace("\n", "\n" + "  " * depth) if depth else text
 
 
 def apply_hint(
