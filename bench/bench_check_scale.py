@@ -12,10 +12,13 @@ key per copy; shape ``vaults``: a destination vault per copy. Then runs, as whol
 
 and records each run's wall time, CPU time (user + system) and peak resident memory (``resource.getrusage
 (RUSAGE_CHILDREN)``, read in a fresh helper process per run so one run's peak is not hidden
-by another's); ``--repeat N`` keeps the median of N (the largest peak).
+by another's). ``--repeat N`` runs N rounds, each running every case once in turn (10k,
+100k, 10k, 100k, ...: a slow spell of a shared machine then falls on both ends of a ratio,
+not on the runs of one size), and compares the medians.
 
-Prints one row per run (with the load average) and, for every size that has one ten times
-smaller, the ratio of the CPU times (default ``--sizes 10000,100000``: 100k / 10k). CPU time,
+Prints one row per run (with its round and the load average) and, for every size that has
+one ten times smaller, the ratio of the CPU times (default ``--sizes 10000,100000``: 100k /
+10k; with ``--repeat``, of the medians, and each round's own ratio beside it). CPU time,
 not wall time, because the project's machines are shared: wall time also measures the
 neighbours. Exit status: 0 if every such ratio is at most ``--max-ratio`` (default 10: linear
 growth), 1 if one is above, 2 if a run fails (a ``check`` of these scenarios exits 1, verdict
@@ -291,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fail if 10x the copies takes more than this many times as long (default 10)",
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the median is kept")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds, each running every case once (interleaved); the medians are compared",
+    )
     parser.add_argument("--keep", metavar="DIR", help="write the scenarios to DIR and keep them")
     parser.add_argument(
         "--src",
@@ -313,18 +321,18 @@ def main(argv: list[str] | None = None) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     env.setdefault("COPYGUARD_LANG", "en")
 
-    times: dict[tuple[str, str, str, int], float] = {}
+    # every scenario is written first; then --repeat rounds, each running every case once in
+    # the same order, so a slow minute of a shared machine falls on both ends of a ratio
+    # rather than on one size's runs only
+    Case = tuple[str, str, str, int]  # shape, command, format, copies
+    cpus: dict[Case, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="copyguard-bench-scale-") as tmp:
         # bytecode cached as an installed copyguard has it, in a folder of the bench's own
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         out_dir = Path(args.keep) if args.keep else Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        print(
-            f"{'shape':6} {'command':7} {'format':6} {'copies':>7} {'keys':>7} {'vaults':>7} "
-            f"{'MB':>6} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'load':>5}"
-        )
-        print("-" * 88)
+        cases: list[tuple[Case, list[str], int, str]] = []  # case, arguments, exit, row start
         for shape in shapes:
             for n in sizes:
                 doc = generate(n, args.seed, shape)
@@ -340,34 +348,44 @@ def main(argv: list[str] | None = None) -> int:
                             cli, expected = ["check", str(path), "--format", "json", *bound], 1
                         else:
                             cli, expected = ["fix", str(path), "--as", "json", *bound], 0
-                        if not times:  # warm-up, untimed: writes the bytecode cache
-                            run(["check", str(REPO / "examples" / "seed-failing.yaml")], env, 1)
-                        runs = []
-                        for _ in range(max(1, args.repeat)):
-                            runs.append(run(cli, env, expected))
-                        elapsed = statistics.median(r[0] for r in runs)
-                        cpu = statistics.median(r[1] for r in runs)
-                        peak = max(r[2] for r in runs)
-                        times[(shape, cmd, fmt, n)] = cpu
-                        print(
+                        row = (
                             f"{shape:6} {cmd:7} {fmt:6} {n:>7} {n_keys:>7} {n_vaults:>7} "
-                            f"{size / 1e6:>6.1f} {elapsed:>8.2f} {cpu:>8.2f} {peak / 1024:>8.0f} "
-                            f"{os.getloadavg()[0]:>5.2f}",
-                            flush=True,
+                            f"{size / 1e6:>6.1f}"
                         )
-                    if not args.keep:
-                        path.unlink()
+                        cases.append(((shape, cmd, fmt, n), cli, expected, row))
                 del doc
+        print(
+            f"{'round':5} {'shape':6} {'command':7} {'format':6} {'copies':>7} {'keys':>7} "
+            f"{'vaults':>7} {'MB':>6} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'load':>5}"
+        )
+        print("-" * 94)
+        # warm-up, untimed: writes the bytecode cache
+        run(["check", str(REPO / "examples" / "seed-failing.yaml")], env, 1)
+        for round_ in range(1, max(1, args.repeat) + 1):
+            for case, cli, expected, row in cases:
+                elapsed, cpu, peak = run(cli, env, expected)
+                cpus.setdefault(case, []).append(cpu)
+                print(
+                    f"{round_:>5} {row} {elapsed:>8.2f} {cpu:>8.2f} {peak / 1024:>8.0f} "
+                    f"{os.getloadavg()[0]:>5.2f}",
+                    flush=True,
+                )
     worst = 0.0
     print()
-    for (shape, cmd, fmt, n), cpu in sorted(times.items()):
-        small = times.get((shape, cmd, fmt, n // 10))
+    for (shape, cmd, fmt, n), runs in sorted(cpus.items()):
+        small = cpus.get((shape, cmd, fmt, n // 10))
         if small:
-            ratio = cpu / small
+            ratio = statistics.median(runs) / statistics.median(small)
             worst = max(worst, ratio)
+            rounds = ", ".join(f"{a / b:.2f}x" for a, b in zip(runs, small, strict=True))
             print(
                 f"{shape} {cmd} {fmt}: CPU time at {n} / at {n // 10} copies: {ratio:.2f}x "
                 f"(limit {args.max_ratio:g})"
+                + (
+                    f"; medians of {len(runs)} rounds, each round: {rounds}"
+                    if len(runs) > 1
+                    else ""
+                )
             )
     if worst > args.max_ratio:
         print("FAIL: growth is worse than linear")
