@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from json.encoder import encode_basestring
 
 from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
 __all__ = [
@@ -189,6 +190,72 @@ def json_string(text: str) -> str:
     return out if out.isascii() and "\x7f" not in out else _json_visible(out)
 
 
+#: how deep :func:`json_indented` lays out mappings and lists itself; below, ``json`` does (so
+#: a cycle is json's ValueError, not a RecursionError here)
+_LAYOUT_DEPTH = 32
+
+
+def json_indented(
+    value: Any,
+    *,
+    depth: int = 0,
+    visible: bool = True,
+    default: Callable[[Any], Any] | None = None,
+    shared: dict[int, tuple[int, str] | None] | None = None,
+) -> str:
+    """``json_dumps(value, indent=2, default=default)`` (``visible`` False: ``json.dumps(value,
+    indent=2, ensure_ascii=False, default=default)``), nested ``depth`` levels deep (every
+    line after the first indented by ``depth`` more levels), the same text byte for byte.
+
+    ``json``'s indented encoder is pure Python, a generator call per value; here strings go
+    to json's own string encoder and mappings (non-empty, string keys) and lists are laid out
+    line for line as it lays them out; anything else (a float, a tuple, a set through
+    ``default``, a mapping with other keys) and whatever is more than 32 levels deep goes to
+    ``json`` whole. ``shared``: ``{id(obj): None}`` for objects met more than once: each is
+    encoded once per depth, its text kept there (the caller keeps the objects alive)."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value) if visible else encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what json writes for an int
+    ident = id(value)
+    if shared is not None and ident in shared:
+        hit = shared[ident]
+        if hit is not None and hit[0] == depth:
+            return hit[1]
+    if depth < _LAYOUT_DEPTH and (
+        (kind is dict and value and all(type(k) is str for k in value)) or (kind is list and value)
+    ):
+        pad = "\n" + "  " * (depth + 1)
+        inner = depth + 1
+        if kind is dict:
+            key = _visible_key if visible else _raw_key
+            parts = [
+                f"{pad}{key(k)}: "
+                + json_indented(v, depth=inner, visible=visible, default=default, shared=shared)
+                for k, v in value.items()
+            ]
+            text = "{" + ",".join(parts) + "\n" + "  " * depth + "}"
+        else:
+            parts = [
+                pad + json_indented(v, depth=inner, visible=visible, default=default, shared=shared)
+                for v in value
+            ]
+            text = "[" + ",".join(parts) + "\n" + "  " * depth + "]"
+    else:
+        whole = json.dumps(value, indent=2, ensure_ascii=False, default=default)
+        if visible:
+            whole = _json_visible(whole)
+        text = whole.replace("\n", "\n" + "  " * depth) if depth else whole
+    if shared is not None and ident in shared and shared[ident] is None:
+        shared[ident] = (depth, text)
+    return text
+
+
 def _json_visible(text: str) -> str:
     if text.isascii() and "\x7f" not in text:  # json escapes C0 controls, not DEL
         return text
@@ -269,3 +336,8 @@ def diff_path(path: str) -> str:
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
+
+
+# a mapping key as JSON: the same few keys recur in every finding and policy
+_visible_key = lru_cache(maxsize=1024)(json_string)
+_raw_key = lru_cache(maxsize=1024)(encode_basestring)

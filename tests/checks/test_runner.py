@@ -123,6 +123,37 @@ def test_fingerprints_are_stable_and_distinct() -> None:
     assert prints == [f.fingerprint for f in check(base(UNSHARED)).findings]
 
 
+def test_a_fingerprint_follows_every_change_of_what_it_is_made_of() -> None:
+    # the fingerprint is kept between reads: it must never be an earlier value's
+    f = _f("CG101", "error")
+    seen = {f.fingerprint}
+    for change in (
+        {"copy": "a"},
+        {"resource": "arn:aws:kms:us-east-1:111122223333:key/k"},
+        {"path": "keys[0]"},
+        {"code": "CG102"},
+    ):
+        for name, value in change.items():
+            setattr(f, name, value)
+        fresh = Finding(
+            **{
+                n: getattr(f, n)
+                for n in ("code", "severity", "title", "message", "copy", "resource", "path")
+            }
+        )  # type: ignore[arg-type]
+        assert f.fingerprint == fresh.fingerprint not in seen
+        seen.add(f.fingerprint)
+    f.evidence["statements"] = []
+    assert f.fingerprint not in seen
+    seen.add(f.fingerprint)
+    f.evidence.clear()
+    f.evidence[1] = "x"  # keys equal to others but written otherwise: never taken from before
+    one = f.fingerprint
+    del f.evidence[1]
+    f.evidence[True] = "x"
+    assert f.fingerprint != one
+
+
 def test_every_scenario_finding_speaks_both_languages() -> None:
     """Titles and messages of every finding of every scenario file, in English and Chinese."""
     import re

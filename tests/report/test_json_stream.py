@@ -14,6 +14,7 @@ from report_samples import REPORTS, cg101, cg106, full_report
 
 from copyguard.checks.model import Report
 from copyguard.cli import check as check_cli
+from copyguard.escape import json_dumps, json_indented
 from copyguard.report import render, render_json
 from copyguard.report.common import dumps
 
@@ -80,6 +81,17 @@ def test_pieces_join_to_json_dumps_of_the_whole_report(
     assert joined == _whole(report, lang)
     # and it is JSON that parses (NaN and Infinity as Python's json writes them)
     assert json.loads(joined)["tool"]["version"] == VERSION
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=VALUES, depth=st.integers(0, 3))
+def test_json_indented_is_json_dumps(value: object, depth: int) -> None:
+    # the layout both the JSON report and a fix's diff use, against json itself
+    pad = "\n" + "  " * depth
+    plain = json.dumps(value, indent=2, ensure_ascii=False, default=sorted).replace("\n", pad)
+    assert json_indented(value, depth=depth, visible=False, default=sorted) == plain
+    shown = json_dumps(value, indent=2, default=sorted).replace("\n", pad)
+    assert json_indented(value, depth=depth, default=sorted) == shown
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

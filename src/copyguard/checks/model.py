@@ -86,6 +86,11 @@ class Finding:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+    #: the last fingerprint with what it was made of (a report sorts its findings and names
+    #: their fingerprints several times; not output, not compared)
+    _fingerprint: tuple[list[Any], str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.title is CATALOGUE_TITLE:
@@ -93,12 +98,20 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        basis = _FINGERPRINT_ENCODER.encode(
-            [self.code, self.copy, self.resource, self.path, sorted(self.evidence)]
-        )
+        keys = sorted(self.evidence)
+        basis = [self.code, self.copy, self.resource, self.path, keys]
+        memo = self._fingerprint
+        if memo is not None and memo[0] == basis:
+            return memo[1]
         from copyguard.knowledge._loader import sha256_hex
 
-        return sha256_hex(basis.encode())[:16]
+        value = sha256_hex(_FINGERPRINT_ENCODER.encode(basis).encode())[:16]
+        # kept when equal values encode alike: str keys (not 1 and True, equal but not alike)
+        if all(type(k) is str for k in keys) and all(
+            v is None or type(v) is str for v in basis[:4]
+        ):
+            self._fingerprint = (basis, value)
+        return value
 
     def sort_key(self) -> tuple[Any, ...]:
         return (

@@ -28,6 +28,7 @@ from copyguard.checks.facts import (
     TypeFacts,
 )
 from copyguard.checks.model import Finding, Fix, Text, tr
+from copyguard.escape import json_indented
 from copyguard.evaluate import Request, evaluate_kms, parse_principal
 from copyguard.evaluate.engine import compiled, policy_effects
 from copyguard.evaluate.patterns import glob_matcher
@@ -255,12 +256,14 @@ def plan_deny_exemption(doc: dict[str, Any], view: SourceKeyView, policy: Policy
 
 def render_diff(before: dict[str, Any] | None, after: dict[str, Any], label: str) -> str:
     """A unified diff of the two documents (``before`` None: there is no policy yet)."""
+    # json.dumps(..., indent=2, ensure_ascii=False), the same text without json's pure-Python
+    # indented encoder
     a = (
-        (json.dumps(before, indent=2, ensure_ascii=False) + "\n").splitlines(keepends=True)
+        (json_indented(before, visible=False) + "\n").splitlines(keepends=True)
         if before is not None
         else []
     )
-    b = (json.dumps(after, indent=2, ensure_ascii=False) + "\n").splitlines(keepends=True)
+    b = (json_indented(after, visible=False) + "\n").splitlines(keepends=True)
     current = f"{label} (current)" if before is not None else f"{label} (none yet)"
     import difflib  # only when there is a fix to show (a passing policy has none)
 

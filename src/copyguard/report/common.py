@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from copyguard.checks.model import Finding, Fix, Report
-from copyguard.escape import json_dumps, json_string
+from copyguard.escape import json_dumps, json_indented, json_string
 from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
@@ -203,11 +201,10 @@ def json_report_chunks(report: Report, lang: str, version: str) -> Iterator[str]
     """The JSON report in pieces, one finding or fix at a time: joined, exactly
     ``dumps(report.to_dict(lang, version))`` (the report is sorted first, as there). What it
     holds at once is one item's dict and text, not the whole report's (which more than doubled
-    the peak memory of a check at scale). Strings are encoded by ``json``'s own encoder,
-    mappings and lists laid out here line for line as ``json``'s indent does (anything else,
-    such as a float, a tuple or a set, goes to ``json`` whole: ``json``'s own indented encoder
-    is pure Python, and a call per value was most of the time); a list or mapping that is the evidence of more than one finding (the
-    checks share a key's statement evidence between its copies) is encoded once."""
+    the peak memory of a check at scale). Values are laid out by ``escape.json_indented``
+    (json's own indented encoder is pure Python, a call per value); a list or mapping that is
+    the evidence of more than one finding (the checks share a key's statement evidence between
+    their copies) is encoded once."""
     outline = report.json_outline(check_lang(lang), version)
     return _report_chunks(outline, _shared_evidence(report.findings))
 
@@ -236,7 +233,7 @@ def _report_chunks(
 
 def _shared_evidence(findings: Iterable[Finding]) -> dict[int, tuple[int, str] | None]:
     """{id: None} for every evidence value (a list or mapping) that more than one finding
-    holds; :func:`_json_text` keeps its text there, with the depth it was laid out at. The
+    holds; ``json_indented`` keeps its text there, with the depth it was laid out at. The
     findings keep the values alive for the whole rendering, so their ids stay theirs."""
     seen: set[int] = set()
     shared: dict[int, tuple[int, str] | None] = {}
@@ -251,54 +248,9 @@ def _shared_evidence(findings: Iterable[Finding]) -> dict[int, tuple[int, str] |
     return shared
 
 
-#: how deep :func:`_json_text` lays out mappings and lists itself; below, ``json`` does (so a
-#: cycle is json's ValueError, not a RecursionError here)
-_LAYOUT_DEPTH = 32
-
-#: a mapping key as JSON: the same few keys recur in every finding and policy
-_key_text = lru_cache(maxsize=1024)(json_string)
-
-
 def _json_text(value: Any, depth: int, shared: dict[int, tuple[int, str] | None]) -> str:
     """``value`` as :func:`dumps` writes it nested ``depth`` levels deep."""
-    kind = type(value)
-    if kind is str:
-        return json_string(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)  # what json writes for an int
-    ident = id(value)
-    if ident in shared:
-        hit = shared[ident]
-        if hit is not None and hit[0] == depth:
-            return hit[1]
-    if depth >= _LAYOUT_DEPTH:
-        text = _nested(dumps(value), depth)  # json's own checks (a cycle, deep recursion)
-    elif kind is dict and value and all(type(k) is str for k in value):
-        pad = "\n" + "  " * (depth + 1)
-        members = [
-            f"{pad}{_key_text(k)}: {_json_text(v, depth + 1, shared)}" for k, v in value.items()
-        ]
-        text = "{" + ",".join(members) + "\n" + "  " * depth + "}"
-    elif kind is list and value:
-        pad = "\n" + "  " * (depth + 1)
-        items = [pad + _json_text(v, depth + 1, shared) for v in value]
-        text = "[" + ",".join(items) + "\n" + "  " * depth + "]"
-    else:
-        text = _nested(dumps(value), depth)
-    if ident in shared and shared[ident] is None:
-        shared[ident] = (depth, text)
-    return text
-
-
-def _nested(text: str, depth: int) -> str:
-    """:func:`dumps` text moved ``depth`` levels in: every line break of its layout gets the
-    indent (a line break inside a JSON string is always the escape ``\\n``, so each raw one is
-    layout)."""
-    return text.replace("\n", "\n" + "  " * depth) if depth else text
+    return json_indented(value, depth=depth, default=_json_default, shared=shared)
 
 
 def apply_hint(
