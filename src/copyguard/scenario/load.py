@@ -22,6 +22,7 @@ from copyguard.policy.files import (
     read_stdin_bounded,
     scenario_limit,
 )
+from copyguard.records import record
 from copyguard.scenario.limits import lifecycle_problems, lock_problems
 from copyguard.scenario.model import (
     AWS_OWNED_KEY,
@@ -725,10 +726,15 @@ def _yaml_document(
     may be at most ``MAX_DEPTH`` deep and expand through aliases to at most its text's
     length plus ``MAX_ALIAS_EXPANSION`` nodes (a "billion laughs" document is refused in
     milliseconds); numbers longer than ``MAX_NUMBER_DIGITS`` and duplicate keys are refused.
+    A usual document is read from the parser's events instead (:func:`_plain_yaml_document`,
+    the same result without the node graph in memory).
     """
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    plain = _plain_yaml_document(text, loader_cls)
+    if plain is not None:
+        return plain
     loader = loader_cls(text)
     try:
         node = loader.get_single_node()
@@ -786,6 +792,201 @@ def _yaml_document(
     finally:
         loader.dispose()
     return data, positions, written
+
+
+#: the scalar tags :func:`_plain_yaml_document` constructs (with the safe constructor's own
+#: functions); any other tag goes the node graph's way
+_PLAIN_SCALAR_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+_PLAIN_MAP, _PLAIN_SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _NotPlain(Exception):
+    """The document needs :func:`_yaml_document`'s node graph (or is invalid)."""
+
+
+def _plain_yaml_document(
+    text: str, loader_cls: Any
+) -> tuple[Any, dict[str, tuple[int, int]], dict[str, str]] | None:
+    """What :func:`_yaml_document` returns, for the usual scenario file, built straight from
+    the parser's events: no node graph (about 365 bytes a node with its marks, 2.5 GB for a
+    100,000-copy file) held whole before the document is constructed. Tags are resolved and
+    scalars constructed by the loader's own ``resolve`` and constructors; an alias is the
+    anchored value itself, as the constructor makes it, and its fields get the positions and
+    integer texts of the anchored ones, as the node graph's walk gives them. None, and
+    nothing kept, for anything else: a merge key (``<<``), a key that is not a plain scalar,
+    another tag, an anchor defined twice or used inside itself, a duplicate key, a long
+    number, a document too deep, too large through its aliases or not single, two fields
+    with one path, a parse error: the node graph's path then decides, with its messages."""
+    import yaml
+    from yaml import events
+
+    loader = loader_cls(text)
+    positions: dict[str, tuple[int, int]] = {}
+    written: dict[str, str] = {}
+    # what the fields of a value with an anchor need when an alias repeats it elsewhere
+    anchors: dict[str, _Anchor] = {}
+    opened: set[str] = set()
+    log: list[tuple[str, tuple[int, int]]] = []  # positions placed while an anchor is open
+    written_log: list[tuple[str, str]] = []
+    state = {"budget": len(text) + MAX_ALIAS_EXPANSION, "nodes": 0, "deepest": 0}
+
+    def place(path: str, mark: tuple[int, int]) -> None:
+        # each path once: a key written with "." or "[" can name the path of another field,
+        # and which position then wins is the node graph's walk order
+        if path in positions:
+            raise _NotPlain
+        positions[path] = mark
+        if opened:
+            log.append((path, mark))
+
+    def write(path: str, digits: str) -> None:
+        written[path] = digits
+        if opened:
+            written_log.append((path, digits))
+
+    def count(nodes: int, depth: int) -> None:
+        state["budget"] -= nodes
+        state["nodes"] += nodes
+        if state["budget"] < 0 or depth > MAX_DEPTH:
+            raise _NotPlain
+        state["deepest"] = max(state["deepest"], depth)
+
+    def where(ev: Any) -> tuple[int, int]:
+        return (ev.start_mark.line + 1, ev.start_mark.column + 1)
+
+    def scalar(ev: Any) -> tuple[Any, str]:
+        tag = ev.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+        if tag not in _PLAIN_SCALAR_TAGS:
+            raise _NotPlain
+        if tag.endswith((":int", ":float")) and len(ev.value) > MAX_NUMBER_DIGITS:
+            raise _NotPlain
+        node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+        return loader.yaml_constructors[tag](loader, node), tag
+
+    def alias(ev: Any, path: str, depth: int, keyed: bool) -> Any:
+        found = anchors.get(ev.anchor)
+        if found is None:  # not defined, or used inside itself
+            raise _NotPlain
+        count(found.nodes, depth + found.depth)
+        if not keyed:
+            place(path, found.mark)
+        for suffix, mark in found.positions:
+            place(path + suffix, mark)
+        for suffix, digits in found.written:
+            write(path + suffix, digits)
+        return found.data
+
+    def value(ev: Any, path: str, depth: int, keyed: bool = False) -> Any:
+        """The value that starts with ``ev`` (its events read to its end), at ``path``;
+        ``keyed``: the path's position is its key's, placed already."""
+        if isinstance(ev, events.AliasEvent):
+            return alias(ev, path, depth, keyed)
+        count(1, depth)
+        mark = where(ev)
+        if not keyed:
+            place(path, mark)
+        anchor = ev.anchor
+        if anchor is None:
+            return content(ev, path, depth)
+        if anchor in anchors or anchor in opened:
+            raise _NotPlain
+        opened.add(anchor)
+        start, written_start, nodes = len(log), len(written_log), state["nodes"]
+        outer_deepest, state["deepest"] = state["deepest"], depth
+        data = content(ev, path, depth)
+        cut = len(path)
+        anchors[anchor] = _Anchor(
+            data,
+            mark,
+            [(p[cut:], m) for p, m in log[start:]],
+            [(p[cut:], d) for p, d in written_log[written_start:]],
+            state["nodes"] - nodes + 1,
+            state["deepest"] - depth,
+        )
+        state["deepest"] = max(outer_deepest, state["deepest"])
+        opened.discard(anchor)
+        if not opened:
+            log.clear()
+            written_log.clear()
+        return data
+
+    def content(ev: Any, path: str, depth: int) -> Any:
+        if isinstance(ev, events.ScalarEvent):
+            data, tag = scalar(ev)
+            if tag.endswith(":int"):
+                write(path, ev.value)
+            return data
+        if isinstance(ev, events.SequenceStartEvent):
+            if ev.tag not in (None, "!", _PLAIN_SEQ) or (
+                ev.tag != _PLAIN_SEQ
+                and loader.resolve(yaml.SequenceNode, None, ev.implicit) != _PLAIN_SEQ
+            ):
+                raise _NotPlain
+            items: list[Any] = []
+            item = loader.get_event()
+            while not isinstance(item, events.SequenceEndEvent):
+                items.append(value(item, f"{path}[{len(items)}]", depth + 1))
+                item = loader.get_event()
+            return items
+        if not isinstance(ev, events.MappingStartEvent):
+            raise _NotPlain
+        if ev.tag not in (None, "!", _PLAIN_MAP) or (
+            ev.tag != _PLAIN_MAP
+            and loader.resolve(yaml.MappingNode, None, ev.implicit) != _PLAIN_MAP
+        ):
+            raise _NotPlain
+        mapping: dict[Any, Any] = {}
+        seen: set[str] = set()
+        key_ev = loader.get_event()
+        while not isinstance(key_ev, events.MappingEndEvent):
+            if not isinstance(key_ev, events.ScalarEvent) or key_ev.anchor is not None:
+                raise _NotPlain
+            name = str(key_ev.value)
+            if name == "<<" or name in seen:
+                raise _NotPlain
+            seen.add(name)
+            sub = f"{path}.{name}" if path else name
+            key, _tag = scalar(key_ev)
+            place(sub, where(key_ev))
+            mapping[key] = value(loader.get_event(), sub, depth + 1, keyed=True)
+            key_ev = loader.get_event()
+        return mapping
+
+    try:
+        if not isinstance(loader.get_event(), events.StreamStartEvent):
+            return None
+        first = loader.get_event()
+        if isinstance(first, events.StreamEndEvent):
+            return None, positions, written
+        if not isinstance(first, events.DocumentStartEvent):
+            return None
+        data = value(loader.get_event(), "", 0)
+        if not isinstance(loader.get_event(), events.DocumentEndEvent):
+            return None
+        if not isinstance(loader.get_event(), events.StreamEndEvent):
+            return None  # more than one document
+        return data, positions, written
+    except Exception:  # _NotPlain, or anything the node graph's path reports itself
+        return None
+    finally:
+        loader.dispose()
+
+
+@record(slots=True)
+class _Anchor:
+    """A value with an anchor, as :func:`_plain_yaml_document` repeats it for an alias."""
+
+    data: Any
+    mark: tuple[int, int]  # the value's own position (an alias in a list gets it)
+    positions: list[tuple[str, tuple[int, int]]]  # its fields': path suffix, position
+    written: list[tuple[str, str]]  # its integers' texts: path suffix, digits
+    nodes: int  # values in it, each alias counted as what it stands for
+    depth: int  # how much deeper than itself it goes
 
 
 def _check_strings(doc: Any, source: str | None, positions: dict[str, tuple[int, int]]) -> None:

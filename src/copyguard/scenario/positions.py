@@ -13,8 +13,9 @@ cheaply, so :class:`JsonPositions` keeps the text (a sixth of the map's size) an
   every path first, then answers as the full map would, so every reader sees the same
   positions as before.
 
-A YAML scenario's positions come from the node graph its reading composes anyway, and
-stay a plain dict.
+A YAML scenario's positions are made while it is read (from the parser's events, or from
+the node graph for what the events path does not take: ``scenario/load.py``) and stay a
+plain dict.
 """
 
 from __future__ import annotations

@@ -1,0 +1,169 @@
+"""A YAML scenario read from the parser's events (``scenario/load.py``
+``_plain_yaml_document``) is what the node graph's path gives: the same document (aliases the
+same objects), positions and integer texts; whatever it does not take, the node graph's path
+decides, errors included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from copyguard.scenario import load as scenario_load
+from copyguard.scenario.load import ScenarioError, load_scenario
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _graph(text: str) -> Any:
+    """The node graph's path alone (the fast path switched off), or the exception it raises."""
+    original = scenario_load._plain_yaml_document
+    scenario_load._plain_yaml_document = lambda *_: None  # type: ignore[assignment]
+    try:
+        return scenario_load._yaml_document(text, "f.yaml")
+    except Exception as exc:  # compared with the other path's outcome
+        return exc
+    finally:
+        scenario_load._plain_yaml_document = original  # type: ignore[assignment]
+
+
+def _shape(value: Any, ids: dict[int, int]) -> Any:
+    """``value`` with every list and mapping numbered by first appearance: two documents with
+    the same shape share their objects alike (an alias is the anchored object itself)."""
+    if isinstance(value, dict | list):
+        if id(value) in ids:
+            return ("same", ids[id(value)])
+        ids[id(value)] = len(ids)
+        if isinstance(value, dict):
+            return ("map", ids[id(value)], [(k, _shape(v, ids)) for k, v in value.items()])
+        return ("seq", ids[id(value)], [_shape(v, ids) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _same(text: str) -> bool:
+    """Assert both paths agree on ``text``; True if the events path took it."""
+    graph = _graph(text)
+    events = scenario_load._plain_yaml_document(text, LOADER)
+    if events is None:
+        return False
+    assert not isinstance(graph, Exception), (text, graph)
+    doc, positions, written = events
+    assert _shape(doc, {}) == _shape(graph[0], {})
+    assert positions == graph[1]
+    assert written == graph[2]
+    return True
+
+
+KEYS = st.one_of(
+    st.text(alphabet="ab.[]<: -#&*!'\"\n0123", min_size=1, max_size=5),
+    st.sampled_from(["a", "b", "a.b", "a[0]", "<<", "1", "0x1", "true", "null", "~", "1.5"]),
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**70), 10**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.sampled_from(["2001-12-14", "0o17", "1_000", "1:30", ".inf", "yes", "=", "~"]),
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Any:
+    """Nested values where some lists and mappings appear more than once (safe_dump writes
+    them as an anchor and aliases)."""
+    shared: list[Any] = []
+
+    def grow(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            st.lists(children, max_size=3),
+            st.dictionaries(KEYS, children, max_size=3),
+        )
+
+    tree = st.recursive(SCALARS, grow, max_leaves=12)
+    doc = draw(st.dictionaries(KEYS, tree, min_size=1, max_size=4))
+    for _ in range(draw(st.integers(0, 3))):
+        pick = draw(tree)
+        if isinstance(pick, dict | list):
+            shared.append(pick)
+    for i, obj in enumerate(shared):
+        doc[f"s{i}"] = obj
+        doc[f"t{i}"] = [obj, {"again": obj}]
+    return doc
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=documents(), flow=st.sampled_from([False, True, None]))
+def test_generated_documents_read_alike(doc: Any, flow: bool | None) -> None:
+    _same(yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True, sort_keys=False))
+
+
+TAKEN = {
+    "plain": "version: 1\nkeys:\n  - arn: a\n    n: 0x1F\n    f: 1.5\n    t: 2001-12-14\n",
+    "anchor and aliases": "a: &x [1, {b: 2}]\nc: *x\nd: [*x, *x]\ne: {f: *x}\n",
+    "scalar anchor": "a: &n 12\nb: *n\nc: [*n]\n",
+    "nested anchors": "a: &o {b: &i [1, 2], c: *i}\nd: *o\ne: [*i, *o]\n",
+    "explicit core tags": "a: !!str 12\nb: !!int '7'\nc: !!float '1'\nd: !!binary aGk=\n",
+    "empty values": "a:\nb: []\nc: {}\nd: ''\n",
+    "flow": "{a: [1, 2, {b: c}], d: e}\n",
+    "empty document": "",
+    "comments": "# c\na: 1 # d\n",
+    "document markers": "---\na: 1\n...\n",
+}
+NOT_TAKEN = {
+    "merge key": "base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n",
+    "literal merge-like key": "'<<': 1\n",
+    "complex key": "? [a]\n: 1\n",
+    "anchored key": "&k a: 1\nb: *k\n",
+    "set": "a: !!set {x, y}\n",
+    "omap": "a: !!omap [x: 1]\n",
+    "unknown tag": "a: !foo 1\n",
+    "duplicate key": "a: 1\na: 2\n",
+    "two fields, one path": "a: {b: 1}\na.b: 2\n",
+    "two documents": "a: 1\n---\nb: 2\n",
+    "undefined alias": "a: *nope\n",
+    "recursive alias": "a: &r [1, *r]\n",
+    "anchor defined twice": "a: &x 1\nb: &x 2\nc: *x\n",
+    "long number": "a: " + "9" * 80 + "\n",
+    "too deep": "a: " + "[" * 70 + "]" * 70 + "\n",
+    "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdef", "bcdefg")),
+    "parse error": "a: [1, 2\n",
+    "bad timestamp": "a: 2001-02-30\n",
+    "bad int": "a: !!int x\n",
+}
+
+
+@pytest.mark.parametrize("text", TAKEN.values(), ids=list(TAKEN))
+def test_usual_documents_are_read_from_events(text: str) -> None:
+    assert _same(text)
+
+
+@pytest.mark.parametrize("text", NOT_TAKEN.values(), ids=list(NOT_TAKEN))
+def test_anything_else_goes_the_node_graphs_way(text: str) -> None:
+    assert scenario_load._plain_yaml_document(text, LOADER) is None
+
+
+@pytest.mark.parametrize("text", [*TAKEN.values(), *NOT_TAKEN.values()], ids=[*TAKEN, *NOT_TAKEN])
+def test_the_scenario_reader_answers_as_before(text: str, tmp_path: Any) -> None:
+    # the same document or the same error message (with its line and column), with or
+    # without the events path
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    def outcome() -> str:
+        try:
+            return repr(load_scenario(path).raw)
+        except ScenarioError as exc:
+            return f"error: {exc}"
+
+    with_events = outcome()
+    original = scenario_load._plain_yaml_document
+    scenario_load._plain_yaml_document = lambda *_: None  # type: ignore[assignment]
+    try:
+        assert outcome() == with_events
+    finally:
+        scenario_load._plain_yaml_document = original  # type: ignore[assignment]
