@@ -14,7 +14,11 @@ and records each run's wall time, CPU time (user + system) and peak resident mem
 (RUSAGE_CHILDREN)``, read in a fresh helper process per run so one run's peak is not hidden
 by another's). ``--repeat N`` runs N rounds, each running every case once in turn (10k,
 100k, 10k, 100k, ...: a slow spell of a shared machine then falls on both ends of a ratio,
-not on the runs of one size), and compares the medians.
+not on the runs of one size), and compares the medians. ``--balanced`` also runs each size as
+often as gives the largest size's copies in a round (ten 10,000-copy runs to one
+100,000-copy run, their mean the round's figure; every other round in the opposite order):
+a minute-long run and a six-second one otherwise sample different moments of a shared
+machine, whose speed drifts by tens of percent within minutes.
 
 Prints one row per run (with its round and the load average) and, for every size that has
 one ten times smaller, the ratio of the CPU times (default ``--sizes 10000,100000``: 100k /
@@ -300,6 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="rounds, each running every case once (interleaved); the medians are compared",
     )
+    parser.add_argument(
+        "--balanced",
+        action="store_true",
+        help="run each size as often as gives the largest size's copies in each round (ten "
+        "10,000-copy runs to one 100,000-copy run; their mean is the round's figure), every "
+        "other round in the opposite order",
+    )
     parser.add_argument("--keep", metavar="DIR", help="write the scenarios to DIR and keep them")
     parser.add_argument(
         "--src",
@@ -361,15 +372,24 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * 94)
         # warm-up, untimed: writes the bytecode cache
         run(["check", str(REPO / "examples" / "seed-failing.yaml")], env, 1)
+        largest = max(sizes)
         for round_ in range(1, max(1, args.repeat) + 1):
-            for case, cli, expected, row in cases:
-                elapsed, cpu, peak = run(cli, env, expected)
-                cpus.setdefault(case, []).append(cpu)
-                print(
-                    f"{round_:>5} {row} {elapsed:>8.2f} {cpu:>8.2f} {peak / 1024:>8.0f} "
-                    f"{os.getloadavg()[0]:>5.2f}",
-                    flush=True,
-                )
+            # --balanced: every size as many times as gives the largest size's copies (ten
+            # 10,000-copy runs to one 100,000-copy run), the order turned round every other
+            # round: both ends of a ratio then take about the same minutes of the machine
+            order = cases if round_ % 2 or not args.balanced else cases[::-1]
+            for case, cli, expected, row in order:
+                times = largest // case[3] if args.balanced else 1
+                spent = []
+                for _ in range(max(1, times)):
+                    elapsed, cpu, peak = run(cli, env, expected)
+                    spent.append(cpu)
+                    print(
+                        f"{round_:>5} {row} {elapsed:>8.2f} {cpu:>8.2f} {peak / 1024:>8.0f} "
+                        f"{os.getloadavg()[0]:>5.2f}",
+                        flush=True,
+                    )
+                cpus.setdefault(case, []).append(statistics.mean(spent))
     worst = 0.0
     print()
     for (shape, cmd, fmt, n), runs in sorted(cpus.items()):
