@@ -131,6 +131,14 @@ NOT_TAKEN = {
     "too deep": "a: " + "[" * 70 + "]" * 70 + "\n",
     "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdef", "bcdefg")),
+    "anchors nested deep, each keeping what is inside": "".join(
+        f"{{k{i}: &a{i} " for i in range(60)
+    )
+    + "{"
+    + ", ".join(f"f{j}: {j}" for j in range(3000))
+    + "}"
+    + "}" * 60
+    + "\n",
     "parse error": "a: [1, 2\n",
     "bad timestamp": "a: 2001-02-30\n",
     "bad int": "a: !!int x\n",

@@ -831,7 +831,7 @@ def _plain_yaml_document(
     opened: set[str] = set()
     log: list[tuple[str, tuple[int, int]]] = []  # positions placed while an anchor is open
     written_log: list[tuple[str, str]] = []
-    state = {"budget": len(text) + MAX_ALIAS_EXPANSION, "nodes": 0, "deepest": 0}
+    state = {"budget": len(text) + MAX_ALIAS_EXPANSION, "nodes": 0, "deepest": 0, "kept": 0}
 
     def place(path: str, mark: tuple[int, int]) -> None:
         # each path once: a key written with "." or "[" can name the path of another field,
@@ -900,6 +900,11 @@ def _plain_yaml_document(
         outer_deepest, state["deepest"] = state["deepest"], depth
         data = content(ev, path, depth)
         cut = len(path)
+        # what anchors keep is bounded like the aliases' expansion: anchors nested in anchors
+        # would each keep the fields of all those inside
+        state["kept"] += len(log) - start
+        if state["kept"] > len(text) + MAX_ALIAS_EXPANSION:
+            raise _NotPlain
         anchors[anchor] = _Anchor(
             data,
             mark,
