@@ -61,3 +61,41 @@ def test_special_names_are_not_forwarded() -> None:
     lazy = lazy_compile(r"a")
     assert not hasattr(lazy, "__deepcopy__")
     assert "match" not in vars(lazy)  # looking up a special name compiles nothing
+
+
+def test_a_thread_that_started_compiling_finishes_after_another_did() -> None:
+    # the race an organization scan's threads met: one thread is inside the first use's
+    # __getattr__ when another has finished it (the object is a _Compiled by then)
+    lazy = lazy_compile(r"(a+)b")
+    first_use = type(lazy).__getattr__
+    assert lazy.fullmatch("aab") is not None  # the other thread: compiled, class changed
+    late = first_use(lazy, "fullmatch")  # the first thread, going on where it was
+    assert late("aab") is not None and late("b") is None
+    assert lazy.search("xaab").group(1) == "aa"
+
+
+def test_threads_using_a_pattern_first_all_get_answers() -> None:
+    import threading
+
+    for _ in range(50):
+        lazy = lazy_compile(r"[0-9]{3}")
+        start = threading.Barrier(8)
+        failures: list[BaseException] = []
+
+        def use(
+            pattern: object = lazy,
+            barrier: threading.Barrier = start,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            barrier.wait()
+            try:
+                assert pattern.fullmatch("123") is not None  # type: ignore[attr-defined]
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures, failures

@@ -24,25 +24,28 @@ if TYPE_CHECKING:
     def lazy_compile(pattern: str, flags: int = 0) -> re.Pattern[str]: ...
 
 else:
+    # what the first use copies from the compiled pattern (a module name, not a class
+    # attribute: a thread still inside __getattr__ when another has turned the object into a
+    # _Compiled must find it)
+    _COPIED = (
+        "match",
+        "fullmatch",
+        "search",
+        "sub",
+        "subn",
+        "split",
+        "findall",
+        "finditer",
+        "scanner",
+        "pattern",
+        "flags",
+        "groups",
+        "groupindex",
+    )
 
     class lazy_compile:  # lower case: it stands for the function re.compile
-        """``re.compile(pattern, flags)``, done on first use (see the module's text)."""
-
-        _COPIED = (
-            "match",
-            "fullmatch",
-            "search",
-            "sub",
-            "subn",
-            "split",
-            "findall",
-            "finditer",
-            "scanner",
-            "pattern",
-            "flags",
-            "groups",
-            "groupindex",
-        )
+        """``re.compile(pattern, flags)``, done on first use (see the module's text). Two
+        threads may both compile on first use: each copies the same attributes."""
 
         def __init__(self, pattern: str, flags: int = 0) -> None:
             self._source = (pattern, flags)
@@ -52,7 +55,7 @@ else:
             if name.startswith("__") or "_source" not in self.__dict__:
                 raise AttributeError(name)
             compiled = re.compile(*self._source)
-            for attr in self._COPIED:
+            for attr in _COPIED:
                 setattr(self, attr, getattr(compiled, attr))
             # from now on a plain object: no __getattr__ hook on every attribute read
             self.__class__ = _Compiled
