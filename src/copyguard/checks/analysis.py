@@ -709,15 +709,12 @@ def analyse_source_key(
     if is_placeholder_key(key_arn):  # the quick form without --key-arn: the Region is unknown
         key_region = copy_region = None
     view = SourceKeyView(key_arn, key, caller, policy=policy)
-    # everything build_alternatives reads, but the action (the policy: its condition keys)
+    # build_alternatives's arguments between the policy and the action, once for the call
+    # and, made hashable, for the cache key (with the policy as its condition keys)
+    common = (copy_region, key_region, destination, caller, facts, org_id)
     inputs = (
         condition_signature(policy),
-        copy_region,
-        key_region,
-        destination,
-        caller,
-        facts,
-        org_id,
+        *common,
         tuple(paths) if isinstance(paths, list) else paths,
         _frozen(overrides),
     )
@@ -726,18 +723,7 @@ def analyse_source_key(
         if parts is not None:
             alts = parts.alternatives.get((inputs, action))
         if alts is None:
-            alts = build_alternatives(
-                policy,
-                copy_region,
-                key_region,
-                destination,
-                caller,
-                facts,
-                org_id,
-                paths,
-                action,
-                overrides,
-            )
+            alts = build_alternatives(policy, *common, paths, action, overrides)
             if parts is not None:
                 parts.alternatives[(inputs, action)] = alts
         verdicts = parts.verdicts if parts is not None else None
