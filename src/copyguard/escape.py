@@ -178,7 +178,12 @@ def _json_escape(ch: str) -> str:
 def json_dumps(value: Any, **kwargs: Any) -> str:
     """:func:`json.dumps` with non-ASCII text kept readable, but every unsafe character
     (controls, BIDI, invisible format characters, lone surrogates) as a ``\\u`` escape: the
-    text always encodes to UTF-8, parses back to the same value and shows nothing hidden."""
+    text always encodes to UTF-8, parses back to the same value and shows nothing hidden.
+    With ``indent=2`` (and at most ``default``) the same text comes from
+    :func:`json_indented`, without json's pure-Python indented encoder."""
+    indent = kwargs.get("indent")
+    if type(indent) is int and indent == 2 and kwargs.keys() <= {"indent", "default"}:
+        return json_indented(value, default=kwargs.get("default"))
     kwargs.setdefault("ensure_ascii", False)
     return _json_visible(json.dumps(value, **kwargs))
 

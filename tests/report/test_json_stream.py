@@ -90,8 +90,13 @@ def test_json_indented_is_json_dumps(value: object, depth: int) -> None:
     pad = "\n" + "  " * depth
     plain = json.dumps(value, indent=2, ensure_ascii=False, default=sorted).replace("\n", pad)
     assert json_indented(value, depth=depth, visible=False, default=sorted) == plain
-    shown = json_dumps(value, indent=2, default=sorted).replace("\n", pad)
+    # json's own indented encoder: separators given (json's default with an indent), so
+    # json_dumps does not take json_indented's way
+    shown = json_dumps(value, indent=2, separators=(",", ": "), default=sorted)
+    shown = shown.replace("\n", pad)
     assert json_indented(value, depth=depth, default=sorted) == shown
+    # and json_dumps(indent=2), which takes json_indented's way
+    assert json_dumps(value, indent=2, default=sorted).replace("\n", pad) == shown
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

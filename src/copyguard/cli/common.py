@@ -82,7 +82,7 @@ def emit_json(data: Any) -> None:
     from copyguard.escape import json_dumps
 
     # always UTF-8 (lone surrogates and hidden characters escaped), still the same values
-    click.echo(json_dumps(data, indent=2, sort_keys=False))
+    click.echo(json_dumps(data, indent=2))
 
 
 _CTX_RE = lazy_compile(r"^([^=]+)=(.*)$", re.DOTALL)
