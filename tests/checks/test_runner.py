@@ -211,3 +211,20 @@ def test_a_scenario_without_copies_is_unknown_not_pass(copies: object) -> None:
     report = check(doc)
     assert report.verdict == "unknown"
     assert [f.path for f in report.findings] == ["copies"]
+
+
+def test_copies_that_say_the_same_share_one_message_object() -> None:
+    """The runner keeps one Text per distinct message (a large scenario repeats a sentence for
+    every copy of a key to one destination): equal messages are one object, and what each
+    finding says is unchanged."""
+    doc = base(UNSHARED)
+    doc["copies"] += [dict(doc["copies"][0], name=f"again-{i}") for i in range(3)]
+    report = check(doc)
+    by_text: dict[tuple[str, str], set[int]] = {}
+    for f in report.findings:
+        by_text.setdefault((f.message.en, f.message.zh), set()).add(id(f.message))
+    assert len(report.findings) > len(by_text)  # some sentences said more than once
+    assert all(len(ids) == 1 for ids in by_text.values())
+    single = check(base(UNSHARED))
+    first = {(f.code, f.message.en) for f in single.findings}
+    assert first <= {(f.code, f.message.en) for f in report.findings}
