@@ -9,13 +9,11 @@ playbook.
 
 from __future__ import annotations
 
-import copy as _copy
-
 from copyguard.checks.analysis import allow_all_identity
 from copyguard.checks.lag import KeyRequest, judge_requests, key_requests
 from copyguard.checks.model import Finding, Fix, Report, Text, tr
 from copyguard.evaluate import Request, evaluate_kms
-from copyguard.fixes.key_policy import FixVerificationError, render_diff, unproven
+from copyguard.fixes.key_policy import FixVerificationError, copy_document, render_diff, unproven
 from copyguard.knowledge.lag import LagKeyStatement, lag_facts
 from copyguard.policy import Policy, PolicyError, parse_policy
 from copyguard.records import field, record
@@ -53,7 +51,7 @@ def _statements(who: str) -> tuple[LagKeyStatement, ...]:
 
 def patch(doc: dict[str, Any], who: str, principals: list[str]) -> dict[str, Any]:
     """``doc`` with AWS's statements for ``principals`` (added, or extended by principal)."""
-    out = _copy.deepcopy(doc)
+    out = copy_document(doc)
     body = out.setdefault("Statement", [])
     if isinstance(body, dict):
         body = out["Statement"] = [body]

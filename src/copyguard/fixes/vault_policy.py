@@ -8,11 +8,9 @@ only fix exempts the source account from that Deny, which loosens it, so that fi
 
 from __future__ import annotations
 
-import copy as _copy
-
 from copyguard.checks.model import Fix, tr
 from copyguard.evaluate import Request, evaluate_resource_policy
-from copyguard.fixes.key_policy import FixVerificationError, render_diff
+from copyguard.fixes.key_policy import FixVerificationError, copy_document, render_diff
 from copyguard.policy import Policy, PolicyError, parse_policy
 
 TYPE_CHECKING = False
@@ -73,7 +71,7 @@ def fix_vault_policy(
     """The minimal vault access policy change, proven by the evaluator. ``unsafe=True`` also
     exempts the source account from the Deny statements that block it (never ``safe``)."""
     doc: dict[str, Any] = (
-        _copy.deepcopy(policy.document) if policy else {"Version": "2012-10-17", "Statement": []}
+        copy_document(policy.document) if policy else {"Version": "2012-10-17", "Statement": []}
     )
     original = policy.document if policy else None
     statements = _statements(doc)
@@ -193,7 +191,7 @@ def _allows_after_exemption(
 ) -> bool:
     """Whether an existing Allow already covers the copy once the Deny statements are exempted
     (so the unsafe fix needs no new Allow)."""
-    trial = _copy.deepcopy(doc)
+    trial = copy_document(doc)
     statements = _statements(trial)
     d = _decide(vault_arn, trial, role, ctx)
     for _ in range(MAX_DENY_EXEMPTIONS):
