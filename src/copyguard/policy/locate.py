@@ -14,7 +14,9 @@ from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import re
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 _WS = " \t\r\n"
 #: one JSON token: a string (escapes included), an opening, a closing, a comma, or a scalar
@@ -119,11 +121,14 @@ def _token_offsets(
 ) -> None:
     """The offsets :class:`_Scanner` finds, from the tokens of one regular-expression pass
     (no recursion, no Python loop over characters): a member's path starts at its key, an
-    element's at its value. ``wanted``: keep only these paths (the others are made and
-    dropped as the pass goes). Raises IndexError or ValueError on text that is not JSON,
-    leaving what was found so far."""
+    element's at its value. ``wanted``: keep only these paths, and step over every object or
+    array that holds none of them (the bulk of a scenario: key policies a report does not
+    point into) with json's C scanner instead of reading its tokens. Raises IndexError or
+    ValueError on text that is not JSON, leaving what was found so far."""
     setd: Callable[[str, int], object] = found.setdefault
+    within: set[str] | None = None  # wanted: the containers to go into (None: every one)
     if wanted is not None:
+        within = _ancestors(wanted)
 
         def setd(key: str, offset: int) -> None:
             if key in wanted and key not in found:
@@ -133,33 +138,72 @@ def _token_offsets(
     path, is_object, index = "", False, 0  # the innermost container
     expect_key = False
     at = ""  # the path of the next value
-    for m in _TOKEN.finditer(text):
-        kind = m.lastindex
-        if kind == 1:  # a string: a key, or a value
-            if expect_key:
-                token = m[1]
-                key = token[1:-1] if "\\" not in token else json.loads(token)
-                at = f"{path}.{key}" if path else key
+    tokens: Iterator[re.Match[str]] | None = _TOKEN.finditer(text)
+    while tokens is not None:
+        current, tokens = tokens, None
+        for m in current:
+            kind = m.lastindex
+            if kind == 1:  # a string: a key, or a value
+                if expect_key:
+                    token = m[1]
+                    key = token[1:-1] if "\\" not in token else json.loads(token)
+                    at = f"{path}.{key}" if path else key
+                    expect_key = False
+                setd(at, m.start())
+            elif kind == 4:  # a comma: the next member or element
+                if is_object:
+                    expect_key = True
+                else:
+                    index += 1
+                    at = f"{path}[{index}]"
+            elif kind == 2:  # { or [
+                setd(at, m.start())
+                if within is not None and at and at not in within:
+                    end = _value_end(text, m.start())
+                    if end is not None:  # stepped over: as after its closing bracket
+                        expect_key = False
+                        tokens = _TOKEN.finditer(text, end)
+                        break
+                stack.append((path, is_object, index))
+                path, index = at, 0
+                is_object = expect_key = m[2] == "{"
+                if not is_object:
+                    at = f"{path}[0]"
+            elif kind == 3:  # } or ]
+                path, is_object, index = stack.pop()
                 expect_key = False
-            setd(at, m.start())
-        elif kind == 4:  # a comma: the next member or element
-            if is_object:
-                expect_key = True
-            else:
-                index += 1
-                at = f"{path}[{index}]"
-        elif kind == 2:  # { or [
-            setd(at, m.start())
-            stack.append((path, is_object, index))
-            path, index = at, 0
-            is_object = expect_key = m[2] == "{"
-            if not is_object:
-                at = f"{path}[0]"
-        elif kind == 3:  # } or ]
-            path, is_object, index = stack.pop()
-            expect_key = False
-        else:  # a number, true, false or null
-            setd(at, m.start())
+            else:  # a number, true, false or null
+                setd(at, m.start())
+
+
+def _ancestors(wanted: set[str] | frozenset[str]) -> set[str]:
+    """The paths whose values may hold a wanted path: each wanted path cut before each ``.``
+    and ``[`` in it. A value inside the container at ``P`` has the path ``P.key`` or
+    ``P[i]``, so a container whose path is not here holds nothing wanted (a key with a dot or
+    a bracket in it only adds cuts: going into a container too many is harmless)."""
+    out: set[str] = set()
+    for path in wanted:
+        for i, c in enumerate(path):
+            if c == "." or c == "[":
+                out.add(path[:i])
+    return out
+
+
+_scan_once: Callable[[str, int], tuple[object, int]] | None = None
+
+
+def _value_end(text: str, start: int) -> int | None:
+    """Where the JSON value that starts at ``start`` ends (json's C scanner reads it), or
+    None if it cannot tell (not JSON, too deep, a number too long to convert): the caller
+    then reads the value's tokens itself, as it would have."""
+    global _scan_once
+    if _scan_once is None:
+        decoder: Any = json.JSONDecoder()  # its scan_once: json.scanner's C scanner
+        _scan_once = decoder.scan_once
+    try:
+        return _scan_once(text, start)[1]
+    except (StopIteration, ValueError, RecursionError):
+        return None
 
 
 def json_positions(
