@@ -16,6 +16,7 @@ import copyguard.fixes.key_policy as key_policy
 from copyguard import api
 from copyguard.checks import Options
 from copyguard.policy import parse_policy
+from copyguard.records import replace
 from copyguard.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
@@ -48,9 +49,40 @@ def test_checks_and_fixes_analyse_the_failing_copy_once(monkeypatch: pytest.Monk
     assert [f.kind for f in report.fixes] == ["key-policy"]
     on_current_policy = [c for c in calls if c[0] == copy.name and c[1] is key.policy]
     assert len(on_current_policy) == 1
-    # the fix itself is proven against the patched policy: that is a different document
-    assert all(p is not key.policy for _name, p in calls[1:])
-    assert report.analyses is not None and report.analyses.computed == 1
+    # the fix itself is proven against the patched policy: that is a different document,
+    # analysed once, through the run's cache
+    assert len(calls) == 2 and calls[1][1] is not key.policy
+    assert report.analyses is not None and report.analyses.computed == 2
+
+
+def test_the_next_copy_of_a_key_starts_from_the_proven_policy_and_its_analysis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Several copies of one key to one destination: the first copy's fix is proven on the
+    patched policy; the next copies start from that very policy object, whose analysis the
+    proof left in the cache (before: parsed again and analysed again)."""
+    scenario = load_scenario(ONE_FAILING_COPY)
+    first = scenario.copies[0]
+    scenario.copies += [replace(first, name=f"{first.name}-{i}") for i in (2, 3)]
+    key = scenario.keys[str(first.resource_key)]
+    calls = _count(monkeypatch)
+    parses = 0
+    real_parse = fixes_pkg.parse_policy
+
+    def counting_parse(*args: Any, **kwargs: Any) -> Any:
+        nonlocal parses
+        parses += 1
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(fixes_pkg, "parse_policy", counting_parse)
+    report = api.check_scenario(scenario, Options())
+    (fix,) = [f for f in report.fixes if f.kind == "key-policy"]
+    patched = [p for _name, p in calls if p is not key.policy]
+    assert len(patched) == 1  # the proof's analysis, reused for the other two copies
+    assert patched[0].document is fix.policy
+    assert parses == 0  # build_fixes parsed nothing again
+    alone = api.check_file(ONE_FAILING_COPY)
+    assert fix.policy == alone.fixes[0].policy
 
 
 def test_the_shared_analysis_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:

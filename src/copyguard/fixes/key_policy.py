@@ -16,7 +16,6 @@ from copyguard.checks.analysis import (
     AnalysisCache,
     SourceKeyView,
     allow_all_identity,
-    analyse_source_key,
 )
 from copyguard.checks.facts import (
     GRANT_ACTIONS,
@@ -481,10 +480,14 @@ def fix_source_key(
     changes_out: list[str] | None = None,
     *,
     analyses: AnalysisCache | None = None,
+    parsed_out: list[Policy] | None = None,
 ) -> list[Fix]:
     """The safe fix (and, when a Deny blocks the copy, the separate unsafe one). The safe
     fix's changes, in words, are appended to ``changes_out`` (to merge fixes of one key).
-    ``analyses`` is the run's cache: the current policy's analysis is the checks' own."""
+    ``analyses`` is the run's cache: the current policy's analysis is the checks' own, and
+    the patched policy's (made to prove the fix) is kept there. ``parsed_out`` gets the safe
+    fix's policy as parsed to prove it (its ``document`` is the fix's ``policy``): the next
+    copy of the key starts from it, and finds its analysis in the cache."""
     cache = analyses if analyses is not None else AnalysisCache()
     view = cache.view(scenario, copy, key_arn, None, policy, facts, destination, overrides)
     if all(r.decision == "allowed" for r in view.results.values()):
@@ -496,14 +499,15 @@ def fix_source_key(
     fixes: list[Fix] = []
     explicit = any(r.worst.decision == "explicit_deny" for r in view.results.values())
 
+    proven: list[Policy] = []  # the policy prove() parsed last
+
     def prove(new_doc: dict[str, Any], allow_unsafe: bool) -> dict[str, Any]:
         try:
             after = parse_policy(new_doc, name=policy.name, kind="key")
         except PolicyError as exc:
             raise FixVerificationError(f"the patched policy is invalid: {exc}") from None
-        after_view = analyse_source_key(
-            scenario, copy, key_arn, None, after, facts, destination, overrides
-        )
+        after_view = cache.view(scenario, copy, key_arn, None, after, facts, destination, overrides)
+        proven[:] = [after]
         if not allow_unsafe:
             # only the allow part: required requests may still be explicitly denied
             pending = {a: r for a, r in after_view.results.items() if r.decision == "implicit_deny"}
@@ -524,6 +528,8 @@ def fix_source_key(
 
     if plan.changes:
         verification = prove(plan.document, allow_unsafe=not explicit)
+        if parsed_out is not None:
+            parsed_out += proven
         fixes.append(
             Fix(
                 kind="key-policy",
