@@ -67,7 +67,6 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
         safe_docs: list[Fix] = []
         unsafe: list[Fix] = []
         changes: list[str] = []
-        parsed: list[Policy] = []  # fix_source_key's proven policy, for the next copy
         destinations: list[str] = []
         try:
             for name in copy_names:
@@ -76,6 +75,7 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 dest = ctx.destination
                 if not dest:
                     continue
+                parsed: list[Policy] = []  # the safe fix's proven policy, for the next copy
                 found = fix_source_key(
                     scenario,
                     copy,
@@ -95,15 +95,13 @@ def build_fixes(scenario: Scenario, report: Report, options: Options) -> list[Fi
                 if safe and safe[-1].policy is not None:
                     # the policy the fix was proven with (its analysis is in the cache), or
                     # the fix's document parsed anew
-                    proven = parsed.pop() if parsed else None
                     current = (
-                        proven
-                        if proven is not None and proven.document is safe[-1].policy
+                        parsed[0]
+                        if parsed and parsed[0].document is safe[-1].policy
                         else parse_policy(safe[-1].policy, name=current.name, kind="key")
                     )
                     if dest not in destinations:
                         destinations.append(dest)
-                parsed.clear()
             if len(safe_docs) > 1:
                 _verify_merged(scenario, options, key.arn, current, copy_names, analyses, by_copy)
         except FixVerificationError as exc:

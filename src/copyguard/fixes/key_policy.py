@@ -499,15 +499,13 @@ def fix_source_key(
     fixes: list[Fix] = []
     explicit = any(r.worst.decision == "explicit_deny" for r in view.results.values())
 
-    proven: list[Policy] = []  # the policy prove() parsed last
-
-    def prove(new_doc: dict[str, Any], allow_unsafe: bool) -> dict[str, Any]:
+    def prove(new_doc: dict[str, Any], allow_unsafe: bool) -> tuple[dict[str, Any], Policy]:
+        """The verification of ``new_doc``, and the policy parsed from it to prove it."""
         try:
             after = parse_policy(new_doc, name=policy.name, kind="key")
         except PolicyError as exc:
             raise FixVerificationError(f"the patched policy is invalid: {exc}") from None
         after_view = cache.view(scenario, copy, key_arn, None, after, facts, destination, overrides)
-        proven[:] = [after]
         if not allow_unsafe:
             # only the allow part: required requests may still be explicitly denied
             pending = {a: r for a, r in after_view.results.items() if r.decision == "implicit_deny"}
@@ -524,12 +522,12 @@ def fix_source_key(
         again = plan_allow(new_doc, after_view, principal, destination)
         if again.document != new_doc:
             raise FixVerificationError("applying the fix twice changes the policy again")
-        return result
+        return result, after
 
     if plan.changes:
-        verification = prove(plan.document, allow_unsafe=not explicit)
+        verification, proven = prove(plan.document, allow_unsafe=not explicit)
         if parsed_out is not None:
-            parsed_out += proven
+            parsed_out.append(proven)
         fixes.append(
             Fix(
                 kind="key-policy",
@@ -550,7 +548,7 @@ def fix_source_key(
         unsafe_doc = copy_document(plan.document)
         changes = plan_deny_exemption(unsafe_doc, view, policy)
         if changes:
-            verification = prove(unsafe_doc, allow_unsafe=True)
+            verification, _proven = prove(unsafe_doc, allow_unsafe=True)
             fixes.append(
                 Fix(
                     kind="key-policy",
