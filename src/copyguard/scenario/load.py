@@ -920,6 +920,13 @@ def _plain_yaml_document(
             written_log.clear()
         return data
 
+    def plain_collection(ev: Any, node_cls: Any, tag: str) -> None:
+        # a list or mapping with no tag (or its own) that resolves to the plain one
+        if ev.tag not in (None, "!", tag) or (
+            ev.tag != tag and loader.resolve(node_cls, None, ev.implicit) != tag
+        ):
+            raise _NotPlain
+
     def content(ev: Any, path: str, depth: int) -> Any:
         if isinstance(ev, events.ScalarEvent):
             data, tag = scalar(ev)
@@ -927,11 +934,7 @@ def _plain_yaml_document(
                 write(path, ev.value)
             return data
         if isinstance(ev, events.SequenceStartEvent):
-            if ev.tag not in (None, "!", _PLAIN_SEQ) or (
-                ev.tag != _PLAIN_SEQ
-                and loader.resolve(yaml.SequenceNode, None, ev.implicit) != _PLAIN_SEQ
-            ):
-                raise _NotPlain
+            plain_collection(ev, yaml.SequenceNode, _PLAIN_SEQ)
             items: list[Any] = []
             item = loader.get_event()
             while not isinstance(item, events.SequenceEndEvent):
@@ -940,11 +943,7 @@ def _plain_yaml_document(
             return items
         if not isinstance(ev, events.MappingStartEvent):
             raise _NotPlain
-        if ev.tag not in (None, "!", _PLAIN_MAP) or (
-            ev.tag != _PLAIN_MAP
-            and loader.resolve(yaml.MappingNode, None, ev.implicit) != _PLAIN_MAP
-        ):
-            raise _NotPlain
+        plain_collection(ev, yaml.MappingNode, _PLAIN_MAP)
         mapping: dict[Any, Any] = {}
         seen: set[str] = set()
         key_ev = loader.get_event()
