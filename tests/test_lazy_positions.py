@@ -1,6 +1,7 @@
-"""A JSON scenario's positions are mapped when needed (``scenario/positions.py``): the paths
-of the findings only, during a check; everything, for any other reader; the same positions
-either way."""
+"""A scenario's positions are mapped when needed (``scenario/positions.py``): the paths of
+the findings only, during a check; everything, for any other reader; the same positions
+either way. JSON (the text scanned again) and YAML (the marks kept from the parser's
+events, walked with the document) alike."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import pickle
 from pathlib import Path
 
 import pytest
+import yaml
 
 from copyguard import api
 from copyguard.policy.locate import json_positions
 from copyguard.scenario import ScenarioError
+from copyguard.scenario import load as scenario_load
 from copyguard.scenario.load import parse_scenario_text
-from copyguard.scenario.positions import JsonPositions
+from copyguard.scenario.positions import JsonPositions, LazyPositions, YamlPositions
 from repo_scripts import check_scale_bench
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,3 +103,92 @@ def test_input_errors_still_point_at_the_line() -> None:
         parse_scenario_text(text, "bad.json", REPO)
     line = json_positions(text)["copies[2].lifecycle.delete_after_days"][0]
     assert err.value.line == line
+
+
+# -- YAML --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def yaml_text() -> str:
+    # safe_dump writes the generator's shared lists as anchors and aliases
+    return yaml.safe_dump(check_scale_bench().generate(30, 5, "keys"), sort_keys=False)
+
+
+def _graph_positions(text: str) -> dict[str, tuple[int, int]]:
+    """The node graph's map (the events path switched off): what the YAML reader kept
+    before its positions were mapped lazily."""
+    original = scenario_load._plain_yaml_document
+    scenario_load._plain_yaml_document = lambda *_: None  # type: ignore[assignment]
+    try:
+        positions = scenario_load._yaml_document(text, "s.yaml")[1]
+    finally:
+        scenario_load._plain_yaml_document = original  # type: ignore[assignment]
+    assert type(positions) is dict
+    return positions
+
+
+def _lazy_yaml(text: str) -> YamlPositions:
+    positions = scenario_load._yaml_document(text, "s.yaml")[1]
+    assert isinstance(positions, YamlPositions) and positions.pending
+    return positions
+
+
+def test_yaml_every_dict_reading_sees_the_node_graphs_map(yaml_text: str) -> None:
+    full = _graph_positions(yaml_text)
+    assert len(full) > 1000
+    assert "*id" in yaml_text  # aliases: their fields get the anchored fields' positions
+    for read in (len, lambda p: sorted(p.items()), lambda p: p == full, dict, repr):
+        lazy = _lazy_yaml(yaml_text)
+        assert read(lazy) == read(full)
+        assert not lazy.pending and dict(lazy) == full
+
+
+def test_yaml_fill_maps_only_the_paths_asked(yaml_text: str) -> None:
+    full = _graph_positions(yaml_text)
+    paths = sorted(full)
+    wanted = {*paths[::97], "no.such[1].path", "", "keys[3].policy.Statement[9].Nope"}
+    lazy = _lazy_yaml(yaml_text)
+    lazy.fill(wanted)
+    assert lazy.pending
+    assert dict(dict.items(lazy)) == {p: full[p] for p in wanted if p in full}
+    assert lazy.get("copies[8]") == full["copies[8]"]  # anything else: the full map
+    assert not lazy.pending and dict(lazy) == full
+
+
+def test_yaml_a_check_maps_its_findings_only(yaml_text: str) -> None:
+    scenario = parse_scenario_text(yaml_text, "s.yaml", REPO)
+    assert isinstance(scenario.positions, YamlPositions)
+    report = api.check_scenario(scenario)
+    located = [f for f in report.findings if f.line is not None]
+    assert len(located) >= 30
+    assert scenario.positions.pending
+    full = _graph_positions(yaml_text)
+    assert dict.__len__(scenario.positions) < len(full) / 10
+    for f in located:
+        probe = f.path or ""
+        while probe not in full:
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        assert (f.file, f.line, f.column) == ("s.yaml", *full[probe])
+
+
+def test_yaml_a_document_changed_after_reading_gets_no_wrong_positions() -> None:
+    text = "a:\n  b: 1\n  c: [x, y]\nd: 2\n"
+    full = _graph_positions(text)
+    for change in (
+        lambda doc: doc["a"].pop("b"),
+        lambda doc: doc["a"].update(e=3),
+        lambda doc: doc["a"]["c"].append("z"),
+        lambda doc: doc.update(a="scalar now"),
+        lambda doc: doc.update(d={"deeper": 1}),
+    ):
+        doc, positions, _ = scenario_load._yaml_document(text, "s.yaml")
+        change(doc)
+        got = dict(positions)
+        # what is still as read keeps its position; nothing gets another's
+        assert all(full[p] == pos for p, pos in got.items())
+        assert got[""] == full[""] and "d" in got
+
+
+def test_both_kinds_are_lazy_positions() -> None:
+    assert issubclass(JsonPositions, LazyPositions) and issubclass(YamlPositions, LazyPositions)

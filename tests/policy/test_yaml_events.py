@@ -1,6 +1,7 @@
 """A YAML scenario read from the parser's events (``scenario/load.py``
 ``_plain_yaml_document``) is what the node graph's path gives: the same document (aliases the
-same objects), positions and integer texts; whatever it does not take, the node graph's path
+same objects), positions (mapped when asked: all of them, or the paths asked for) and
+integer texts; whatever it does not take, the node graph's path
 decides, errors included."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from copyguard.scenario import load as scenario_load
 from copyguard.scenario.load import ScenarioError, load_scenario
+from copyguard.scenario.positions import LazyPositions
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -51,6 +53,11 @@ def _same(text: str) -> bool:
         return False
     assert not isinstance(graph, Exception), (text, graph)
     doc, positions, written = events
+    if isinstance(positions, LazyPositions):  # the paths asked for only: the same positions
+        expected = graph[1]
+        wanted = {*list(expected)[::2], "a.b", "[0]", "nope"}
+        positions.fill(wanted)
+        assert dict(dict.items(positions)) == {p: expected[p] for p in wanted if p in expected}
     assert _shape(doc, {}) == _shape(graph[0], {})
     assert positions == graph[1]
     assert written == graph[2]
@@ -106,6 +113,8 @@ TAKEN = {
     "anchor and aliases": "a: &x [1, {b: 2}]\nc: *x\nd: [*x, *x]\ne: {f: *x}\n",
     "scalar anchor": "a: &n 12\nb: *n\nc: [*n]\n",
     "nested anchors": "a: &o {b: &i [1, 2], c: *i}\nd: *o\ne: [*i, *o]\n",
+    "keys not strings, repeated": "a: &x {1: a, 0x2: {3: b}, false: c}\nc: *x\nd: [0, *x]\n",
+    "two fields, one path": "a: {b: 1}\na.b: x\nc: [{d: 1}]\nc[0].d: y\n",
     "explicit core tags": "a: !!str 12\nb: !!int '7'\nc: !!float '1'\nd: !!binary aGk=\n",
     "empty values": "a:\nb: []\nc: {}\nd: ''\n",
     "flow": "{a: [1, 2, {b: c}], d: e}\n",
@@ -122,7 +131,9 @@ NOT_TAKEN = {
     "omap": "a: !!omap [x: 1]\n",
     "unknown tag": "a: !foo 1\n",
     "duplicate key": "a: 1\na: 2\n",
-    "two fields, one path": "a: {b: 1}\na.b: 2\n",
+    "two integers, one path": "a: {b: 1}\na.b: 2\n",
+    "two keys constructed equal": "1: a\n0x1: b\n",
+    "true is 1": "1: a\ntrue: b\n",
     "two documents": "a: 1\n---\nb: 2\n",
     "undefined alias": "a: *nope\n",
     "recursive alias": "a: &r [1, *r]\n",
@@ -175,3 +186,22 @@ def test_the_scenario_reader_answers_as_before(text: str, tmp_path: Any) -> None
         assert outcome() == with_events
     finally:
         scenario_load._plain_yaml_document = original  # type: ignore[assignment]
+
+
+def test_a_loader_with_its_own_string_constructor_is_followed() -> None:
+    # strings are taken as their text only from PyYAML's own constructor
+    class Loader(LOADER):  # type: ignore[misc,valid-type]
+        pass
+
+    Loader.add_constructor("tag:yaml.org,2002:str", lambda _loader, node: node.value.upper())
+    read = scenario_load._plain_yaml_document("a: b\nc: 'd'\ne: [f, 1]\n", Loader)
+    assert read is not None
+    assert read[0] == {"A": "B", "C": "D", "E": ["F", 1]}
+    assert read[1] == {
+        "": (1, 1),
+        "a": (1, 1),
+        "c": (2, 1),
+        "e": (3, 1),
+        "e[0]": (3, 5),
+        "e[1]": (3, 8),
+    }

@@ -801,6 +801,7 @@ _PLAIN_SCALAR_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")
 )
 _PLAIN_MAP, _PLAIN_SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_PLAIN_STR = "tag:yaml.org,2002:str"
 
 
 class _NotPlain(Exception):
@@ -812,37 +813,47 @@ def _plain_yaml_document(
 ) -> tuple[Any, dict[str, tuple[int, int]], dict[str, str]] | None:
     """What :func:`_yaml_document` returns, for the usual scenario file, built straight from
     the parser's events: no node graph (about 365 bytes a node with its marks, 2.5 GB for a
-    100,000-copy file) held whole before the document is constructed. Tags are resolved and
-    scalars constructed by the loader's own ``resolve`` and constructors; an alias is the
-    anchored value itself, as the constructor makes it, and its fields get the positions and
-    integer texts of the anchored ones, as the node graph's walk gives them. None, and
-    nothing kept, for anything else: a merge key (``<<``), a key that is not a plain scalar,
-    another tag, an anchor defined twice or used inside itself, a duplicate key, a long
-    number, a document too deep, too large through its aliases or not single, two fields
-    with one path, a parse error: the node graph's path then decides, with its messages."""
+    100,000-copy file) held whole before the document is constructed, and the positions kept
+    as one packed mark and one subtree size per value, mapped to paths when asked
+    (``scenario/positions.py``, :class:`YamlPositions`: the node graph's map, 16 bytes a
+    value instead of 192). Tags are resolved and scalars constructed by the loader's own
+    ``resolve`` and constructors; an alias is the anchored value itself, as the constructor
+    makes it, and its fields get the positions and integer texts of the anchored ones, as
+    the node graph's walk gives them. None, and nothing kept, for anything else: a merge key
+    (``<<``), a key that is not a plain scalar, another tag, an anchor defined twice or used
+    inside itself, a duplicate key (or two keys constructed equal), a long number, a
+    document too deep, too large through its aliases or not single, two integers with one
+    path, a parse error: the node graph's path then decides, with its messages."""
+    from array import array
+
     import yaml
     from yaml import events
 
+    from copyguard.scenario.positions import YamlPositions
+
     loader = loader_cls(text)
-    positions: dict[str, tuple[int, int]] = {}
+    marks = array("Q")  # each value's position, in the node graph's walk order
+    spans = array("Q")  # how many marks each value and what is inside it take
+    names: dict[int, str] = {}  # a key's mark -> the key as written, if not the key itself
     written: dict[str, str] = {}
     # what the fields of a value with an anchor need when an alias repeats it elsewhere
     anchors: dict[str, _Anchor] = {}
     opened: set[str] = set()
-    log: list[tuple[str, tuple[int, int]]] = []  # positions placed while an anchor is open
-    written_log: list[tuple[str, str]] = []
+    written_log: list[tuple[str, str]] = []  # integers met while an anchor is open
+    names_log: list[tuple[int, str]] = []  # and keys written otherwise
     state = {"budget": len(text) + MAX_ALIAS_EXPANSION, "nodes": 0, "deepest": 0, "kept": 0}
 
-    def place(path: str, mark: tuple[int, int]) -> None:
-        # each path once: a key written with "." or "[" can name the path of another field,
-        # and which position then wins is the node graph's walk order
-        if path in positions:
-            raise _NotPlain
-        positions[path] = mark
-        if opened:
-            log.append((path, mark))
+    def place(ev: Any) -> int:
+        mark = ev.start_mark
+        marks.append(mark.line << 32 | mark.column)
+        spans.append(1)
+        return len(marks) - 1
 
     def write(path: str, digits: str) -> None:
+        # two integers with one path (a key written with "." or "["): which text stays is
+        # the node graph's walk order
+        if path in written:
+            raise _NotPlain
         written[path] = digits
         if opened:
             written_log.append((path, digits))
@@ -854,13 +865,29 @@ def _plain_yaml_document(
             raise _NotPlain
         state["deepest"] = max(state["deepest"], depth)
 
-    def where(ev: Any) -> tuple[int, int]:
-        return (ev.start_mark.line + 1, ev.start_mark.column + 1)
+    # the loader as PyYAML makes it (no path resolvers, its own constructor of strings): a
+    # plain scalar's tag depends on its text alone, a quoted one's is the default, and a
+    # string is its text; otherwise every scalar goes through resolve and the constructor
+    usual = not loader.yaml_path_resolvers and loader.yaml_constructors.get(_PLAIN_STR) is getattr(
+        yaml.constructor.SafeConstructor, "construct_yaml_str", None
+    )
+    plain_tags: dict[str, str] = {}  # a plain scalar's text -> its tag (texts repeat)
 
     def scalar(ev: Any) -> tuple[Any, str]:
         tag = ev.tag
         if tag is None or tag == "!":
-            tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+            if not usual:
+                tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+            elif ev.implicit[0]:
+                tag = plain_tags.get(ev.value)
+                if tag is None:
+                    tag = plain_tags[ev.value] = loader.resolve(
+                        yaml.ScalarNode, ev.value, ev.implicit
+                    )
+            else:
+                tag = loader.DEFAULT_SCALAR_TAG
+        if tag == _PLAIN_STR and usual:
+            return ev.value, tag
         if tag not in _PLAIN_SCALAR_TAGS:
             raise _NotPlain
         if tag.endswith((":int", ":float")) and len(ev.value) > MAX_NUMBER_DIGITS:
@@ -868,47 +895,60 @@ def _plain_yaml_document(
         node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
         return loader.yaml_constructors[tag](loader, node), tag
 
-    def alias(ev: Any, path: str, depth: int, keyed: bool) -> Any:
+    def alias(ev: Any, path: str, depth: int, at: int | None) -> Any:
         found = anchors.get(ev.anchor)
         if found is None:  # not defined, or used inside itself
             raise _NotPlain
         count(found.nodes, depth + found.depth)
-        if not keyed:
-            place(path, found.mark)
-        for suffix, mark in found.positions:
-            place(path + suffix, mark)
+        if at is None:
+            marks.append(found.mark)
+            spans.append(1)
+            at = len(marks) - 1
+        base = len(marks)  # where the copy of its fields' marks starts
+        marks.extend(marks[found.start : found.end])
+        spans.extend(spans[found.start : found.end])
+        spans[at] = len(marks) - at
+        for offset, name in found.names:
+            names[offset + base] = name
+            if opened:
+                names_log.append((offset + base, name))
         for suffix, digits in found.written:
             write(path + suffix, digits)
         return found.data
 
-    def value(ev: Any, path: str, depth: int, keyed: bool = False) -> Any:
+    def value(ev: Any, path: str, depth: int, at: int | None = None) -> Any:
         """The value that starts with ``ev`` (its events read to its end), at ``path``;
-        ``keyed``: the path's position is its key's, placed already."""
+        ``at``: the mark of its key (a mapping's value), placed already."""
         if isinstance(ev, events.AliasEvent):
-            return alias(ev, path, depth, keyed)
+            return alias(ev, path, depth, at)
         count(1, depth)
-        mark = where(ev)
-        if not keyed:
-            place(path, mark)
+        own = ev.start_mark.line << 32 | ev.start_mark.column
+        if at is None:
+            at = place(ev)
         anchor = ev.anchor
         if anchor is None:
-            return content(ev, path, depth)
+            data = content(ev, path, depth)
+            spans[at] = len(marks) - at
+            return data
         if anchor in anchors or anchor in opened:
             raise _NotPlain
         opened.add(anchor)
-        start, written_start, nodes = len(log), len(written_log), state["nodes"]
+        written_start, names_start, nodes = len(written_log), len(names_log), state["nodes"]
         outer_deepest, state["deepest"] = state["deepest"], depth
         data = content(ev, path, depth)
+        spans[at] = len(marks) - at
         cut = len(path)
         # what anchors keep is bounded like the aliases' expansion: anchors nested in anchors
-        # would each keep the fields of all those inside
-        state["kept"] += len(log) - start
+        # would each keep the integers and keys of all those inside
+        state["kept"] += len(written_log) - written_start + len(names_log) - names_start
         if state["kept"] > len(text) + MAX_ALIAS_EXPANSION:
             raise _NotPlain
         anchors[anchor] = _Anchor(
             data,
-            mark,
-            [(p[cut:], m) for p, m in log[start:]],
+            own,
+            at + 1,
+            len(marks),
+            [(k - at - 1, n) for k, n in names_log[names_start:]],
             [(p[cut:], d) for p, d in written_log[written_start:]],
             state["nodes"] - nodes + 1,
             state["deepest"] - depth,
@@ -916,8 +956,8 @@ def _plain_yaml_document(
         state["deepest"] = max(outer_deepest, state["deepest"])
         opened.discard(anchor)
         if not opened:
-            log.clear()
             written_log.clear()
+            names_log.clear()
         return data
 
     def plain_collection(ev: Any, node_cls: Any, tag: str) -> None:
@@ -956,8 +996,15 @@ def _plain_yaml_document(
             seen.add(name)
             sub = f"{path}.{name}" if path else name
             key, _tag = scalar(key_ev)
-            place(sub, where(key_ev))
-            mapping[key] = value(loader.get_event(), sub, depth + 1, keyed=True)
+            at = place(key_ev)
+            if key != name or type(key) is not str:
+                names[at] = name
+                if opened:
+                    names_log.append((at, name))
+            size = len(mapping)
+            mapping[key] = value(loader.get_event(), sub, depth + 1, at)
+            if len(mapping) == size:  # two keys constructed equal (1 and 0x1)
+                raise _NotPlain
             key_ev = loader.get_event()
         return mapping
 
@@ -966,7 +1013,7 @@ def _plain_yaml_document(
             return None
         first = loader.get_event()
         if isinstance(first, events.StreamEndEvent):
-            return None, positions, written
+            return None, {}, written
         if not isinstance(first, events.DocumentStartEvent):
             return None
         data = value(loader.get_event(), "", 0)
@@ -974,7 +1021,7 @@ def _plain_yaml_document(
             return None
         if not isinstance(loader.get_event(), events.StreamEndEvent):
             return None  # more than one document
-        return data, positions, written
+        return data, YamlPositions(data, marks, spans, names), written
     except Exception:  # _NotPlain, or anything the node graph's path reports itself
         return None
     finally:
@@ -986,8 +1033,10 @@ class _Anchor:
     """A value with an anchor, as :func:`_plain_yaml_document` repeats it for an alias."""
 
     data: Any
-    mark: tuple[int, int]  # the value's own position (an alias in a list gets it)
-    positions: list[tuple[str, tuple[int, int]]]  # its fields': path suffix, position
+    mark: int  # the value's own position, packed (an alias in a list gets it)
+    start: int  # its fields' marks: marks[start:end]
+    end: int
+    names: list[tuple[int, str]]  # its keys written otherwise: offset from start, name
     written: list[tuple[str, str]]  # its integers' texts: path suffix, digits
     nodes: int  # values in it, each alias counted as what it stands for
     depth: int  # how much deeper than itself it goes
