@@ -1042,6 +1042,19 @@ class _Anchor:
     depth: int  # how much deeper than itself it goes
 
 
+#: what a lone surrogate in a document read from the text needs in the text: itself, or an
+#: escape of one (JSON and YAML ``\\uD800``-``\\uDFFF``, YAML ``\\U0000D800``); an escaped
+#: backslash before "u" or a surrogate pair only costs the walk that finds none
+_SURROGATE_HINT = lazy_compile(r"[\ud800-\udfff]|\\(?:u|U0000)[dD][89a-fA-F]")
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """False when no string read from ``text`` (JSON, or YAML's safe constructors) can hold
+    a lone surrogate: :func:`_check_strings` has nothing to find (a tenth of reading a large
+    scenario, spared)."""
+    return _SURROGATE_HINT.search(text) is not None
+
+
 def _check_strings(doc: Any, source: str | None, positions: dict[str, tuple[int, int]]) -> None:
     """No lone surrogates (``"\\ud800"`` in JSON or YAML): they are not Unicode text."""
     stack: list[tuple[Any, str]] = [(doc, "")]
@@ -1098,15 +1111,27 @@ def _json_document(text: str, source: str | None) -> Any:
 
 
 def _json_depth_ok(doc: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(doc, 0)]
-    while stack:
-        v, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(v, dict):
-            stack.extend((x, depth + 1) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, depth + 1) for x in v)
+    """Whether no value of ``doc`` is more than ``MAX_DEPTH`` levels below it (the document
+    is level 0): no list or object with something in it at level ``MAX_DEPTH``. Walked a
+    level at a time, over lists and objects only (most values are neither)."""
+    level = [doc] if isinstance(doc, (dict, list)) else []
+    depth = 0
+    while level:
+        inner: list[Any] = []
+        for v in level:
+            if not v:
+                continue
+            if depth >= MAX_DEPTH:
+                return False
+            inner.extend(
+                [
+                    x
+                    for x in (v.values() if isinstance(v, dict) else v)
+                    if isinstance(x, (dict, list))
+                ]
+            )
+        level = inner
+        depth += 1
     return True
 
 
@@ -1175,7 +1200,8 @@ def _parse_scenario_text(text: str, source: str | None, base: Path | None) -> Sc
         raise ScenarioError(
             source, "", f"expected a scenario object at the top level, got {_tname(doc)}"
         )
-    _check_strings(doc, source, positions)
+    if _may_hold_surrogates(text):
+        _check_strings(doc, source, positions)
     return build_scenario(doc, source, positions, base, written)
 
 
