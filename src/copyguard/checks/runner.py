@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from copyguard.scenario import Copy
+
 #: checks/lag.py ``CODES`` (tests/checks/test_lazy_checks.py holds them equal): the LAG
 #: checks and their facts are imported only when a run selects them (never in the quick form)
 LAG_CODES = ("CG206", "CG207", "CG208", "CG209", "CG210")
@@ -246,8 +248,13 @@ def run_checks(
     # sentence (a 10,000-copy scenario: 501 distinct in 10,000 findings, a quarter of what
     # its findings kept; Text is immutable, so sharing is invisible to readers)
     texts: dict[Text, Text] = {}
-    for copy in scenario.copies:
-        ctx = CheckContext(scenario, copy, options, analyses=analyses)
+    copies = scenario.copies
+    # each copy's findings, assumptions and gaps, in the order the copies are checked
+    # (:func:`_check_order`); taken into the report in the scenario's order below
+    results: list[tuple[list[Finding], list[Text], list[NotRun]] | None] = [None] * len(copies)
+    for i in _check_order(copies):
+        ctx = CheckContext(scenario, copies[i], options, analyses=analyses)
+        findings: list[Finding] = []
         for check in selected:
             try:
                 found = list(check.run(ctx))
@@ -255,8 +262,20 @@ def run_checks(
                 found = _crash(check, ctx, exc)
             for f in found:
                 f.message = texts.setdefault(f.message, f.message)
-            report.findings += found
-        for a in ctx.assumptions():
+            findings += found
+        assumptions = ctx.assumptions()  # before the gaps, which may look further
+        gaps: list[NotRun] = []
+        if options.quick:
+            try:
+                gaps = quick_gaps(ctx)
+            except Exception:  # listing gaps is best effort; the checks above already ran
+                gaps = []
+        results[i] = (findings, assumptions, gaps)
+    for copy, result in zip(copies, results, strict=True):
+        assert result is not None  # every copy was checked
+        findings, assumptions, gaps = result
+        report.findings += findings
+        for a in assumptions:
             if a not in assumed:
                 assumed.add(a)
                 report.assumptions.append(a)
@@ -276,11 +295,7 @@ def run_checks(
                 )
                 assumed.add(typed)
                 report.assumptions.append(typed)
-        if options.quick:
-            try:
-                gaps = quick_gaps(ctx)
-            except Exception:  # listing gaps is best effort; the checks above already ran
-                gaps = []
+        if gaps:
             known = {n.code for n in report.not_run}
             report.not_run += [g for g in gaps if g.code not in known]
     report.not_run.sort(key=lambda n: n.code)
@@ -288,6 +303,26 @@ def run_checks(
     _resolve_locations(report, scenario)
     report.sort()
     return report
+
+
+def _check_order(copies: list[Copy]) -> list[int]:
+    """The copies' indexes, those of one source key (the resource's key, else the source
+    vault's) and destination vault next to each other, otherwise in the scenario's order.
+    Copies of one key share its analysis and decisions (``AnalysisCache``); checked one after
+    another, what they share is still in the processor's caches, where a scenario listing
+    its copies in another order (the scale bench deals them out over the keys in turn) made
+    every copy fetch a different key's from memory. The report does not depend on the order:
+    the runner takes each copy's results into it in the scenario's order."""
+
+    def group(i: int) -> tuple[str, str]:
+        copy = copies[i]
+        key = copy.resource_key if isinstance(copy.resource_key, str) else None
+        if key is None:
+            key = copy.source_vault if isinstance(copy.source_vault, str) else ""
+        dest = copy.destination_vault if isinstance(copy.destination_vault, str) else ""
+        return (key, dest)
+
+    return sorted(range(len(copies)), key=group)
 
 
 def _dedupe(report: Report) -> None:
