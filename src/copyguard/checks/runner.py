@@ -14,6 +14,7 @@ from copyguard.checks.kms_rejects import kms_rejected_findings
 from copyguard.checks.limits import limit_findings
 from copyguard.checks.model import Finding, NotRun, Report, Text, tr
 from copyguard.checks.source_key import check_source_key, quick_gaps
+from copyguard.policy.paths import locate, parent_path
 from copyguard.scenario import AWS_OWNED_KEY, UNKNOWN, Scenario
 
 TYPE_CHECKING = False
@@ -345,26 +346,22 @@ def _probes(report: Report) -> set[str]:
         probe = f.path
         while probe and probe not in out:
             out.add(probe)
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
+            probe = parent_path(probe)
         out.add("")
     return out
 
 
 def _resolve_locations(report: Report, scenario: Scenario) -> None:
     """Rules emit paths; the file position is looked up here, once, for every format."""
+    if not scenario.source:  # no file to point into (the quick form, a live scan)
+        return
     fill = getattr(scenario.positions, "fill", None)
-    if fill is not None and scenario.source:  # a JSON scenario's: map only what is asked
+    if fill is not None:  # a scenario file's: map only what is asked
         fill(_probes(report))
     for f in report.findings:
-        if f.line is not None or not f.path or not scenario.source:
+        if f.line is not None or not f.path:
             continue
-        probe = f.path
-        pos = scenario.positions.get(probe)
-        while pos is None and probe:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-            pos = scenario.positions.get(probe)
+        pos = locate(scenario.positions, f.path)
         if pos:
             f.file, (f.line, f.column) = scenario.source, pos
         else:

@@ -77,7 +77,8 @@ class _Linter:
     ) -> None:
         line = column = None
         if self.policy.text is not None:
-            from copyguard.policy.locate import json_positions, locate  # for an issue only
+            from copyguard.policy.locate import json_positions  # for an issue only
+            from copyguard.policy.paths import locate
 
             if self._positions is None:
                 self._positions = json_positions(self.policy.text)

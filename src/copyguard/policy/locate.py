@@ -11,6 +11,7 @@ import contextlib
 import json
 
 from copyguard.lazyre import lazy_compile
+from copyguard.policy.paths import path_ancestors
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def _token_offsets(
     setd: Callable[[str, int], object] = found.setdefault
     within: set[str] | None = None  # wanted: the containers to go into (None: every one)
     if wanted is not None:
-        within = _ancestors(wanted)
+        within = path_ancestors(wanted)
 
         def setd(key: str, offset: int) -> None:
             if key in wanted and key not in found:
@@ -174,19 +175,6 @@ def _token_offsets(
                 expect_key = False
             else:  # a number, true, false or null
                 setd(at, m.start())
-
-
-def _ancestors(wanted: set[str] | frozenset[str]) -> set[str]:
-    """The paths whose values may hold a wanted path: each wanted path cut before each ``.``
-    and ``[`` in it. A value inside the container at ``P`` has the path ``P.key`` or
-    ``P[i]``, so a container whose path is not here holds nothing wanted (a key with a dot or
-    a bracket in it only adds cuts: going into a container too many is harmless)."""
-    out: set[str] = set()
-    for path in wanted:
-        for i, c in enumerate(path):
-            if c == "." or c == "[":
-                out.add(path[:i])
-    return out
 
 
 _scan_once: Callable[[str, int], tuple[object, int]] | None = None
@@ -254,14 +242,3 @@ def offset_to_line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
-
-
-def locate(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
-    """The position of ``path`` or of its nearest ancestor that has one."""
-    while True:
-        if path in positions:
-            return positions[path]
-        if not path:
-            return None
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""

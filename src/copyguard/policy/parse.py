@@ -63,7 +63,8 @@ class _Collector:
     def add(self, severity: Severity, path: str, message: str, code: str = "") -> None:
         line = column = None
         if self.text is not None:
-            from copyguard.policy.locate import json_positions, locate  # for an issue only
+            from copyguard.policy.locate import json_positions  # for an issue only
+            from copyguard.policy.paths import locate
 
             if self._positions is None:
                 self._positions = json_positions(self.text)

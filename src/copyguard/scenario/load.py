@@ -22,6 +22,7 @@ from copyguard.policy.files import (
     read_stdin_bounded,
     scenario_limit,
 )
+from copyguard.policy.paths import locate
 from copyguard.records import record
 from copyguard.scenario.limits import lifecycle_problems, lock_problems
 from copyguard.scenario.model import (
@@ -113,12 +114,7 @@ class _Ctx:
         self.pending_keys = False  # accept pending key ARNs (IaC readers only)
 
     def error(self, path: str, message: str) -> ScenarioError:
-        pos = self.positions.get(path)
-        probe = path
-        while pos is None and probe:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-            pos = self.positions.get(probe)
+        pos = locate(self.positions, path)
         return ScenarioError(self.source, path, message, *(pos or (None, None)))
 
 

@@ -24,7 +24,8 @@ does not take, into a plain dict.
 
 from __future__ import annotations
 
-from copyguard.policy.locate import _ancestors, json_positions
+from copyguard.policy.locate import json_positions
+from copyguard.policy.paths import path_ancestors
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def yaml_positions(
     them is stepped over. A list or mapping that no longer has what was read (changed since)
     is stepped over too: nothing inside it gets a position."""
     out: dict[str, Position] = {}
-    within = None if wanted is None else _ancestors(wanted)
+    within = None if wanted is None else path_ancestors(wanted)
 
     def at(i: int) -> Position:
         m = marks[i]

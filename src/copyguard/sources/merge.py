@@ -12,6 +12,7 @@ import copy as _copy
 from pathlib import Path
 from typing import Any
 
+from copyguard.policy.paths import locate
 from copyguard.records import field, record
 from copyguard.scenario.load import (
     ScenarioError,
@@ -481,13 +482,7 @@ def _relocated(exc: ScenarioError, origins: dict[str, Origin]) -> ScenarioError:
 
 
 def _position(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
-    probe = path
-    pos = positions.get(probe)
-    while pos is None and probe:
-        cut = max(probe.rfind("."), probe.rfind("["))
-        probe = probe[:cut] if cut > 0 else ""
-        pos = positions.get(probe)
-    return pos
+    return locate(positions, path)
 
 
 def locate_findings(report: Any, loaded: Loaded) -> None:
