@@ -15,6 +15,7 @@ import yaml
 
 from copyguard import api
 from copyguard.policy.locate import json_positions
+from copyguard.policy.paths import locate
 from copyguard.scenario import ScenarioError
 from copyguard.scenario import load as scenario_load
 from copyguard.scenario.load import parse_scenario_text
@@ -77,22 +78,24 @@ def test_writing_keeps_the_rest(text: str) -> None:
     assert len(lazy) == len(json_positions(text)) + 1
 
 
-def test_a_check_maps_its_findings_only(text: str) -> None:
-    scenario = parse_scenario_text(text, "s.json", REPO)
-    assert isinstance(scenario.positions, JsonPositions)
+def _check_maps_its_findings_only(
+    text: str, name: str, kind: type[LazyPositions], full: dict[str, tuple[int, int]]
+) -> None:
+    """A check of the scenario ``text`` (file ``name``) maps its findings' paths only, and
+    they get the positions of ``full``, the whole map (the reading before the lazy one)."""
+    scenario = parse_scenario_text(text, name, REPO)
+    assert isinstance(scenario.positions, kind)
     report = api.check_scenario(scenario)
     located = [f for f in report.findings if f.line is not None]
     assert len(located) >= 30  # half the copies fail, each pointing into the file
     assert scenario.positions.pending  # the full map was never made
-    assert dict.__len__(scenario.positions) < len(json_positions(text)) / 10
-    # the same positions as from the full map (the reading before this change)
-    full = json_positions(text)
+    assert dict.__len__(scenario.positions) < len(full) / 10
     for f in located:
-        probe = f.path or ""
-        while probe not in full:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        assert (f.file, f.line, f.column) == ("s.json", *full[probe])
+        assert (f.file, f.line, f.column) == (name, *(locate(full, f.path or "") or ()))
+
+
+def test_a_check_maps_its_findings_only(text: str) -> None:
+    _check_maps_its_findings_only(text, "s.json", JsonPositions, json_positions(text))
 
 
 def test_input_errors_still_point_at_the_line() -> None:
@@ -156,20 +159,7 @@ def test_yaml_fill_maps_only_the_paths_asked(yaml_text: str) -> None:
 
 
 def test_yaml_a_check_maps_its_findings_only(yaml_text: str) -> None:
-    scenario = parse_scenario_text(yaml_text, "s.yaml", REPO)
-    assert isinstance(scenario.positions, YamlPositions)
-    report = api.check_scenario(scenario)
-    located = [f for f in report.findings if f.line is not None]
-    assert len(located) >= 30
-    assert scenario.positions.pending
-    full = _graph_positions(yaml_text)
-    assert dict.__len__(scenario.positions) < len(full) / 10
-    for f in located:
-        probe = f.path or ""
-        while probe not in full:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        assert (f.file, f.line, f.column) == ("s.yaml", *full[probe])
+    _check_maps_its_findings_only(yaml_text, "s.yaml", YamlPositions, _graph_positions(yaml_text))
 
 
 def test_yaml_a_document_changed_after_reading_gets_no_wrong_positions() -> None:
