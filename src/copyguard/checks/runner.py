@@ -353,7 +353,7 @@ def _probes(report: Report) -> set[str]:
 
 def _resolve_locations(report: Report, scenario: Scenario) -> None:
     """Rules emit paths; the file position is looked up here, once, for every format."""
-    if not scenario.source:  # no file to point into (the quick form, a live scan)
+    if not scenario.source:  # no file to point into (a live scan, a scenario made in code)
         return
     fill = getattr(scenario.positions, "fill", None)
     if fill is not None:  # a scenario file's: map only what is asked

@@ -24,7 +24,6 @@ does not take, into a plain dict.
 
 from __future__ import annotations
 
-from copyguard.policy.locate import json_positions
 from copyguard.policy.paths import path_ancestors
 
 TYPE_CHECKING = False
@@ -171,6 +170,8 @@ class JsonPositions(LazyPositions):
         super().__init__(text)
 
     def _map(self, wanted: set[str] | None) -> dict[str, Position]:
+        from copyguard.policy.locate import json_positions  # the JSON scanner: JSON's only
+
         return json_positions(self._source, wanted)
 
 
