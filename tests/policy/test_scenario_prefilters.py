@@ -72,6 +72,8 @@ def test_a_yaml_escape_that_makes_a_lone_surrogate_is_seen(code: int, form: str)
 def test_without_a_hint_no_walk_and_with_one_the_field_is_named() -> None:
     plain = '{"version": 1, "copies": [{"name": "\\u00e9t\\u00e9"}]}'
     assert not scenario_load._may_hold_surrogates(plain)
+    assert not scenario_load._may_hold_surrogates('{"name": "été 夏"}')  # not ASCII, no surrogate
+    assert scenario_load._may_hold_surrogates('{"name": "été \ud800"}')
     parse_scenario_text(plain, "s.json", None)
     with pytest.raises(ScenarioError, match=r"copies\[0\]\.name.*surrogate"):
         parse_scenario_text(plain.replace("00e9t", "d800t"), "s.json", None)
