@@ -1,7 +1,7 @@
-"""The two walks over a whole scenario that reading skips or shortens (``scenario/load.py``):
-the look for lone surrogates runs only when the text could hold one
-(``_may_hold_surrogates``), and the depth check walks lists and objects a level at a time
-(``_json_depth_ok``). Both answer as the full walks do."""
+"""What reading a scenario skips, shortens or remembers (``scenario/load.py``): the look for
+lone surrogates runs only when the text could hold one (``_may_hold_surrogates``), the depth
+check walks lists and objects a level at a time (``_json_depth_ok``), and an ARN is checked
+once per kind of field (``_arn``). Each answers as the full work does."""
 
 from __future__ import annotations
 
@@ -104,3 +104,21 @@ def test_the_depth_check_is_the_recursive_one(doc: Any, limit: int) -> None:
         assert scenario_load._json_depth_ok(doc) == (_depth(doc) <= limit)
     finally:
         scenario_load.MAX_DEPTH = saved
+
+
+def test_an_arn_valid_in_one_field_is_still_checked_in_another() -> None:
+    vault = "arn:aws:backup:us-east-1:444455556666:backup-vault:central"
+    copy = {
+        "name": "c0",
+        "resource_type": "EBS",
+        "resource_arn": "arn:aws:ec2:us-east-1:111122223333:volume/vol-0123456789abcdef0",
+        "source_vault": "arn:aws:backup:us-east-1:111122223333:backup-vault:local",
+        "destination_vault": vault,
+    }
+    doc = {"version": 1, "copies": [copy, {**copy, "name": "c1", "resource_key": vault}]}
+    with pytest.raises(ScenarioError, match=r"copies\[1\]\.resource_key.*KMS key"):
+        parse_scenario_text(json.dumps(doc), "s.json", None)
+    # the same value twice in one kind of field: read, and the same scenario as checked anew
+    twice = {"version": 1, "copies": [copy, {**copy, "name": "c1"}]}
+    scenario = parse_scenario_text(json.dumps(twice), "s.json", None)
+    assert [c.destination_vault for c in scenario.copies] == [vault, vault]
