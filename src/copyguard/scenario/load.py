@@ -852,9 +852,13 @@ def _plain_yaml_document(
     names_log: list[tuple[int, str]] = []  # and keys written otherwise
     state = {"budget": len(text) + MAX_ALIAS_EXPANSION, "nodes": 0, "deepest": 0, "kept": 0}
 
-    def place(ev: Any) -> int:
+    def pack(ev: Any) -> int:  # an event's position, as marks keeps it
         mark = ev.start_mark
-        marks.append(mark.line << 32 | mark.column)
+        packed: int = mark.line << 32 | mark.column
+        return packed
+
+    def place(mark: int) -> int:
+        marks.append(mark)
         spans.append(1)
         return len(marks) - 1
 
@@ -910,9 +914,7 @@ def _plain_yaml_document(
             raise _NotPlain
         count(found.nodes, depth + found.depth)
         if at is None:
-            marks.append(found.mark)
-            spans.append(1)
-            at = len(marks) - 1
+            at = place(found.mark)
         base = len(marks)  # where the copy of its fields' marks starts
         marks.extend(marks[found.start : found.end])
         spans.extend(spans[found.start : found.end])
@@ -931,9 +933,8 @@ def _plain_yaml_document(
         if isinstance(ev, events.AliasEvent):
             return alias(ev, path, depth, at)
         count(1, depth)
-        own = ev.start_mark.line << 32 | ev.start_mark.column
         if at is None:
-            at = place(ev)
+            at = place(pack(ev))
         anchor = ev.anchor
         if anchor is None:
             data = content(ev, path, depth)
@@ -954,7 +955,7 @@ def _plain_yaml_document(
             raise _NotPlain
         anchors[anchor] = _Anchor(
             data,
-            own,
+            pack(ev),
             at + 1,
             len(marks),
             [(k - at - 1, n) for k, n in names_log[names_start:]],
@@ -1005,7 +1006,7 @@ def _plain_yaml_document(
             seen.add(name)
             sub = f"{path}.{name}" if path else name
             key, _tag = scalar(key_ev)
-            at = place(key_ev)
+            at = place(pack(key_ev))
             if key != name or type(key) is not str:
                 names[at] = name
                 if opened:
