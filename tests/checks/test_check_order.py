@@ -86,8 +86,11 @@ def test_the_order_groups_a_key_and_keeps_the_scenarios_order_within() -> None:
             assert g not in seen
             seen.append(g)
     assert len(seen) == 6  # 60 copies, 6 keys, each to its one vault
-    # ... in the scenario's order
+    # ... in the scenario's order, the groups in the order of their first copy
+    firsts = []
     for g in seen:
         members = [i for i in order if (copies[i].resource_key, copies[i].destination_vault) == g]
         assert members == sorted(members)
+        firsts.append(members[0])
+    assert firsts == sorted(firsts)
     assert order != list(range(len(copies)))  # the bench deals copies out: grouped differs

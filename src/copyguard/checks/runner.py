@@ -312,18 +312,24 @@ def _check_order(copies: list[Copy]) -> list[int]:
     Copies of one key share its analysis and decisions (``AnalysisCache``); checked one after
     another, what they share is still in the processor's caches, where a scenario listing
     its copies in another order (the scale bench deals them out over the keys in turn) made
-    every copy fetch a different key's from memory. The report does not depend on the order:
-    the runner takes each copy's results into it in the scenario's order."""
-
-    def group(i: int) -> tuple[str, str]:
-        copy = copies[i]
+    every copy fetch a different key's from memory. The groups come in the order of their
+    first copy, which is the order their keys and vaults were read in for most scenarios (a
+    walk through memory, not a jump per group), and grouping is one pass: sorting by the ARNs
+    compared strings of objects scattered over the heap, 22 ms at 10,000 copies but 1.04 s at
+    100,000. The report does not depend on the order: the runner takes each copy's results
+    into it in the scenario's order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, copy in enumerate(copies):
         key = copy.resource_key if isinstance(copy.resource_key, str) else None
         if key is None:
             key = copy.source_vault if isinstance(copy.source_vault, str) else ""
         dest = copy.destination_vault if isinstance(copy.destination_vault, str) else ""
-        return (key, dest)
-
-    return sorted(range(len(copies)), key=group)
+        members = groups.get((key, dest))
+        if members is None:
+            groups[(key, dest)] = [i]
+        else:
+            members.append(i)
+    return [i for members in groups.values() for i in members]
 
 
 def _dedupe(report: Report) -> None:
