@@ -21,21 +21,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture
-def clean_gc() -> Iterator[None]:
-    """The test starts and ends with nothing frozen and the interpreter's collector
-    thresholds (tests of ``copyguard._gcpolicy``; a command-line run earlier in this process
-    may have held its thresholds: that hold is set aside during the test)."""
+@pytest.fixture(autouse=True)
+def _collector_stays_on() -> Iterator[None]:
+    """A command-line run in this process (click's runner, ``cli.quick.main``) switches the
+    cyclic collector off for what is left of its process (``_gcpolicy.hold_for_process``): the
+    test process is not that process, so the collector is on again after every test."""
     import gc
 
-    from copyguard import _gcpolicy
+    was_enabled = gc.isenabled()
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.fixture
+def clean_gc() -> Iterator[None]:
+    """The test starts and ends with nothing frozen, the collector on and the interpreter's
+    collector thresholds (tests of ``copyguard._gcpolicy``)."""
+    import gc
 
     before = gc.get_threshold()
-    held = _gcpolicy._held
-    _gcpolicy._held = None
-    gc.set_threshold(700, 10, 10)  # CPython's own, whatever an earlier run held
+    gc.set_threshold(700, 10, 10)  # CPython's own, whatever an earlier run set
+    gc.enable()
     assert gc.get_freeze_count() == 0
     yield
     gc.unfreeze()
     gc.set_threshold(*before)
-    _gcpolicy._held = held
+    gc.enable()

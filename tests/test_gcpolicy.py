@@ -226,26 +226,29 @@ def test_resource_policy_explanation() -> None:
     assert [r.to_dict() for r in alone.statements()] == _expected([identity], request)
 
 
-def test_a_command_line_check_keeps_the_raised_threshold_for_rendering() -> None:
-    """`copyguard check` checks once and exits: the raised threshold stays after the check, so
-    rendering the report pays no full collection; a later check_run still restores to it."""
+def test_a_command_line_check_switches_the_collector_off() -> None:
+    """`copyguard check` checks once and exits: the collector is off from before reading the
+    scenario to the process's exit, after the report is written, and nothing is left
+    frozen."""
     import subprocess
 
     code = (
-        "import gc, sys\n"
+        "import atexit, gc, sys\n"
         "from copyguard.cli.quick import main\n"
-        "import copyguard.cli.check_core as core\n"
-        "real = core.render_report\n"
-        "def render(*a, **k):\n"
-        "    sys.stderr.write(f'T{gc.get_threshold()[2]}F{gc.get_freeze_count()}\\n')\n"
-        "    return real(*a, **k)\n"
-        "core.render_report = render\n"
-        "main(['check', '--key-policy', 'examples/seed-key-policy.json', '--source-account',"
-        " '111122223333', '--destination-account', '444455556666', '--format', 'json'])\n"
+        "import copyguard.scenario.load as load\n"
+        "real_read = load._parse_scenario_text\n"
+        "def read(*a, **k):\n"
+        "    sys.stderr.write(f'read:{gc.isenabled()}\\n')\n"
+        "    return real_read(*a, **k)\n"
+        "load._parse_scenario_text = read\n"
+        "atexit.register(lambda: sys.stderr.write("
+        "f'exit:{gc.isenabled()}:{gc.get_freeze_count()}\\n'))\n"
+        "main(['check', 'examples/seed-failing.yaml', '--format', 'json'])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1, done.stderr
-    assert f"T{_gcpolicy.FULL_THRESHOLD}F0" in done.stderr  # raised, and nothing left frozen
+    assert "read:False" in done.stderr
+    assert "exit:False:0" in done.stderr  # after rendering: still off, nothing frozen
     assert json.loads(done.stdout)["verdict"] == "fail"

@@ -67,7 +67,7 @@ def build_report(
     from copyguard.policy import PolicyError
     from copyguard.scenario import ScenarioError
 
-    hold_for_process()  # this process checks once and exits: no full collection while rendering
+    hold_for_process()  # this process checks once and exits: the collector is off (_gcpolicy)
     options = Options(
         principal=validate_principal(principal),
         context=parse_context(context),

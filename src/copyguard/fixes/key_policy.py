@@ -127,33 +127,36 @@ def copy_document(doc: _Doc) -> _Doc:
     copied once and stays shared in the copy as in the original, and anything that is not a
     JSON value (or a dict key that is not a string) goes to ``copy.deepcopy`` with the same
     memo."""
-    memo: dict[int, Any] = {}
-
-    def walk(value: Any) -> Any:
-        kind = type(value)
-        if kind in _ATOMS:
-            return value
-        if kind is dict:
-            done = memo.get(id(value))
-            if done is not None:
-                return done
-            out: dict[Any, Any] = {}
-            memo[id(value)] = out
-            for k, item in value.items():
-                out[k if type(k) is str else _copy.deepcopy(k, memo)] = walk(item)
-            return out
-        if kind is list:
-            done = memo.get(id(value))
-            if done is not None:
-                return done
-            items: list[Any] = []
-            memo[id(value)] = items
-            items.extend(walk(item) for item in value)
-            return items
-        return _copy.deepcopy(value, memo)
-
-    copied: _Doc = walk(doc)
+    copied: _Doc = _copy_value(doc, {})
     return copied
+
+
+def _copy_value(value: Any, memo: dict[int, Any]) -> Any:
+    # a module-level function, not a closure over ``memo``: a recursive closure is a reference
+    # cycle (the function, its cell), which kept the memo, and through it every container
+    # copied, alive until the cyclic collector ran (1,289 dicts and 825 lists per 1,000 copies
+    # of the scale bench)
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        done = memo.get(id(value))
+        if done is not None:
+            return done
+        out: dict[Any, Any] = {}
+        memo[id(value)] = out
+        for k, item in value.items():
+            out[k if type(k) is str else _copy.deepcopy(k, memo)] = _copy_value(item, memo)
+        return out
+    if kind is list:
+        done = memo.get(id(value))
+        if done is not None:
+            return done
+        items: list[Any] = []
+        memo[id(value)] = items
+        items.extend([_copy_value(item, memo) for item in value])
+        return items
+    return _copy.deepcopy(value, memo)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -115,7 +115,8 @@ class _Ctx:
         # (check, value) already found valid: a scenario names each key and vault again in
         # every copy that uses it (10,000 copies: 42,500 ARNs, 12,000 distinct)
         self.valid: set[tuple[Callable[[str], str | None], str]] = set()
-        self.key_checks: dict[bool, Callable[[str], str | None]] = {}  # alias? -> its check
+        # (alias?, pending keys?) -> its check
+        self.key_checks: dict[tuple[bool, bool], Callable[[str], str | None]] = {}
 
     def error(self, path: str, message: str) -> ScenarioError:
         pos = locate(self.positions, path)
@@ -250,17 +251,21 @@ def pending_key_problem(v: str) -> str | None:
 
 
 def _key_check(c: _Ctx, alias: bool) -> Callable[[str], str | None]:
-    """The key ARN check of this scenario (one function per ``alias``: ``_arn`` remembers
-    which values it passed)."""
-    found = c.key_checks.get(alias)
+    """The key ARN check of this scenario (one function per ``alias`` and ``pending_keys``:
+    ``_arn`` remembers which values it passed). The function holds the two flags, not the
+    context: the context holds it (``key_checks``, and every ``valid`` entry), and a reference
+    cycle would keep the context, with everything it remembered, until the cyclic collector
+    ran, which a command-line check switches off (``_gcpolicy.hold_for_process``)."""
+    pending = c.pending_keys
+    found = c.key_checks.get((alias, pending))
     if found is None:
 
         def check(v: str) -> str | None:
-            if c.pending_keys and PENDING_KEY_MARK in v:
+            if pending and PENDING_KEY_MARK in v:
                 return pending_key_problem(v)
             return ids.key_arn_problem(v, alias=alias)
 
-        found = c.key_checks[alias] = check
+        found = c.key_checks[(alias, pending)] = check
     return found
 
 
@@ -1036,6 +1041,10 @@ def _plain_yaml_document(
         return None
     finally:
         loader.dispose()
+        # the walk's functions call one another through this frame's cells: emptied, they
+        # and the loader go with the frame, not with a later run of the cyclic collector
+        # (which a command-line check switches off: _gcpolicy.hold_for_process)
+        value = content = alias = None  # type: ignore[assignment]
 
 
 @record(slots=True)
