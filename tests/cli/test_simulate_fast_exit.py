@@ -1,7 +1,7 @@
 """``copyguard simulate --batch FILE`` ends the process without the interpreter's clean-up.
 
 GitHub issue 11 (start-up and end of a batch run): once the quick form has answered every
-line, ``cli/simulate_batch.exit_now`` runs the ``atexit`` functions, flushes the standard
+line, ``cli/fastexit.exit_now`` runs the ``atexit`` functions, flushes the standard
 streams and ends the process, so the batch's caches and the modules are not freed object by
 object. What anyone can see of a normal exit still happens: every output line, the exit
 code, ``atexit`` functions. The click command and library callers are unchanged: their

@@ -16,6 +16,7 @@ from copyguard.cli.check_core import (
     validate_principal,
 )
 from copyguard.cli.common import fail_input
+from copyguard.cli.fastexit import keep
 from copyguard.cli.iac import iac_options, resolve_inputs
 from copyguard.cli.inputs import max_input_size_option
 from copyguard.cli.output import color_option, fix_command
@@ -262,6 +263,7 @@ def check(
         scenario_out=drawn,
         iac=iac,
     )
+    keep(report)  # freed with the process if it ends with this check (cli/fastexit.py)
     emit(
         report,
         fmt,

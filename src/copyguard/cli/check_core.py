@@ -17,6 +17,7 @@ from copyguard.cli.common import (
     fail_input,
     read_text_file,
 )
+from copyguard.cli.fastexit import keep
 from copyguard.cli.inputs import KEY_POLICY_LIMIT
 from copyguard.escape import visible
 from copyguard.lazyre import lazy_compile
@@ -102,16 +103,17 @@ def build_report(
             if iac is not None:  # IaC or several inputs, merged (cli/iac.py)
                 from copyguard.cli.iac import checked
 
+                keep(iac)
                 if scenario_out is not None:
                     scenario_out.append(iac.scenario)
                 return checked(iac, options)
-            if scenario_out is None:
-                return api.check_file(scenario_path, options)
-            # the HTML report draws the scenario: keep it for the caller
             from copyguard.scenario import load_scenario
 
-            scenario_out.append(load_scenario(scenario_path))
-            return api.check_scenario(scenario_out[-1], options)
+            scenario = load_scenario(scenario_path)
+            keep(scenario)  # freed with the process if it ends with this check (cli/fastexit.py)
+            if scenario_out is not None:  # the HTML report draws the scenario: for the caller
+                scenario_out.append(scenario)
+            return api.check_scenario(scenario, options)
         except ScenarioError as exc:
             fail_input(str(exc))
     if not key_policy:

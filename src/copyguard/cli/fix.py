@@ -13,6 +13,7 @@ from copyguard.cli.check import (
     round_trip_option,
 )
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
+from copyguard.cli.fastexit import keep
 from copyguard.cli.fix_select import select_fixes
 from copyguard.cli.iac import iac_options_without_region, resolve_inputs
 from copyguard.cli.inputs import max_input_size_option
@@ -166,6 +167,7 @@ def fix(
         scenario_out=drawn,
         iac=iac,
     )
+    keep(report)  # freed with the process if it ends with this fix (cli/fastexit.py)
     if report_input_errors(report, lang):
         return EXIT_INPUT
     fixes = select_fixes(report, unsafe)

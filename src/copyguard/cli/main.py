@@ -10,6 +10,7 @@ import click
 
 from copyguard import __version__
 from copyguard.cli.common import EXIT_INPUT, EXIT_UNKNOWN, InputError
+from copyguard.cli.fastexit import end_if_kept
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": (
@@ -107,6 +108,8 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     try:
         rc = cli.main(args=argv, prog_name="copyguard", standalone_mode=False)
+        # a check that is the process's last work ends it here, what it built not freed
+        end_if_kept(rc if isinstance(rc, int) else 0)
     except InputError as exc:
         from copyguard.escape import visible
 

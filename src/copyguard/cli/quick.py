@@ -217,6 +217,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """The console entry point: the quick path for the quick form, the click group otherwise.
     Messages and exit codes are those of ``copyguard.cli.main.main``."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:  # this process's own command line: the process ends with it
+        from copyguard.cli import fastexit
+
+        fastexit.ENDS_PROCESS = True
     values = parse_quick(args) if quick_allowed() else None
     run: Any = run_quick
     if values is None and args[:1] == ["simulate"] and quick_allowed():

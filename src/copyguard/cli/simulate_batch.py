@@ -12,6 +12,7 @@ import stat
 import sys
 
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, fail_input
+from copyguard.cli.fastexit import exit_now
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -119,28 +120,3 @@ def run_quick_simulate(values: dict[str, str]) -> int:
     code = run_batch_command(values["batch"], keep_caches=True)
     exit_now(code)
     return code  # pragma: no cover - only where exit_now cannot end the process early
-
-
-def exit_now(code: int) -> None:
-    """End the process with ``code`` once the batch is answered, without the interpreter's
-    clean-up: the batch's caches and every module are not freed object by object (15-20 M
-    instructions, 13% of a one-line run; bench/README.md). What a normal exit does
-    that anyone can see still happens, in the same order: ``atexit`` functions run and the
-    standard streams are flushed. A flush that fails (a reader that went away) raises, and
-    the caller's usual handling applies. Returns only where ``atexit._run_exitfuncs`` is
-    missing (another Python), and the exit is then the usual one."""
-    import atexit
-
-    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
-    if run_exitfuncs is None:  # pragma: no cover - CPython has it
-        return
-    _flush()
-    run_exitfuncs()
-    _flush()
-    os._exit(code)
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:  # None: closed when the process started (2>&-)
-            stream.flush()
