@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from copyguard.cli.fix import AS_CHOICES
@@ -94,10 +93,11 @@ def _commands(tmp: Path, n: int) -> list[list[str]]:
     return out
 
 
-def test_no_cyclic_garbage_grows_with_the_input(tmp_path: Path) -> None:
-    small, big = _commands(tmp_path, 20), _commands(tmp_path, 100)
+def _child(runs: list[list[str]], prelude: str = "") -> tuple[bool, list[int], list[int]]:
+    """Run ``runs`` in one child process (``CHILD``, after ``prelude``): whether the collector
+    was on at the end, the unreachable objects after each run, and each run's exit code."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(big + small + big)],
+        [sys.executable, "-c", prelude + CHILD, json.dumps(runs)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -106,6 +106,12 @@ def test_no_cyclic_garbage_grows_with_the_input(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     enabled, counts, codes = json.loads(done.stdout)
+    return enabled, counts, codes
+
+
+def test_no_cyclic_garbage_grows_with_the_input(tmp_path: Path) -> None:
+    small, big = _commands(tmp_path, 20), _commands(tmp_path, 100)
+    enabled, counts, codes = _child(big + small + big)
     assert enabled is False  # the runs held the process: the collector was off throughout
     # every run checked its input (verdict fail, or a fix written), none stopped at reading it
     assert all(code in (0, 1) for code in codes), list(zip(codes, big + small + big))
@@ -116,8 +122,7 @@ def test_no_cyclic_garbage_grows_with_the_input(tmp_path: Path) -> None:
         assert b == a, f"{args[:2]} {args[2:4]}: {a} unreachable at 20 copies, {b} at 100"
 
 
-@pytest.mark.parametrize("where", ["fix"])
-def test_the_measure_sees_a_cycle_made_per_copy(tmp_path: Path, where: str) -> None:
+def test_the_measure_sees_a_cycle_made_per_fix(tmp_path: Path) -> None:
     """The count above is not blind: a cycle made for every fix the report proves (a closure
     that refers to itself, as ``fixes.key_policy.copy_document`` once was) shows in it."""
     bench = check_scale_bench()
@@ -136,15 +141,6 @@ def test_the_measure_sees_a_cycle_made_per_copy(tmp_path: Path, where: str) -> N
         "    return again.doc\n"
         "kp.copy_document = copy_document\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", leak + CHILD, json.dumps([runs[1], runs[0], runs[1]])],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    _, (_, small, big), codes = json.loads(done.stdout)
+    _, (_, small, big), codes = _child([runs[1], runs[0], runs[1]], leak)
     assert codes == [0, 0, 0]
     assert big > small

@@ -64,6 +64,23 @@ def env(lang: str = "en") -> dict[str, str]:
     return out
 
 
+#: ``copyguard ARGS`` through the console entry point, ``main({argv})``: ``main()`` runs them as
+#: the process's own command line, ``main(ARGS)`` as a caller in its own process would. Writes
+#: TEARDOWN to standard error if the interpreter's clean-up runs (``__del__`` of an object the
+#: main module holds), ATEXIT when the atexit functions do
+TEARDOWN_WRAPPER = """
+import atexit, os, sys
+class Teardown:
+    def __del__(self):
+        os.write(2, b"TEARDOWN\\n")
+keep = Teardown()
+atexit.register(lambda: os.write(2, b"ATEXIT\\n"))
+sys.argv = ["copyguard", *{args!r}]
+from copyguard.cli.quick import main
+main({argv})
+"""
+
+
 #: sys.argv as the console script sets it; at exit, which path answered (click imported or not)
 ENTRY_WRAPPER = """
 import atexit, os, sys

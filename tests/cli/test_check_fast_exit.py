@@ -15,20 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cg_cli import REPO, env
-
-# __del__ of an object held by the main module runs at the interpreter's clean-up only
-WRAPPER = """
-import atexit, os, sys
-class Teardown:
-    def __del__(self):
-        os.write(2, b"TEARDOWN\\n")
-keep = Teardown()
-atexit.register(lambda: os.write(2, b"ATEXIT\\n"))
-sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.quick import main
-main({argv})
-"""
+from cg_cli import REPO, TEARDOWN_WRAPPER, env
 
 SEED = str(REPO / "examples" / "seed-failing.yaml")
 
@@ -36,7 +23,7 @@ SEED = str(REPO / "examples" / "seed-failing.yaml")
 def _run(args: list[str], *, own: bool) -> subprocess.CompletedProcess[bytes]:
     """``args`` as the process's own command line (``own``: ``main()``) or as a caller's
     (``main(args)``)."""
-    code = WRAPPER.format(args=args, argv="" if own else repr(args))
+    code = TEARDOWN_WRAPPER.format(args=args, argv="" if own else repr(args))
     return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

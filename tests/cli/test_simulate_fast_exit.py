@@ -18,23 +18,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from cg_cli import REPO, env
+from cg_cli import REPO, TEARDOWN_WRAPPER, env
 
 from copyguard.evaluate import batch
 from copyguard.evaluate.batch import run_batch
 
-# __del__ of an object held by the main module runs at the interpreter's clean-up only
-WRAPPER = """
-import atexit, os, sys
-class Teardown:
-    def __del__(self):
-        os.write(2, b"TEARDOWN\\n")
-keep = Teardown()
-atexit.register(lambda: os.write(2, b"ATEXIT\\n"))
-sys.argv = ["copyguard", *{args!r}]
-from copyguard.cli.quick import main
-main()
-"""
+WRAPPER = TEARDOWN_WRAPPER.replace("{argv}", "")  # the process's own command line
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ADMIN = "arn:aws:iam::111122223333:role/Admin"
