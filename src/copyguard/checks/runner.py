@@ -315,9 +315,9 @@ def _check_order(copies: list[Copy]) -> list[int]:
     every copy fetch a different key's from memory. The groups come in the order of their
     first copy, which is the order their keys and vaults were read in for most scenarios (a
     walk through memory, not a jump per group), and grouping is one pass: sorting by the ARNs
-    compared strings of objects scattered over the heap, 22 ms at 10,000 copies but 1.04 s at
-    100,000. The report does not depend on the order: the runner takes each copy's results
-    into it in the scenario's order."""
+    compared strings of objects scattered over the heap, 5 ms at 10,000 copies but 76-93 ms at
+    100,000 (bench/README.md, ninth round). The report does not depend on the order: the
+    runner takes each copy's results into it in the scenario's order."""
     groups: dict[tuple[str, str], list[int]] = {}
     for i, copy in enumerate(copies):
         key = copy.resource_key if isinstance(copy.resource_key, str) else None
