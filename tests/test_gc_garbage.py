@@ -11,7 +11,8 @@ a scenario of 100 copies (what is made once per process is made there: modules i
 first use, and the generic methods of record classes, replaced by their compiled form on their
 first call here: ``records.SPECIALISE_AFTER`` set to 1), on one of 20 copies and on the one of
 100 again; after each run it counts what the collector finds unreachable (``gc.collect()``).
-The last two counts must be equal."""
+The last two counts must be equal. CloudFormation templates and a CDK cloud assembly, which
+no generator here grows, are checked three times each: the last two runs leave nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from copyguard.cli.fix import AS_CHOICES
 from repo_scripts import check_scale_bench, repo_script
 
 REPO = Path(__file__).resolve().parent.parent
+CFN = REPO / "examples" / "iac" / "cloudformation"
+CDK = REPO / "examples" / "iac" / "cdk"
 
 CHILD = """
 import contextlib, gc, io, json, sys
@@ -144,3 +147,19 @@ def test_the_measure_sees_a_cycle_made_per_fix(tmp_path: Path) -> None:
     _, (_, small, big), codes = _child([runs[1], runs[0], runs[1]], leak)
     assert codes == [0, 0, 0]
     assert big > small
+
+
+def test_templates_and_a_cloud_assembly_leave_nothing_behind() -> None:
+    """The IaC inputs the bench cannot grow (``examples/iac``: CloudFormation templates with
+    their parameters, a CDK cloud assembly): checked again in the same process, a run leaves
+    nothing for the collector at all."""
+    source, central = CFN / "source-account.yaml", CFN / "central-account.json"
+    cfn = ["check", str(source), str(central), str(CFN / "organization.yaml")]
+    cfn += ["--account", f"{source}=111122223333", "--account", f"{central}=444455556666"]
+    cfn += ["--region", "us-east-1", "--parameters", f"{source}={CFN / 'source-parameters.json'}"]
+    cdk = ["check", str(CDK / "cdk.out"), str(CDK / "organization.yaml")]
+    runs = [cfn, cdk] * 3
+    enabled, counts, codes = _child([[*args, "--format", "json"] for args in runs])
+    assert enabled is False
+    assert codes == [1, 1] * 3  # both checked: verdict fail
+    assert counts[2:] == [0, 0, 0, 0]
