@@ -477,12 +477,8 @@ def _relocated(exc: ScenarioError, origins: dict[str, Origin]) -> ScenarioError:
         return exc
     origin, own = found
     message = str(exc).split(": ", 2)[-1]
-    pos = _position(origin.positions, own)
+    pos = locate(origin.positions, own)
     return ScenarioError(origin.file, own, message, *(pos or (None, None)))
-
-
-def _position(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int] | None:
-    return locate(positions, path)
 
 
 def locate_findings(report: Any, loaded: Loaded) -> None:
@@ -495,7 +491,7 @@ def locate_findings(report: Any, loaded: Loaded) -> None:
             continue
         origin, own = found
         f.file = origin.file
-        pos = _position(origin.positions, own)
+        pos = locate(origin.positions, own)
         f.line, f.column = pos if pos else (None, None)
         sub = f.path[len(f.path.partition(".")[0]) :]
         address = origin.addresses.get(sub) or origin.address

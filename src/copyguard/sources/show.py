@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from copyguard.sources.merge import Loaded, Origin, _position, where
+from copyguard.policy.paths import locate
+from copyguard.sources.merge import Loaded, Origin, where
 
 #: the facts listed per section, in this order
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -92,7 +93,7 @@ def _source(origin: Origin | None, own: str, sub: str, attribute: str | None) ->
             if pos:
                 break
     if pos is None:
-        pos = _position(origin.positions, own) if own else None
+        pos = locate(origin.positions, own) if own else None
     out: dict[str, Any] = {"input": origin.file, "line": pos[0] if pos else None}
     address = origin.addresses.get(sub) if sub in origin.addresses else origin.address
     if address:
