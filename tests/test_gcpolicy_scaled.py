@@ -13,6 +13,9 @@ from copyguard import _gcpolicy
 
 pytestmark = pytest.mark.usefixtures("clean_gc")
 
+#: at most this many frozen objects freed between freezing and reading the count
+_FREED_MEANWHILE = 10_000
+
 
 def test_the_threshold_grows_with_the_frozen_heap() -> None:
     assert _gcpolicy.full_threshold(0) == _gcpolicy.FULL_THRESHOLD
@@ -29,7 +32,11 @@ def test_a_large_heap_raises_it_further_and_it_is_restored() -> None:
         frozen = gc.get_freeze_count()
         assert frozen >= len(big)
         raised = gc.get_threshold()[2]
-        assert raised == max(before[2], frozen // _gcpolicy.FROZEN_PER_STEP)
+        # frozen objects can only be freed since the threshold was set (pytest-xdist's
+        # execnet thread drops some while this runs), never added: the count read now is at
+        # most the one the threshold came from, and not far below it
+        step = _gcpolicy.FROZEN_PER_STEP
+        assert frozen // step <= raised <= (frozen + _FREED_MEANWHILE) // step
         assert raised >= _gcpolicy.FULL_THRESHOLD + 400
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
