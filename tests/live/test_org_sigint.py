@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
     with Emulator(port=0, members=8, seed=2) as emu:
         emu.write_aws_config(config_dir)
         emu.app.latency = 0.25  # about 70 reads one at a time: well over 10 s uninterrupted
+        served = _count_requests(emu.app)
         proc = subprocess.Popen(
             [
                 *copyguard_cmd(),
@@ -36,12 +38,17 @@ def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        time.sleep(4.0)  # start-up done, the organization read, some members read
+        # start-up done, the organization read, some members read: the emulator has answered
+        # a dozen reads (a fixed wait was too short on a loaded machine)
+        deadline = time.monotonic() + 60
+        while len(served) < 12 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert proc.poll() is None, "the scan ended before it could be interrupted"
+        assert len(served) >= 12, f"only {len(served)} reads in 60 s"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         emu.app.latency = 0.0
-    assert proc.returncode == 3, (proc.returncode, err[-2000:])
+    assert proc.returncode == 3, (proc.returncode, len(served), err[-2000:], out[-2000:])
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "interrupted" in err
     report = json.loads(out)
@@ -50,3 +57,17 @@ def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
     assert len(stop) == 1 and stop[0]["code"] == "CG902"
     assert "interrupted (Ctrl-C) after reading" in stop[0]["message"]
     assert "of 10 account(s)" in stop[0]["message"]  # 8 members, the central and management
+
+
+def _count_requests(app: Any) -> list[float]:
+    """Record the time of every AWS request the emulator serves (``app._aws``, after its
+    latency)."""
+    served: list[float] = []
+    real = app._aws
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        served.append(time.monotonic())
+        return real(*args, **kwargs)
+
+    app._aws = counted
+    return served

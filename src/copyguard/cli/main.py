@@ -116,8 +116,11 @@ def main(argv: list[str] | None = None) -> None:
         shown = "\n".join(visible(line) for line in str(exc).split("\n"))
         click.echo(f"copyguard: error: {shown}", err=True)
         sys.exit(EXIT_INPUT)
-    except click.exceptions.Abort:
-        click.echo("copyguard: aborted", err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click's Ctrl-C: not bad input
+            click.echo("copyguard: interrupted", err=True)
+            sys.exit(EXIT_UNKNOWN)
+        click.echo("copyguard: aborted", err=True)  # end of input at a prompt
         sys.exit(EXIT_INPUT)
     except click.ClickException as exc:
         exc.show()

@@ -243,7 +243,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
         shown = "\n".join(visible(line) for line in str(exc).split("\n"))
         echo(f"copyguard: error: {shown}", sys.stderr)
         sys.exit(EXIT_INPUT)
-    except (EOFError, KeyboardInterrupt):  # click: an empty line, then Abort
+    except KeyboardInterrupt:  # as cli/main.py answers click's Abort after Ctrl-C
+        from copyguard.cli.common import EXIT_UNKNOWN
+
+        echo("", sys.stderr)
+        echo("copyguard: interrupted", sys.stderr)
+        sys.exit(EXIT_UNKNOWN)
+    except EOFError:  # click: an empty line, then Abort
         echo("", sys.stderr)
         echo("copyguard: aborted", sys.stderr)
         sys.exit(EXIT_INPUT)
