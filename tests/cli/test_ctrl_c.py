@@ -37,6 +37,7 @@ def _interrupt_while_reading(env: dict[str, str], *args: str) -> subprocess.Comp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_ctrl_c,
     )
     deadline = time.monotonic() + 60
     # blocked reading its standard input, and twice in a row: start-up is over
@@ -58,3 +59,9 @@ def test_ctrl_c_while_reading_input_is_unknown(quick: str) -> None:
     assert done.stderr == "\ncopyguard: interrupted\n"  # the same on both paths
     assert done.stdout == ""
 
+
+def _default_ctrl_c() -> None:
+    """In the child before it runs copyguard: Ctrl-C as a shell leaves it. An ignored SIGINT
+    is inherited (a process started from one that ignores it never sees Ctrl-C), and the test
+    process may have inherited one."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

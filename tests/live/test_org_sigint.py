@@ -37,6 +37,7 @@ def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
+            preexec_fn=_default_ctrl_c,
         )
         # start-up done, the organization read, some members read: the emulator has answered
         # a dozen reads (a fixed wait was too short on a loaded machine)
@@ -71,3 +72,10 @@ def _count_requests(app: Any) -> list[float]:
 
     app._aws = counted
     return served
+
+
+def _default_ctrl_c() -> None:
+    """In the child before it runs copyguard: Ctrl-C as a shell leaves it. An ignored SIGINT
+    is inherited (a process started from one that ignores it never sees Ctrl-C), and the test
+    process may have inherited one."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
