@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from copyguard.policy.files import (
     read_bounded,
     read_text,
 )
-from copyguard.policy.locate import json_positions, line_starts, offset_to_line_col
+from copyguard.policy.locate import json_positions, offset_to_line_col, positions_of
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY = f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"
@@ -202,13 +203,21 @@ def test_positions_of_a_megabyte_policy_in_well_under_a_second() -> None:
     assert positions[last] == offset_to_line_col(text, text.rindex('"kms:ViaService"'))
 
 
-def test_line_starts_agree_with_counting() -> None:
-    text = "a\n\nbc\n" + "x" * 5 + "\n"
-    starts = line_starts(text)
-    assert starts == [0, 2, 3, 6, 12]
-    for offset in range(len(text)):
-        line = text.count("\n", 0, offset) + 1
-        assert offset - starts[line - 1] + 1 == offset_to_line_col(text, offset)[1]
+@pytest.mark.parametrize("ordered", [True, False], ids=["in-order", "shuffled"])
+def test_positions_of_agree_with_counting(ordered: bool) -> None:
+    # every offset of a text with empty lines, a last line without a newline and offsets on
+    # the newlines themselves; in the order a scan finds them, and shuffled (sorted first,
+    # the answer in the caller's order)
+    text = "a\n\nbc\n" + "x" * 5 + "\n\r\n" + "yz"
+    offsets = {f"p{i}": i for i in range(len(text))}
+    if not ordered:
+        keys = list(offsets)
+        random.Random(5).shuffle(keys)
+        offsets = {k: offsets[k] for k in keys}
+    got = positions_of(text, offsets)
+    assert list(got) == list(offsets)
+    assert got == {k: offset_to_line_col(text, o) for k, o in offsets.items()}
+    assert positions_of(text, {"a": 3, "b": 3}) == {"a": (3, 1), "b": (3, 1)}  # one offset twice
 
 
 # ------------------------------------------------------------------- JSON Python chokes on

@@ -213,28 +213,29 @@ def json_positions(
 
 
 def positions_of(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """``{key: offset}`` -> ``{key: (line, column)}``, in one pass over the text."""
+    """``{key: offset}`` -> ``{key: (line, column)}``, in one pass over the text: the offsets
+    in increasing order (as :func:`_token_offsets` finds them; sorted first otherwise), the
+    newlines between one and the next counted by ``str.count``. No table of line starts (a
+    100,000-copy scenario has 3.5 million lines: a list of as many integers, built and then
+    searched once per offset, 0.8 s and 1 s) and nothing that grows faster than the text."""
     if not offsets:
         return {}
-    from bisect import bisect_right  # only when there is something to place (start-up time)
-
-    starts = line_starts(text)
+    items = list(offsets.items())
+    values = list(offsets.values())
+    ordered = values == sorted(values)  # linear on ordered input
+    if not ordered:
+        items.sort(key=lambda item: item[1])
+    count, rfind = text.count, text.rfind
     out: dict[str, tuple[int, int]] = {}
-    for key, offset in offsets.items():
-        line = bisect_right(starts, offset)
-        out[key] = (line, offset - starts[line - 1] + 1)
-    return out
-
-
-def line_starts(text: str) -> list[int]:
-    """The offset where each line begins (``[0, ...]``)."""
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    return starts
+    line, line_start, done = 1, 0, 0  # the line and its start at offset ``done``
+    for key, offset in items:
+        newlines = count("\n", done, offset)
+        if newlines:
+            line += newlines
+            line_start = rfind("\n", done, offset) + 1
+        done = offset
+        out[key] = (line, offset - line_start + 1)
+    return out if ordered else {key: out[key] for key in offsets}
 
 
 def offset_to_line_col(text: str, offset: int) -> tuple[int, int]:
