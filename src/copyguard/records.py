@@ -284,7 +284,8 @@ def _make_repr(names: tuple[str, ...]) -> Callable[[Any], str]:
     calls = 0
 
     def generic(self: Any) -> str:
-        return self.__class__.__qualname__ + template.format(*getter(self))
+        name: str = self.__class__.__qualname__
+        return name + template.format(*getter(self))
 
     text = generic
 
@@ -825,7 +826,7 @@ def replace(obj: _T, /, **changes: Any) -> _T:
             continue
         if f.name not in changes:
             changes[f.name] = getattr(obj, f.name)
-    return obj.__class__(**changes)  # type: ignore[no-any-return]
+    return obj.__class__(**changes)
 
 
 def asdict(obj: Any, *, dict_factory: Callable[[list[tuple[str, Any]]], Any] = dict) -> Any:

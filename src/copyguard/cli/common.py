@@ -13,7 +13,10 @@ from copyguard.lazyre import lazy_compile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
+
+    from click.decorators import FC
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -41,7 +44,7 @@ def default_lang() -> str:
     return "zh" if loc.lower().startswith("zh") else "en"
 
 
-def format_option(choices: tuple[str, ...] = FORMATS) -> Any:
+def format_option(choices: tuple[str, ...] = FORMATS) -> Callable[[FC], FC]:
     import click
 
     return click.option(
@@ -54,7 +57,7 @@ def format_option(choices: tuple[str, ...] = FORMATS) -> Any:
     )
 
 
-def lang_option() -> Any:
+def lang_option() -> Callable[[FC], FC]:
     import click
 
     return click.option(

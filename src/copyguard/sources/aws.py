@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from copyguard.checks.facts import slr_arn, type_facts
@@ -624,7 +625,7 @@ class LiveBuilder:
         pending = self._pending
         tasks: list[Callable[[], None]] = []
         for copy, rp in pending:
-            tasks.append(lambda c=copy, r=rp: self._copy_reads(c, r))
+            tasks.append(partial(self._copy_reads, copy, rp))
         if org_reads:
             tasks.append(self.organization)
             tasks.append(self.slr_exists)
@@ -636,7 +637,7 @@ class LiveBuilder:
             for arn in self._keys_of(copy):
                 if arn not in seen:
                     seen.add(arn)
-                    key_tasks.append(lambda a=arn: self.read_key(a, f"keys[{a}]"))
+                    key_tasks.append(partial(self.read_key, arn, f"keys[{arn}]"))
         self._run(key_tasks, progress)
         return self.sc
 
@@ -812,7 +813,7 @@ def caller_accounts(reader: Reader) -> dict[str, str | None]:
     """Each role's account, from STS (one call per role, in parallel)."""
     roles = [role for role in ROLES if reader.has(role)]
     answers = _parallel(
-        [lambda r=role: reader.call(r, "sts", "get_caller_identity") for role in roles]
+        [partial(reader.call, role, "sts", "get_caller_identity") for role in roles]
     )
     out: dict[str, str | None] = dict.fromkeys(ROLES)
     for role, ident in zip(roles, answers):
@@ -945,8 +946,13 @@ def plan_rules(
             ids,
             _parallel(
                 [
-                    lambda p=plan_id: reader.call(
-                        role, "backup", "get_backup_plan", region=region, BackupPlanId=p
+                    partial(
+                        reader.call,
+                        role,
+                        "backup",
+                        "get_backup_plan",
+                        region=region,
+                        BackupPlanId=plan_id,
                     )
                     for plan_id in ids
                 ],
@@ -993,7 +999,7 @@ def add_rule_copies(
         zip(
             vaults,
             _parallel(
-                [lambda v=v: _plan_resources(b, v, role) for v in vaults],
+                [partial(_plan_resources, b, v, role) for v in vaults],
                 workers or b.reader.max_workers,
             ),
         )

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from copyguard.evaluate.request import account_of_arn as arn_account
@@ -358,27 +359,7 @@ class OrganizationScan:
                 names[str(root["Id"])] = root["Name"][:128]
         level = [(str(root["Id"]), f"{self.org_id}/{root['Id']}/") for root in roots]
         while level:
-            answers = self._parallel(
-                [
-                    lambda p=parent: (
-                        r.paginate(
-                            "management",
-                            "organizations",
-                            "list_accounts_for_parent",
-                            "Accounts",
-                            ParentId=p,
-                        ),
-                        r.paginate(
-                            "management",
-                            "organizations",
-                            "list_organizational_units_for_parent",
-                            "OrganizationalUnits",
-                            ParentId=p,
-                        ),
-                    )
-                    for parent, _ in level
-                ]
-            )
+            answers = self._parallel([partial(self._children, parent) for parent, _ in level])
             following = []
             for (_, path), (accounts, ous) in zip(level, answers):
                 for answer in (accounts, ous):
@@ -432,21 +413,7 @@ class OrganizationScan:
             )
             return
         ids = [str(p["Id"]) for p in policies if p.get("Id")]
-        answers = self._parallel(
-            [
-                lambda p=pid: (
-                    r.call("management", "organizations", "describe_policy", PolicyId=p),
-                    r.paginate(
-                        "management",
-                        "organizations",
-                        "list_targets_for_policy",
-                        "Targets",
-                        PolicyId=p,
-                    ),
-                )
-                for pid in ids
-            ]
-        )
+        answers = self._parallel([partial(self._backup_policy, pid) for pid in ids])
         model = self.b.sc.organization
         paths = model.paths if isinstance(model, Organization) else {}
         for pid, (doc, targets) in zip(ids, answers):
@@ -803,8 +770,42 @@ class OrganizationScan:
         for account in accounts:
             role = self.b.role_for_account(account)
             if role is not None:
-                tasks.append(lambda a=account, r=role: self.b.slr_exists_for(a, r))
+                tasks.append(partial(self.b.slr_exists_for, account, role))
         self._parallel(tasks)
+
+    def _children(self, parent: str) -> tuple[Any, Any]:
+        """The accounts and the organizational units directly under ``parent``."""
+        r = self.reader
+        return (
+            r.paginate(
+                "management",
+                "organizations",
+                "list_accounts_for_parent",
+                "Accounts",
+                ParentId=parent,
+            ),
+            r.paginate(
+                "management",
+                "organizations",
+                "list_organizational_units_for_parent",
+                "OrganizationalUnits",
+                ParentId=parent,
+            ),
+        )
+
+    def _backup_policy(self, pid: str) -> tuple[Any, Any]:
+        """A backup policy and its targets."""
+        r = self.reader
+        return (
+            r.call("management", "organizations", "describe_policy", PolicyId=pid),
+            r.paginate(
+                "management",
+                "organizations",
+                "list_targets_for_policy",
+                "Targets",
+                PolicyId=pid,
+            ),
+        )
 
     def _parallel(self, tasks: list[Callable[[], Any]]) -> list[Any]:
         """The tasks' results in order, in a pool of ``max_workers``; Ctrl-C cancels the
