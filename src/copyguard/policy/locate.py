@@ -216,8 +216,8 @@ def positions_of(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int
     """``{key: offset}`` -> ``{key: (line, column)}``, in one pass over the text: the offsets
     in increasing order (as :func:`_token_offsets` finds them; sorted first otherwise), the
     newlines between one and the next counted by ``str.count``. No table of line starts (a
-    100,000-copy scenario has 3.5 million lines: a list of as many integers, built and then
-    searched once per offset, 0.8 s and 1 s) and nothing that grows faster than the text."""
+    100,000-copy scenario has 3.5 million lines: a list of as many integers, 0.8 s to build
+    before it was searched once per offset) and nothing that grows faster than the text."""
     if not offsets:
         return {}
     items = list(offsets.items())
