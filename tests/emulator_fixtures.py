@@ -10,7 +10,8 @@ profiles it writes (``--write-aws-config DIR``), with plain boto3 clients.
   that wait for their jobs to finish;
 - the emulator in this process (:func:`start_world`, :func:`in_process_emulator`) or as a
   child process (:func:`start_emulator_process`), and the real ``copyguard`` command
-  (:func:`run_cli` in a subprocess, :func:`run_main` in this process).
+  (:func:`run_cli` in a subprocess, :func:`run_main` in this process, :func:`start_to_interrupt`
+  to send it Ctrl-C).
 
 Importable from any test directory (``tests/conftest.py`` puts ``tests/`` on ``sys.path``).
 """
@@ -103,6 +104,30 @@ class CliResult:
 
 def copyguard_cmd() -> list[str]:
     return [sys.executable, "-m", "copyguard"]
+
+
+def start_to_interrupt(
+    args: list[str], env: dict[str, str], stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """``copyguard ARGS`` in a child process with its output piped, to be sent SIGINT: it
+    starts with SIGINT at its default, as a shell leaves it (an ignored SIGINT is inherited,
+    a process started from one that ignores it never sees Ctrl-C, and the test process may
+    have inherited one)."""
+    return subprocess.Popen(
+        [*copyguard_cmd(), *args],
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_ctrl_c,
+    )
+
+
+def _default_ctrl_c() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(

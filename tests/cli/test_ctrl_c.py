@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from copyguard.cli.quick import FORCE_CLICK_ENV
+from emulator_fixtures import start_to_interrupt
 
 pytestmark = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/wchan").exists(), reason="needs Linux's /proc/PID/wchan"
@@ -30,15 +30,7 @@ def _waiting_on_a_pipe(pid: int) -> bool:
 
 
 def _interrupt_while_reading(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "copyguard", *args],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_ctrl_c,
-    )
+    proc = start_to_interrupt(list(args), env, stdin=subprocess.PIPE)
     deadline = time.monotonic() + 60
     # blocked reading its standard input, and twice in a row: start-up is over
     seen = 0
@@ -58,10 +50,3 @@ def test_ctrl_c_while_reading_input_is_unknown(quick: str) -> None:
     assert done.returncode == 3, (done.returncode, done.stderr)
     assert done.stderr == "\ncopyguard: interrupted\n"  # the same on both paths
     assert done.stdout == ""
-
-
-def _default_ctrl_c() -> None:
-    """In the child before it runs copyguard: Ctrl-C as a shell leaves it. An ignored SIGINT
-    is inherited (a process started from one that ignores it never sees Ctrl-C), and the test
-    process may have inherited one."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator_fixtures import clean_env, copyguard_cmd
+from emulator_fixtures import clean_env, start_to_interrupt
 
 pytestmark = pytest.mark.emulator
 
@@ -26,18 +25,12 @@ def test_sigint_mid_scan_reports_what_was_read(tmp_path: Path) -> None:
         emu.write_aws_config(config_dir)
         emu.app.latency = 0.25  # about 70 reads one at a time: well over 10 s uninterrupted
         served = _count_requests(emu.app)
-        proc = subprocess.Popen(
+        proc = start_to_interrupt(
             [
-                *copyguard_cmd(),
                 *("scan", "--organization", "--management-profile", "management"),
                 *("--all-plans", "--max-workers", "1", "--format", "json"),
             ],
-            env=clean_env(config_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=_default_ctrl_c,
+            clean_env(config_dir),
         )
         # start-up done, the organization read, some members read: the emulator has answered
         # a dozen reads (a fixed wait was too short on a loaded machine)
@@ -72,10 +65,3 @@ def _count_requests(app: Any) -> list[float]:
 
     app._aws = counted
     return served
-
-
-def _default_ctrl_c() -> None:
-    """In the child before it runs copyguard: Ctrl-C as a shell leaves it. An ignored SIGINT
-    is inherited (a process started from one that ignores it never sees Ctrl-C), and the test
-    process may have inherited one."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
