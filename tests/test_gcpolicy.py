@@ -30,6 +30,9 @@ EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 
 pytestmark = pytest.mark.usefixtures("clean_gc")
 
+#: at most this many frozen objects freed between freezing and reading the count
+_FREED_MEANWHILE = 10_000
+
 
 def _spy(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> list[tuple[Any, ...]]:
     seen: list[tuple[Any, ...]] = []
@@ -60,7 +63,11 @@ def test_applied_during_the_check_and_restored(monkeypatch: pytest.MonkeyPatch) 
     # the count read in the check may be a little below the one the threshold came from
     # (frozen objects freed meanwhile by pytest-xdist's thread; none added)
     lowest = max(before[2], _gcpolicy.full_threshold(frozen))
-    assert lowest <= thresholds[2] <= max(before[2], _gcpolicy.full_threshold(frozen + 10_000))
+    assert (
+        lowest
+        <= thresholds[2]
+        <= max(before[2], _gcpolicy.full_threshold(frozen + _FREED_MEANWHILE))
+    )
     assert thresholds[2] >= _gcpolicy.FULL_THRESHOLD
     assert frozen > 1000  # the scenario and everything alive before the check
     assert gc.get_threshold() == before
@@ -84,8 +91,10 @@ def test_a_callers_freeze_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None
     api.check_scenario(_seed())
     # frozen objects can be freed meanwhile (pytest-xdist's thread), never added but by a
     # freeze: a second freeze would add the scenario just read, a thaw would leave none
-    assert 0 < frozen - 10_000 < seen[0][1] <= frozen  # not frozen again
-    assert 0 < frozen - 10_000 < gc.get_freeze_count() <= frozen  # and not thawed on the way out
+    assert 0 < frozen - _FREED_MEANWHILE < seen[0][1] <= frozen  # not frozen again
+    assert (
+        0 < frozen - _FREED_MEANWHILE < gc.get_freeze_count() <= frozen
+    )  # and not thawed on the way out
 
 
 def test_nested_runs_restore_once() -> None:

@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
         click_main(argv)
         sys.exit(0)  # click_main always exits; this line is never reached
-    from copyguard.cli.common import EXIT_INPUT, InputError
+    from copyguard.cli.common import EXIT_INPUT, EXIT_UNKNOWN, InputError
 
     try:
         rc = run(values)
@@ -244,8 +244,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
         echo(f"copyguard: error: {shown}", sys.stderr)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:  # as cli/main.py answers click's Abort after Ctrl-C
-        from copyguard.cli.common import EXIT_UNKNOWN
-
         echo("", sys.stderr)
         echo("copyguard: interrupted", sys.stderr)
         sys.exit(EXIT_UNKNOWN)
