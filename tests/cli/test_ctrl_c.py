@@ -50,3 +50,62 @@ def test_ctrl_c_while_reading_input_is_unknown(quick: str) -> None:
     assert done.returncode == 3, (done.returncode, done.stderr)
     assert done.stderr == "\ncopyguard: interrupted\n"  # the same on both paths
     assert done.stdout == ""
+
+
+class _CtrlCOnImport:
+    """A module finder that acts as a Ctrl-C arriving while ``name`` is imported."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == self.name:
+            raise KeyboardInterrupt
+        return None
+
+
+@pytest.mark.parametrize(
+    ("module", "argv"),
+    [
+        ("copyguard.cli.main", ["explain", "CG101"]),  # click and the commands
+        (
+            "copyguard.cli.common",  # the quick form of check
+            [
+                "check",
+                "--key-policy",
+                "-",
+                "--source-account",
+                "111122223333",
+                "--destination-account",
+                "444455556666",
+            ],
+        ),
+        ("copyguard.cli.simulate_batch", ["simulate", "--batch", "-"]),
+    ],
+    ids=["click", "quick-check", "quick-simulate"],
+)
+def test_ctrl_c_while_starting_is_unknown(
+    module: str,
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C during the imports that follow start-up (before, a Python traceback)."""
+    import sys
+
+    from copyguard.cli import quick
+
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_CtrlCOnImport(module), *sys.meta_path])
+    monkeypatch.setenv(FORCE_CLICK_ENV, "1")
+    # the quick cases take the quick path (its imports are the ones interrupted)
+    assert quick.quick_allowed() and (module == "copyguard.cli.main") == (
+        quick.parse_quick(argv) is None and argv[0] != "simulate"
+    )
+    try:
+        with pytest.raises(SystemExit) as ended:
+            quick.main(argv)
+    except KeyboardInterrupt:  # not pytest's own: the run goes on, this test fails
+        pytest.fail(f"Ctrl-C while importing {module} escaped copyguard")
+    assert ended.value.code == 3
+    assert capsys.readouterr().err == "\ncopyguard: interrupted\n"

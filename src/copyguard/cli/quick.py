@@ -215,26 +215,19 @@ class _PacifyFlush:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The console entry point: the quick path for the quick form, the click group otherwise.
-    Messages and exit codes are those of ``copyguard.cli.main.main``."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    if argv is None:  # this process's own command line: the process ends with it
-        from copyguard.cli import fastexit
+    Messages and exit codes are those of ``copyguard.cli.main.main``. A Ctrl-C while the
+    command line is recognised or click and the commands are imported (a few hundred
+    milliseconds after start-up) ends as one during the command does, not with a traceback."""
+    try:
+        run, values = _recognise(argv)
+        if values is None:
+            from copyguard.cli.main import main as click_main
 
-        fastexit.ENDS_PROCESS = True
-    values = parse_quick(args) if quick_allowed() else None
-    run: Any = run_quick
-    if values is None and args[:1] == ["simulate"] and quick_allowed():
-        # `simulate --batch FILE` (cli/simulate_batch.py, the same strict recognition)
-        from copyguard.cli.simulate_batch import parse_quick_simulate, run_quick_simulate
-
-        values, run = parse_quick_simulate(args), run_quick_simulate
-    if values is None:
-        from copyguard.cli.main import main as click_main
-
-        click_main(argv)
-        sys.exit(0)  # click_main always exits; this line is never reached
-    from copyguard.cli.common import EXIT_INPUT, EXIT_UNKNOWN, InputError
-
+            click_main(argv)
+            sys.exit(0)  # click_main always exits; this line is never reached
+        from copyguard.cli.common import EXIT_INPUT, InputError
+    except KeyboardInterrupt:
+        _interrupted()
     try:
         rc = run(values)
     except InputError as exc:
@@ -243,10 +236,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         shown = "\n".join(visible(line) for line in str(exc).split("\n"))
         echo(f"copyguard: error: {shown}", sys.stderr)
         sys.exit(EXIT_INPUT)
-    except KeyboardInterrupt:  # as cli/main.py answers click's Abort after Ctrl-C
-        echo("", sys.stderr)
-        echo("copyguard: interrupted", sys.stderr)
-        sys.exit(EXIT_UNKNOWN)
+    except KeyboardInterrupt:
+        _interrupted()
     except EOFError:  # click: an empty line, then Abort
         echo("", sys.stderr)
         echo("copyguard: aborted", sys.stderr)
@@ -263,6 +254,30 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # never a traceback: report and exit "unknown"
         _internal_error(exc)
     sys.exit(rc)
+
+
+def _recognise(argv: list[str] | None) -> tuple[Any, Any]:
+    """The quick form's runner and values for this command line; values None: click's."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:  # this process's own command line: the process ends with it
+        from copyguard.cli import fastexit
+
+        fastexit.ENDS_PROCESS = True
+    values = parse_quick(args) if quick_allowed() else None
+    run: Any = run_quick
+    if values is None and args[:1] == ["simulate"] and quick_allowed():
+        # `simulate --batch FILE` (cli/simulate_batch.py, the same strict recognition)
+        from copyguard.cli.simulate_batch import parse_quick_simulate, run_quick_simulate
+
+        values, run = parse_quick_simulate(args), run_quick_simulate
+    return run, values
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: as cli/main.py answers click's Abort after one (exit 3: nothing decided)."""
+    echo("", sys.stderr)
+    echo("copyguard: interrupted", sys.stderr)
+    sys.exit(3)  # EXIT_UNKNOWN, without an import that a second Ctrl-C could interrupt
 
 
 def _internal_error(exc: Exception) -> NoReturn:
