@@ -285,7 +285,6 @@ def yaml_dump(value: Any, **kwargs: Any) -> str:
 
 _MD_SPECIAL = lazy_compile(r"([\\`*_|~]|(?<=\])[(\[])")
 _MD_BLOCK_START = lazy_compile(r"^(\s*)([#>+=\[-]|\d+[.)])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def md_text(text: str) -> str:
@@ -295,7 +294,8 @@ def md_text(text: str) -> str:
     quote, list) escaped, ``&``, ``<`` and ``>`` as entities (no HTML, links or images can be
     injected), unsafe characters visible."""
     escaped = _MD_SPECIAL.sub(r"\\\1", visible(text))
-    escaped = "".join(_HTML.get(c, c) for c in escaped)
+    # "&" first: the entities the others become are not escaped again
+    escaped = escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_BLOCK_START.sub(_escape_marker, escaped, count=1)
 
 

@@ -137,6 +137,18 @@ def test_helpers_escape_for_their_target() -> None:
     assert "](" not in md_text("[click](http://evil.example)")
     assert md_code("a``b").startswith("```") and md_code("a``b").endswith("```")
     assert md_code("a|b", in_table=True) == "`a\\|b`"
+    for value in ("a&b<c>d", "&lt;", "<&>", "&amp;&", "> x & y", "# <a>", "1) &", *HOSTILE):
+        assert md_text(value) == _md_text_by_character(value)
+
+
+def _md_text_by_character(text: str) -> str:
+    """md_text as it was: the entities made one character at a time (so none twice)."""
+    from copyguard import escape
+
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    escaped = escape._MD_SPECIAL.sub(r"\\\1", visible(text))
+    escaped = "".join(entities.get(c, c) for c in escaped)
+    return escape._MD_BLOCK_START.sub(escape._escape_marker, escaped, count=1)
 
 
 # ----------------------------------------------------------------------------- --as cli

@@ -1,5 +1,6 @@
-"""The JSON report written in pieces (``report.render_json``, ``cli.check.write_output``): the
-same bytes as ``json.dumps(indent=2)`` of the whole report, whatever the evidence holds."""
+"""The JSON and SARIF reports written in pieces (``report.render_json``,
+``report.sarif.sarif_chunks``, ``cli.check.write_output``): the same bytes as
+``json.dumps(indent=2)`` of the whole report, whatever the evidence holds."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from copyguard.checks.model import Report
 from copyguard.cli import check as check_cli
 from copyguard.escape import json_dumps, json_indented
 from copyguard.report import render, render_json
-from copyguard.report.common import dumps
+from copyguard.report.common import dumps, json_chunks
+from copyguard.report.sarif import sarif_chunks, sarif_log
 
 VERSION = "9.8.7"
 
@@ -81,6 +83,15 @@ def test_pieces_join_to_json_dumps_of_the_whole_report(
     assert joined == _whole(report, lang)
     # and it is JSON that parses (NaN and Infinity as Python's json writes them)
     assert json.loads(joined)["tool"]["version"] == VERSION
+    assert _sarif_joined(report, lang) == _sarif_whole(report, lang)
+
+
+def _sarif_joined(report: Report, lang: str = "en") -> str:
+    return "".join(sarif_chunks(report, lang, tool_version=VERSION))
+
+
+def _sarif_whole(report: Report, lang: str = "en") -> str:
+    return dumps(sarif_log(report, lang, tool_version=VERSION))
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,10 +119,52 @@ def test_sample_reports_are_identical(name: str, lang: str) -> None:
     )
 
 
+@pytest.mark.parametrize("name", sorted(REPORTS))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sample_reports_are_identical_in_sarif(name: str, lang: str) -> None:
+    assert _sarif_joined(REPORTS[name](), lang) == _sarif_whole(REPORTS[name](), lang)
+    assert render(REPORTS[name](), "sarif", lang, tool_version=VERSION) == _sarif_whole(
+        REPORTS[name](), lang
+    )
+
+
 def test_an_empty_report_has_empty_lists() -> None:
     out = _joined(Report())
     assert out == _whole(Report())
     assert '"findings": []' in out and '"fixes": []' in out
+    sarif = _sarif_joined(Report())
+    assert sarif == _sarif_whole(Report()) and '"results": []' in sarif
+
+
+class _Lazy(list):  # type: ignore[type-arg]
+    """Drawn values: a list to be given as an iterator."""
+
+
+def _made(value: object, lazy: bool) -> object:
+    """``value`` with each _Lazy an iterator (``lazy``) or a list."""
+    if isinstance(value, _Lazy):
+        return iter(list(value)) if lazy else list(value)
+    if type(value) is dict:
+        return {k: _made(x, lazy) for k, x in value.items()}
+    if type(value) is list:
+        return [_made(x, lazy) for x in value]
+    return value
+
+
+#: outlines: values, and lists of values given as iterators, in mappings and lists
+OUTLINES = st.recursive(
+    st.one_of(VALUES, st.lists(VALUES, max_size=3).map(_Lazy)),
+    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=OUTLINES)
+def test_json_chunks_is_dumps_with_each_iterator_a_list(value: object) -> None:
+    """Iterators in mappings and lists, empty or not: the text of dumps with each iterator
+    a list."""
+    assert "".join(json_chunks(_made(value, True))) == dumps(_made(value, False))
 
 
 def test_one_piece_per_item_and_shared_evidence_encoded_once() -> None:

@@ -141,6 +141,69 @@ def test_color_is_the_same_content() -> None:
     assert ANSI.sub("", zh_colored) == _render(full_report(), "text", "zh")
 
 
+def _console_colored(lines: list[list[tuple[str, str]]]) -> str:
+    """Colour as rich's Console prints each line as a Text (what copyguard did before it
+    rendered the styles' codes itself)."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text as RichText
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        force_terminal=True,
+        color_system="standard",
+        width=10_000,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        legacy_windows=False,
+    )
+    for ln in lines:
+        text = RichText()
+        for segment, style in ln:
+            text.append(segment, style=style or None)
+        console.print(text)
+    return buf.getvalue().rstrip("\n")
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_colour_is_what_a_rich_console_prints(
+    name: str, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copyguard.report import text
+
+    laid_out: list[text._Out] = []
+    real = text._Out.colored
+
+    def kept(self: text._Out) -> str:
+        laid_out.append(self)
+        return real(self)
+
+    monkeypatch.setattr(text._Out, "colored", kept)
+    colored = _render(REPORTS[name](), "text", lang, color=True)
+    assert colored == _console_colored(laid_out[0].lines)
+
+
+def test_colour_of_any_segments_is_what_a_rich_console_prints() -> None:
+    from copyguard.report import text
+
+    styles = ["", "bold", "bold red", "bold green", "bold yellow", "yellow", "cyan", "green", "red"]
+    pieces = ["", "x", " ", "[b]", "\\", "[bold]no markup[/]", "密钥", "😀", ":smile:", "a  b "]
+    rng = random.Random(11)
+    for _ in range(300):
+        out = text._Out()
+        for _ in range(rng.randint(0, 4)):
+            n = rng.randint(0, 4)
+            out.line(*[(rng.choice(pieces), rng.choice(styles)) for _ in range(n)])
+            if rng.random() < 0.2:
+                out.blank()
+        assert out.colored() == _console_colored(out.lines)
+
+
 def test_rich_is_imported_only_for_colour() -> None:
     code = (
         "import sys, report_samples as s; from copyguard.report import render\n"

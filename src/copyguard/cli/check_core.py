@@ -226,16 +226,21 @@ def render_report_chunks(
     output: str | None,
     **kwargs: Any,
 ) -> tuple[Iterable[str], bool, str]:
-    """:func:`render_report`, the text in pieces: the JSON format one finding or fix at a
-    time (``report.render_json``), so writing it never holds the whole report's text; the
-    other formats in one piece."""
-    if fmt != "json":
+    """:func:`render_report`, the text in pieces: the JSON and SARIF formats one finding or
+    fix at a time (``report.render_json``, ``report.sarif.sarif_chunks``), so writing them
+    never holds the whole report's text; the other formats in one piece."""
+    if fmt not in ("json", "sarif"):
         text, colored, lang = render_report(report, fmt, lang, output, **kwargs)
         return (text,), colored, lang
     from copyguard import __version__
-    from copyguard.report import render_json
 
     lang = lang or default_lang()
+    if fmt == "sarif":
+        from copyguard.report.sarif import sarif_chunks
+
+        return sarif_chunks(report, lang, tool_version=__version__), False, lang
+    from copyguard.report import render_json
+
     return render_json(report, lang, tool_version=__version__), False, lang
 
 

@@ -5,8 +5,6 @@ The same content with or without colour; ``rich`` is imported only when colour i
 
 from __future__ import annotations
 
-import io
-
 from copyguard.checks.model import Finding, Fix, Report
 from copyguard.escape import visible
 from copyguard.report.common import (
@@ -85,27 +83,27 @@ class _Out:
         return "\n".join("".join(t for t, _ in ln) for ln in self.lines).rstrip("\n")
 
     def colored(self) -> str:
-        from rich.console import Console
-        from rich.text import Text as RichText
+        """The lines with each styled segment in rich's ANSI codes for its style (the
+        standard 16 colours), as a rich ``Console`` printing each line as a ``Text`` writes
+        them (``tests/report/test_report_render.py`` holds one to the other), without the
+        console's work per line: 75 microseconds a line, 30 s for a 10,000-copy report.
+        The segments are made visible already (no control character, no tab)."""
+        from rich.color import ColorSystem
+        from rich.style import Style
 
-        buf = io.StringIO()
-        console = Console(
-            file=buf,
-            force_terminal=True,
-            color_system="standard",
-            width=10_000,
-            highlight=False,
-            markup=False,
-            emoji=False,
-            soft_wrap=True,
-            legacy_windows=False,
-        )
+        codes: dict[str, Any] = {}  # style -> its Style's render (parsed once)
+        out = []
         for ln in self.lines:
-            text = RichText()
             for segment, style in ln:
-                text.append(segment, style=style or None)
-            console.print(text)
-        return buf.getvalue().rstrip("\n")
+                if style and segment:
+                    render = codes.get(style)
+                    if render is None:
+                        render = codes[style] = Style.parse(style).render
+                    out.append(render(segment, color_system=ColorSystem.STANDARD))
+                else:
+                    out.append(segment)
+            out.append("\n")
+        return "".join(out).rstrip("\n")
 
 
 def render_text(
