@@ -176,16 +176,16 @@ def test_colour_is_what_a_rich_console_prints(
 ) -> None:
     from copyguard.report import text
 
-    laid_out: list[text._Out] = []
-    real = text._Out.colored
+    laid_out: list[list[tuple[str, str]]] = []  # every line, as the pieces are made
+    real = text._Out._colored
 
     def kept(self: text._Out) -> str:
-        laid_out.append(self)
+        laid_out.extend(self.lines)
         return real(self)
 
-    monkeypatch.setattr(text._Out, "colored", kept)
+    monkeypatch.setattr(text._Out, "_colored", kept)
     colored = _render(REPORTS[name](), "text", lang, color=True)
-    assert colored == _console_colored(laid_out[0].lines)
+    assert colored == _console_colored(laid_out)
 
 
 def test_colour_of_any_segments_is_what_a_rich_console_prints() -> None:
@@ -195,13 +195,44 @@ def test_colour_of_any_segments_is_what_a_rich_console_prints() -> None:
     pieces = ["", "x", " ", "[b]", "\\", "[bold]no markup[/]", "密钥", "😀", ":smile:", "a  b "]
     rng = random.Random(11)
     for _ in range(300):
-        out = text._Out()
+        out = text._Out(color=True)
         for _ in range(rng.randint(0, 4)):
             n = rng.randint(0, 4)
             out.line(*[(rng.choice(pieces), rng.choice(styles)) for _ in range(n)])
             if rng.random() < 0.2:
                 out.blank()
-        assert out.colored() == _console_colored(out.lines)
+        lines = out.lines
+        assert out.take() == _console_colored(lines)
+
+
+def _many_copies() -> Report:
+    report = full_report()
+    report.copies = [f"copy-{i}" for i in range(40)]
+    report.findings += [cg101(copy=f"copy-{i}") for i in range(0, 40, 3)]
+    return report
+
+
+@pytest.mark.parametrize("name", [*sorted(REPORTS), "many-copies"])
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize("width", [None, 50])
+def test_text_in_pieces_is_the_text_laid_out_whole(
+    name: str, color: bool, width: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece after every copy (the line breaks at a piece's end held back: none ends the
+    whole), joined, against the whole report laid out before a single piece is taken."""
+    from copyguard.report import text
+
+    make = _many_copies if name == "many-copies" else REPORTS[name]
+    for lang in ("en", "zh"):
+        monkeypatch.setattr(text, "PIECE_LINES", 10**9)
+        whole = list(text.text_chunks(make(), lang, color=color, width=width))
+        monkeypatch.setattr(text, "PIECE_LINES", 0)
+        pieces = list(text.text_chunks(make(), lang, color=color, width=width))
+        assert len(whole) == 1
+        assert "".join(pieces) == whole[0]
+        copies = len({f.copy for f in make().findings})
+        assert len(pieces) >= copies  # a piece per copy with findings, and the rest
+        assert not whole[0].endswith("\n")
 
 
 def test_rich_is_imported_only_for_colour() -> None:

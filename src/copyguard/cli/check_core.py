@@ -227,14 +227,29 @@ def render_report_chunks(
     **kwargs: Any,
 ) -> tuple[Iterable[str], bool, str]:
     """:func:`render_report`, the text in pieces: the JSON and SARIF formats one finding or
-    fix at a time (``report.render_json``, ``report.sarif.sarif_chunks``), so writing them
-    never holds the whole report's text; the other formats in one piece."""
-    if fmt not in ("json", "sarif"):
+    fix at a time (``report.render_json``, ``report.sarif.sarif_chunks``), the text format a
+    copy or a few at a time (``report.text.text_chunks``), so writing them never holds the
+    whole report's text; the other formats in one piece."""
+    if fmt not in ("json", "sarif", "text"):
         text, colored, lang = render_report(report, fmt, lang, output, **kwargs)
         return (text,), colored, lang
     from copyguard import __version__
 
     lang = lang or default_lang()
+    if fmt == "text":
+        from copyguard.cli.output import text_width, use_color
+        from copyguard.report.text import text_chunks
+
+        colored = use_color(kwargs.get("color"), output)
+        chunks = text_chunks(
+            report,
+            lang,
+            color=colored,
+            fix_command=kwargs.get("fix_command"),
+            apply_command=kwargs.get("apply_command"),
+            width=text_width(output),
+        )
+        return chunks, colored, lang
     if fmt == "sarif":
         from copyguard.report.sarif import sarif_chunks
 
