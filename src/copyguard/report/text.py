@@ -127,29 +127,9 @@ class _Out:
         return "".join(out)
 
 
-def render_text(
-    report: Report,
-    lang: str,
-    *,
-    color: bool = False,
-    fix_command: str | None = None,
-    apply_command: str | None = None,
-    width: int | None = None,
-) -> str:
-    """The report for a terminal. Prose wraps at ``width`` cells (default :data:`WIDTH`);
-    commands, diffs and tables are never wrapped, so they stay copy-pasteable.
-    ``fix_command`` prints the fix (``copyguard fix ... --as cli``); ``apply_command``, in
-    live mode, writes a key-policy fix (``copyguard fix --live ... --apply``)."""
-    return "".join(
-        text_chunks(
-            report,
-            lang,
-            color=color,
-            fix_command=fix_command,
-            apply_command=apply_command,
-            width=width,
-        )
-    )
+def render_text(report: Report, lang: str, **options: Any) -> str:
+    """The report for a terminal: :func:`text_chunks` joined (the same options)."""
+    return "".join(text_chunks(report, lang, **options))
 
 
 def text_chunks(
@@ -161,8 +141,12 @@ def text_chunks(
     apply_command: str | None = None,
     width: int | None = None,
 ) -> Iterator[str]:
-    """:func:`render_text` in pieces, a copy's findings at a time (joined, the same text):
-    writing them holds one copy's lines, not the report's (3.3 GB at 100,000 copies)."""
+    """The report for a terminal, in pieces, a copy's findings or a few copies' at a time:
+    writing them holds those lines, not the report's (3.3 GB at 100,000 copies). Prose wraps
+    at ``width`` cells (default :data:`WIDTH`); commands, diffs and tables are never wrapped,
+    so they stay copy-pasteable. ``color``: rich's ANSI codes for the styles. ``fix_command``
+    prints the fix (``copyguard fix ... --as cli``); ``apply_command``, in live mode, writes
+    a key-policy fix (``copyguard fix --live ... --apply``)."""
     check_lang(lang)
     out = _Out(width or WIDTH, color)
     findings = sorted_findings(report)
