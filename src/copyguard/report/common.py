@@ -221,10 +221,11 @@ def json_chunks(
     value: Any, shared: dict[int, tuple[int, str] | None] | None = None, depth: int = 0
 ) -> Iterator[str]:
     """:func:`dumps` of ``value`` in pieces, where every iterator (a ``map``, a generator)
-    in its mappings (with string keys) and lists, down to ``_STREAM_LEVELS`` levels, stands for a list whose
-    items are made as they are reached: one item's value and text at a time, not the whole
-    list's. Joined, exactly :func:`dumps` of ``value`` with each such iterator a list (an
-    iterator inside an item is not one). ``shared``: as ``escape.json_indented`` takes it."""
+    in its mappings (with string keys) and lists, down to ``_STREAM_LEVELS`` levels, stands
+    for a list whose items are made as they are reached: one item's value and text at a
+    time, not the whole list's. Joined, exactly :func:`dumps` of ``value`` with each such
+    iterator a list (an iterator inside an item is not one). ``shared``: as
+    ``escape.json_indented`` takes it."""
     if hasattr(value, "__next__"):  # an iterator (collections.abc is not imported for this)
         first = next(value, _END)
         if first is _END:

@@ -53,12 +53,12 @@ _DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), (
 
 
 class _Out:
-    """Lines of styled segments: rendered plain, or through rich with ANSI colour.
+    """Lines of styled segments, taken as text in pieces: plain, or in rich's ANSI colours.
 
     Every segment's text is made :func:`~copyguard.escape.visible`: control characters, BIDI
     overrides and invisible characters from the input are shown as escapes, never sent to the
     terminal raw (the only newlines are those between lines, the only escape sequences the
-    colours of ``colored``)."""
+    colours of ``_colored``)."""
 
     def __init__(self, width: int = WIDTH, color: bool = False) -> None:
         self.lines: list[list[Segment]] = []
@@ -78,9 +78,9 @@ class _Out:
             self.lines.append([])
 
     def take(self) -> str:
-        """The text of the lines so far (plain, or coloured), which are then let go: joined,
-        what :meth:`plain` or :meth:`colored` gives for all of them (the line breaks at the
-        end are held back until text follows them, so none ends the whole)."""
+        """The text of the lines so far (plain, or coloured), which are then let go. Joined,
+        the pieces are every line's text followed by a line break, less the line breaks
+        that end the whole: those at a piece's end are held back until text follows."""
         if not self.lines:
             return ""
         if self.color:
