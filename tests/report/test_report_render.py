@@ -202,7 +202,7 @@ def test_colour_of_any_segments_is_what_a_rich_console_prints() -> None:
             if rng.random() < 0.2:
                 out.blank()
         lines = out.lines
-        assert out.take() == _console_colored(lines)
+        assert "\n".join(out.take()).rstrip("\n") == _console_colored(lines)
 
 
 def _many_copies() -> Report:
@@ -233,6 +233,23 @@ def test_text_in_pieces_is_the_text_laid_out_whole(
         copies = len({f.copy for f in make().findings})
         assert len(pieces) >= copies  # a piece per copy with findings, and the rest
         assert not whole[0].endswith("\n")
+
+
+@pytest.mark.parametrize("name", [*sorted(REPORTS), "many-copies"])
+def test_markdown_in_pieces_is_the_markdown_laid_out_whole(name: str) -> None:
+    """Each piece is lines that end in a line break (those at a piece's end held back): the
+    pieces join to the lines of every piece joined at once."""
+    from copyguard.report import common, markdown
+
+    make = _many_copies if name == "many-copies" else REPORTS[name]
+    for lang in ("en", "zh"):
+        cmd = "copyguard fix x --as cli"
+        lists = list(markdown._markdown_lines(make(), lang, cmd, None))
+        whole = "\n".join(line for lines in lists for line in lines).rstrip("\n")
+        pieces = list(markdown.markdown_chunks(make(), lang, fix_command=cmd))
+        assert "".join(pieces) == whole == _render(make(), "markdown", lang, fix_command=cmd)
+        assert len(pieces) >= len(make().findings)  # a finding's details at a time
+        assert list(common.joined_lines([[line for lines in lists for line in lines]])) == [whole]
 
 
 def test_rich_is_imported_only_for_colour() -> None:

@@ -228,9 +228,10 @@ def render_report_chunks(
 ) -> tuple[Iterable[str], bool, str]:
     """:func:`render_report`, the text in pieces: the JSON and SARIF formats one finding or
     fix at a time (``report.render_json``, ``report.sarif.sarif_chunks``), the text format a
-    copy or a few at a time (``report.text.text_chunks``), so writing them never holds the
-    whole report's text; the other formats in one piece."""
-    if fmt not in ("json", "sarif", "text"):
+    copy or a few at a time (``report.text.text_chunks``), Markdown a finding's details at a
+    time (``report.markdown.markdown_chunks``), so writing them never holds the whole
+    report's text; HTML in one piece."""
+    if fmt not in ("json", "sarif", "text", "markdown"):
         text, colored, lang = render_report(report, fmt, lang, output, **kwargs)
         return (text,), colored, lang
     from copyguard import __version__
@@ -250,6 +251,16 @@ def render_report_chunks(
             width=text_width(output),
         )
         return chunks, colored, lang
+    if fmt == "markdown":
+        from copyguard.report.markdown import markdown_chunks
+
+        chunks = markdown_chunks(
+            report,
+            lang,
+            fix_command=kwargs.get("fix_command"),
+            apply_command=kwargs.get("apply_command"),
+        )
+        return chunks, False, lang
     if fmt == "sarif":
         from copyguard.report.sarif import sarif_chunks
 

@@ -272,6 +272,23 @@ def _holds_iterator(values: Iterable[Any], levels: int) -> bool:
     return False
 
 
+def joined_lines(pieces: Iterable[list[str]]) -> Iterator[str]:
+    """Lists of lines, in order, as pieces of text which joined are ``"\\n".join`` of all the
+    lines with the line breaks that end it stripped: each piece's lines end in a line break,
+    and those at a piece's end are held back until text follows them."""
+    held = 0
+    for lines in pieces:
+        if not lines:
+            continue
+        text = "\n".join(lines) + "\n"
+        body = text.rstrip("\n")
+        if body:
+            yield "\n" * held + body
+            held = len(text) - len(body)
+        else:
+            held += len(text)
+
+
 def shared_evidence(findings: Iterable[Finding]) -> dict[int, tuple[int, str] | None]:
     """{id: None} for every evidence value (a list or mapping) that more than one finding
     holds; ``json_indented`` keeps its text there, with the depth it was laid out at. The

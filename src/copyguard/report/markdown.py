@@ -14,6 +14,7 @@ from copyguard.report.common import (
     check_lang,
     counts,
     decision_text,
+    joined_lines,
     location,
     other_evidence,
     sorted_findings,
@@ -29,6 +30,11 @@ from copyguard.report.labels import (
     parens,
     severity_label,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 _BADGE = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 _SEVERITY_ICON = {"error": "🔴", "warning": "🟡", "note": "🔵"}
@@ -65,14 +71,27 @@ def fenced(body: str, info: str = "") -> list[str]:
     return [f"{fence}{info}", body, fence]
 
 
-def render_markdown(
+def render_markdown(report: Report, lang: str, **options: Any) -> str:
+    """The report as Markdown: :func:`markdown_chunks` joined (the same options)."""
+    return "".join(markdown_chunks(report, lang, **options))
+
+
+def markdown_chunks(
     report: Report,
     lang: str,
     *,
     fix_command: str | None = None,
     apply_command: str | None = None,
-) -> str:
+) -> Iterator[str]:
+    """The report as Markdown, in pieces (``report.common.joined_lines``): the table a
+    thousand rows at a time, then a finding's or a fix's details at a time."""
     check_lang(lang)
+    return joined_lines(_markdown_lines(report, lang, fix_command, apply_command))
+
+
+def _markdown_lines(
+    report: Report, lang: str, fix_command: str | None, apply_command: str | None
+) -> Iterator[list[str]]:
     findings = sorted_findings(report)
     verdict = report.verdict
     n = counts(findings)
@@ -100,8 +119,13 @@ def render_markdown(
                 f"{cell(severity_label(f.severity, lang))} | {cell(f.copy or '—')} | "
                 f"{cell(f.title.get(lang))} |"
             )
+            if len(lines) >= 1000:
+                yield lines
+                lines = []
         for f in findings:
             lines += ["", *_details(f, lang)]
+            yield lines
+            lines = []
     else:
         lines += ["", label("findings.none", lang)]
 
@@ -119,7 +143,9 @@ def render_markdown(
         lines += ["", f"#### {label('fixes', lang)}"]
         for i, fix in enumerate(fixes, 1):
             lines += ["", *_fix(i, fix, lang, fix_command, apply_command)]
-    return "\n".join(lines).rstrip("\n")
+            yield lines
+            lines = []
+    yield lines
 
 
 def _html(value: str) -> str:

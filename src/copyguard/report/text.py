@@ -14,6 +14,7 @@ from copyguard.report.common import (
     counts,
     decision_text,
     group_by_copy,
+    joined_lines,
     location,
     other_evidence,
     sorted_findings,
@@ -65,7 +66,6 @@ class _Out:
         self.width = max(width, MIN_WIDTH)
         self.color = color
         self._last_blank = True  # of the lines already taken (none: as if blank)
-        self._newlines = 0  # line breaks held back: only text after them writes them
         self._codes: dict[str, Any] = {}  # colour: style -> its Style's render (parsed once)
 
     def line(self, *segments: str | Segment) -> None:
@@ -77,22 +77,17 @@ class _Out:
         if self.lines[-1] if self.lines else not self._last_blank:
             self.lines.append([])
 
-    def take(self) -> str:
-        """The text of the lines so far (plain, or coloured), which are then let go. Joined,
-        the pieces are every line's text followed by a line break, less the line breaks
-        that end the whole: those at a piece's end are held back until text follows."""
+    def take(self) -> list[str]:
+        """The lines so far as text (plain, or coloured), which are then let go."""
         if not self.lines:
-            return ""
+            return []
         if self.color:
-            text = self._colored()
+            taken = self._colored()
         else:
-            text = "".join(["".join([t for t, _ in ln]) + "\n" for ln in self.lines])
+            taken = ["".join([t for t, _ in ln]) for ln in self.lines]
         self._last_blank = not self.lines[-1]
         self.lines = []
-        body = text.rstrip("\n")
-        out = "\n" * self._newlines + body if body else ""
-        self._newlines = (0 if body else self._newlines) + len(text) - len(body)
-        return out
+        return taken
 
     def para(self, text: str, indent: int, style: str = "", hang: int = 0) -> None:
         """``text`` wrapped at ``indent``; continuation lines indented ``hang`` more."""
@@ -103,7 +98,7 @@ class _Out:
     def item(self, bullet: str, text: str, indent: int) -> None:
         self.para(f"{bullet} {text}", indent, hang=len(bullet) + 1)
 
-    def _colored(self) -> str:
+    def _colored(self) -> list[str]:
         """The lines with each styled segment in rich's ANSI codes for its style (the
         standard 16 colours), as a rich ``Console`` printing each line as a ``Text`` writes
         them (``tests/report/test_report_render.py`` holds one to the other), without the
@@ -113,8 +108,9 @@ class _Out:
         from rich.style import Style
 
         codes = self._codes
-        out = []
+        lines = []
         for ln in self.lines:
+            out = []
             for segment, style in ln:
                 if style and segment:
                     render = codes.get(style)
@@ -123,8 +119,8 @@ class _Out:
                     out.append(render(segment, color_system=ColorSystem.STANDARD))
                 else:
                     out.append(segment)
-            out.append("\n")
-        return "".join(out)
+            lines.append("".join(out))
+        return lines
 
 
 def render_text(report: Report, lang: str, **options: Any) -> str:
@@ -141,13 +137,25 @@ def text_chunks(
     apply_command: str | None = None,
     width: int | None = None,
 ) -> Iterator[str]:
-    """The report for a terminal, in pieces, a copy's findings or a few copies' at a time:
+    """The report for a terminal, in pieces, a copy's findings or a few copies' at a time
+    (``report.common.joined_lines``):
     writing them holds those lines, not the report's (3.3 GB at 100,000 copies). Prose wraps
     at ``width`` cells (default :data:`WIDTH`); commands, diffs and tables are never wrapped,
     so they stay copy-pasteable. ``color``: rich's ANSI codes for the styles. ``fix_command``
     prints the fix (``copyguard fix ... --as cli``); ``apply_command``, in live mode, writes
     a key-policy fix (``copyguard fix --live ... --apply``)."""
     check_lang(lang)
+    return joined_lines(_text_lines(report, lang, color, fix_command, apply_command, width))
+
+
+def _text_lines(
+    report: Report,
+    lang: str,
+    color: bool,
+    fix_command: str | None,
+    apply_command: str | None,
+    width: int | None,
+) -> Iterator[list[str]]:
     out = _Out(width or WIDTH, color)
     findings = sorted_findings(report)
     verdict = report.verdict
