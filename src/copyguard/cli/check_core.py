@@ -190,22 +190,36 @@ def render_report(
     fmt: str,
     lang: str | None,
     output: str | None,
+    **options: Any,
+) -> tuple[str, bool, str]:
+    """(the rendered report, whether it holds colour codes, the language used):
+    :func:`render_report_chunks` joined."""
+    chunks, colored, lang = render_report_chunks(report, fmt, lang, output, **options)
+    return "".join(chunks), colored, lang
+
+
+def render_report_chunks(
+    report: Any,
+    fmt: str,
+    lang: str | None,
+    output: str | None,
     *,
     color: bool | None = None,
     fix_command: str | None = None,
     apply_command: str | None = None,
     scenario: Any = None,
-) -> tuple[str, bool, str]:
-    """(the rendered report, whether it holds colour codes, the language used).
+) -> tuple[Iterable[str], bool, str]:
+    """(the rendered report in pieces, ``report.render_chunks``: writing them never holds
+    the whole report's text but for HTML; whether it holds colour codes; the language used).
     ``color``: ``--color``/``--no-color`` (None: only on a terminal without NO_COLOR); text
     wraps to the terminal's width. See ``cli/check.py`` ``emit`` for the other arguments."""
     from copyguard import __version__
     from copyguard.cli.output import text_width, use_color
-    from copyguard.report import render
+    from copyguard.report import render_chunks
 
     lang = lang or default_lang()
     colored = fmt == "text" and use_color(color, output)
-    text = render(
+    chunks = render_chunks(
         report,
         fmt,
         lang,
@@ -216,58 +230,7 @@ def render_report(
         width=text_width(output),
         scenario=scenario,
     )
-    return text, colored, lang
-
-
-def render_report_chunks(
-    report: Any,
-    fmt: str,
-    lang: str | None,
-    output: str | None,
-    **kwargs: Any,
-) -> tuple[Iterable[str], bool, str]:
-    """:func:`render_report`, the text in pieces: the JSON and SARIF formats one finding or
-    fix at a time (``report.render_json``, ``report.sarif.sarif_chunks``), the text format a
-    copy or a few at a time (``report.text.text_chunks``), Markdown a finding's details at a
-    time (``report.markdown.markdown_chunks``), so writing them never holds the whole
-    report's text; HTML in one piece."""
-    if fmt not in ("json", "sarif", "text", "markdown"):
-        text, colored, lang = render_report(report, fmt, lang, output, **kwargs)
-        return (text,), colored, lang
-    from copyguard import __version__
-
-    lang = lang or default_lang()
-    if fmt == "text":
-        from copyguard.cli.output import text_width, use_color
-        from copyguard.report.text import text_chunks
-
-        colored = use_color(kwargs.get("color"), output)
-        chunks = text_chunks(
-            report,
-            lang,
-            color=colored,
-            fix_command=kwargs.get("fix_command"),
-            apply_command=kwargs.get("apply_command"),
-            width=text_width(output),
-        )
-        return chunks, colored, lang
-    if fmt == "markdown":
-        from copyguard.report.markdown import markdown_chunks
-
-        chunks = markdown_chunks(
-            report,
-            lang,
-            fix_command=kwargs.get("fix_command"),
-            apply_command=kwargs.get("apply_command"),
-        )
-        return chunks, False, lang
-    if fmt == "sarif":
-        from copyguard.report.sarif import sarif_chunks
-
-        return sarif_chunks(report, lang, tool_version=__version__), False, lang
-    from copyguard.report import render_json
-
-    return render_json(report, lang, tool_version=__version__), False, lang
+    return chunks, colored, lang
 
 
 def input_error_lines(report: Any, lang: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
     from copyguard.checks.model import Report
@@ -17,6 +17,7 @@ FORMATS = ("text", "json", "sarif", "markdown", "html")
 __all__ = [
     "FORMATS",
     "render",
+    "render_chunks",
     "render_json",
     "render_rule",
     "render_rules_index",
@@ -47,7 +48,8 @@ def render(
     width: int | None = None,
     scenario: Any = None,
 ) -> str:
-    """``report`` in ``fmt`` (text, json, sarif, markdown) and ``lang`` (en, zh).
+    """``report`` in ``fmt`` (text, json, sarif, markdown, html) and ``lang`` (en, zh):
+    :func:`render_chunks` joined.
 
     ``color`` adds ANSI colour to the text format only (same content). ``fix_command`` is
     the exact ``copyguard fix ... --as cli`` line the text and Markdown reports suggest for
@@ -58,12 +60,43 @@ def render(
     Scenario the report judged; the HTML format draws its copy flows from it (without it,
     the page has no picture).
     """
-    if fmt == "json":
-        return "".join(render_json(report, lang, tool_version=tool_version))
-    if fmt == "text":
-        from copyguard.report.text import render_text
+    return "".join(
+        render_chunks(
+            report,
+            fmt,
+            lang,
+            color=color,
+            tool_version=tool_version,
+            fix_command=fix_command,
+            apply_command=apply_command,
+            width=width,
+            scenario=scenario,
+        )
+    )
 
-        return render_text(
+
+def render_chunks(
+    report: Report,
+    fmt: str,
+    lang: str,
+    *,
+    color: bool = False,
+    tool_version: str,
+    fix_command: str | None = None,
+    apply_command: str | None = None,
+    width: int | None = None,
+    scenario: Any = None,
+) -> Iterable[str]:
+    """:func:`render` in pieces, joined the same text: JSON and SARIF one finding or fix at a
+    time, text a few copies at a time, Markdown a finding's details at a time, so a caller
+    that writes each piece as it comes never holds the whole report's text; HTML in one
+    piece. An unknown format or language is refused before any piece."""
+    if fmt == "json":
+        return render_json(report, lang, tool_version=tool_version)
+    if fmt == "text":
+        from copyguard.report.text import text_chunks
+
+        return text_chunks(
             report,
             lang,
             color=color,
@@ -72,17 +105,17 @@ def render(
             width=width,
         )
     if fmt == "sarif":
-        from copyguard.report.sarif import render_sarif
+        from copyguard.report.sarif import sarif_chunks
 
-        return render_sarif(report, lang, tool_version=tool_version)
+        return sarif_chunks(report, lang, tool_version=tool_version)
     if fmt == "markdown":
-        from copyguard.report.markdown import render_markdown
+        from copyguard.report.markdown import markdown_chunks
 
-        return render_markdown(report, lang, fix_command=fix_command, apply_command=apply_command)
+        return markdown_chunks(report, lang, fix_command=fix_command, apply_command=apply_command)
     if fmt == "html":
         from copyguard.report.html import render_html
 
-        return render_html(
+        page = render_html(
             report,
             lang,
             scenario=scenario,
@@ -90,6 +123,7 @@ def render(
             fix_command=fix_command,
             apply_command=apply_command,
         )
+        return (page,)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -34,7 +34,6 @@ from copyguard.report.labels import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any
 
 _BADGE = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 _SEVERITY_ICON = {"error": "🔴", "warning": "🟡", "note": "🔵"}
@@ -69,11 +68,6 @@ def fenced(body: str, info: str = "") -> list[str]:
     longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
     return [f"{fence}{info}", body, fence]
-
-
-def render_markdown(report: Report, lang: str, **options: Any) -> str:
-    """The report as Markdown: :func:`markdown_chunks` joined (the same options)."""
-    return "".join(markdown_chunks(report, lang, **options))
 
 
 def markdown_chunks(

@@ -201,10 +201,6 @@ def _outline(report: Report, lang: str, tool_version: str) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def render_sarif(report: Report, lang: str, *, tool_version: str) -> str:
-    return "".join(sarif_chunks(report, lang, tool_version=tool_version))
-
-
 def sarif_chunks(report: Report, lang: str, *, tool_version: str) -> Iterator[str]:
     """The SARIF log's text in pieces, one result or fix at a time (joined, exactly
     ``dumps(sarif_log(...))``): writing it holds one result's value and text, not the

@@ -123,11 +123,6 @@ class _Out:
         return lines
 
 
-def render_text(report: Report, lang: str, **options: Any) -> str:
-    """The report for a terminal: :func:`text_chunks` joined (the same options)."""
-    return "".join(text_chunks(report, lang, **options))
-
-
 def text_chunks(
     report: Report,
     lang: str,
