@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from report_samples import cg101, cg106, cg902
+from report_samples import cg101, cg106, cg902, key_fix
 
 from copyguard.checks.model import Finding, Fix, Report, tr
 from copyguard.cli.main import cli
@@ -461,3 +461,71 @@ def test_a_lane_with_many_vaults_ends_with_a_box_that_counts_the_rest() -> None:
     (shared,) = [a for a in pic.arrows if len(a.copies) == hidden]
     assert shared.label == f"×{hidden}" and shared.verdict == "pass"
     assert pic.height <= MAX_HEIGHT
+
+
+def _flows_report() -> tuple[Report, Scenario]:
+    from copyguard import api
+    from copyguard.scenario import load_scenario
+
+    sc = load_scenario(FLOWS)
+    return api.check_scenario(sc), sc
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_in_pieces_is_the_page_laid_out_whole(
+    lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """html_chunks with a piece per template event, joined, against the page rendered from
+    lists of every finding's and fix's values with one piece for the whole: the same bytes,
+    no piece empty, no line break at the end."""
+    from copyguard.report import html
+
+    report, sc = _flows_report()
+    assert report.findings and report.fixes
+
+    def whole() -> str:
+        with monkeypatch.context() as m:
+            m.setattr(html, "_Each", lambda items, make: [make(i) for i in items])
+            m.setattr(html, "CHUNK_CHARS", 10**12)
+            (page,) = html.html_chunks(report, lang, scenario=sc, tool_version="0.1.0")
+        return page
+
+    reference = whole()
+    monkeypatch.setattr(html, "CHUNK_CHARS", 1)
+    pieces = list(html.html_chunks(report, lang, scenario=sc, tool_version="0.1.0"))
+    assert len(pieces) > 100
+    assert all(pieces)
+    assert (
+        "".join(pieces)
+        == reference
+        == render(report, "html", lang, tool_version="0.1.0", scenario=sc)
+    )
+    assert reference.endswith("</html>")
+
+
+def test_page_makes_each_finding_and_fix_when_it_reaches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page with 400 findings and fixes: a piece that needs a finding's values is given
+    before most of them are made and before any fix's: they are not all held at once."""
+    from copyguard.report import html
+
+    made: list[str] = []
+    real_finding, real_fix = html._finding, html._fix
+    monkeypatch.setattr(html, "_finding", lambda f, lang: made.append("f") or real_finding(f, lang))
+    monkeypatch.setattr(html, "_fix", lambda x, *a: made.append("x") or real_fix(x, *a))
+    monkeypatch.setattr(html, "CHUNK_CHARS", 2000)
+    report = Report(findings=[cg101(copy=f"copy-{i}") for i in range(400)])
+    report.fixes = [key_fix() for _ in range(400)]
+    pieces = html.html_chunks(report, "en", tool_version="0.1.0")
+    assert made == []  # nothing before the first piece is asked for
+    given = 0
+    for _ in pieces:  # up to the first piece that needed a finding's values
+        given += 1
+        if made:
+            break
+    assert given > 1  # the page's head came first
+    assert 0 < made.count("f") < 50 and made.count("x") == 0
+    rest = list(pieces)
+    assert made.count("f") == 400 and made.count("x") == 400
+    assert rest[-1].endswith("</html>")

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_samples import (
     DST,
     KEY,
@@ -395,3 +397,14 @@ def test_statement_evidence_with_actions_per_statement() -> None:
     assert "Statement[2]: Allow, applies to none of them" in en
     zh = _render(Report(findings=[f]), "text", "zh")
     assert "Statement[2]：Allow，对这些操作均不适用" in zh
+
+
+@given(st.lists(st.text(alphabet="a\n ", max_size=6), max_size=12))
+def test_stripped_end_joins_to_the_text_without_its_final_line_breaks(pieces: list[str]) -> None:
+    from copyguard.report.common import stripped_end
+
+    out = list(stripped_end(iter(pieces)))
+    assert "".join(out) == "".join(pieces).rstrip("\n")
+    assert all(out)
+    # a piece is given as soon as text follows its held-back line breaks, not later
+    assert len(out) == sum(1 for p in pieces if p.rstrip("\n"))

@@ -210,7 +210,7 @@ def render_report_chunks(
     scenario: Any = None,
 ) -> tuple[Iterable[str], bool, str]:
     """(the rendered report in pieces, ``report.render_chunks``: writing them never holds
-    the whole report's text but for HTML; whether it holds colour codes; the language used).
+    the whole report's text; whether it holds colour codes; the language used).
     ``color``: ``--color``/``--no-color`` (None: only on a terminal without NO_COLOR); text
     wraps to the terminal's width. See ``cli/check.py`` ``emit`` for the other arguments."""
     from copyguard import __version__

@@ -88,9 +88,10 @@ def render_chunks(
     scenario: Any = None,
 ) -> Iterable[str]:
     """:func:`render` in pieces, joined the same text: JSON and SARIF one finding or fix at a
-    time, text a few copies at a time, Markdown a finding's details at a time, so a caller
-    that writes each piece as it comes never holds the whole report's text; HTML in one
-    piece. An unknown format or language is refused before any piece."""
+    time, text a few copies at a time, Markdown a finding's details at a time, HTML about
+    64 KiB at a time (each finding and fix made when the page reaches it), so a caller that
+    writes each piece as it comes never holds the whole report's text. An unknown format or
+    language is refused before any piece."""
     if fmt == "json":
         return render_json(report, lang, tool_version=tool_version)
     if fmt == "text":
@@ -113,9 +114,9 @@ def render_chunks(
 
         return markdown_chunks(report, lang, fix_command=fix_command, apply_command=apply_command)
     if fmt == "html":
-        from copyguard.report.html import render_html
+        from copyguard.report.html import html_chunks
 
-        page = render_html(
+        return html_chunks(
             report,
             lang,
             scenario=scenario,
@@ -123,7 +124,6 @@ def render_chunks(
             fix_command=fix_command,
             apply_command=apply_command,
         )
-        return (page,)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -274,13 +274,17 @@ def _holds_iterator(values: Iterable[Any], levels: int) -> bool:
 
 def joined_lines(pieces: Iterable[list[str]]) -> Iterator[str]:
     """Lists of lines, in order, as pieces of text which joined are ``"\\n".join`` of all the
-    lines with the line breaks that end it stripped: each piece's lines end in a line break,
-    and those at a piece's end are held back until text follows them."""
+    lines with the line breaks that end it stripped (:func:`stripped_end` of each list's
+    lines, each ending in a line break)."""
+    return stripped_end("\n".join(lines) + "\n" for lines in pieces if lines)
+
+
+def stripped_end(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces of text, in order, joined the same as ``"".join(pieces).rstrip("\\n")``:
+    the line breaks at a piece's end are held back until text follows them. No piece given
+    out is empty."""
     held = 0
-    for lines in pieces:
-        if not lines:
-            continue
-        text = "\n".join(lines) + "\n"
+    for text in pieces:
         body = text.rstrip("\n")
         if body:
             yield "\n" * held + body

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from copyguard.report.common import (
     sorted_findings,
     sorted_fixes,
     statement_lines,
+    stripped_end,
     verdict_word,
 )
 from copyguard.report.labels import (
@@ -58,7 +59,15 @@ if TYPE_CHECKING:
 
     from copyguard.scenario.model import Scenario
 
-__all__ = ["MAX_BOXES", "MAX_LANES", "Picture", "copy_verdicts", "layout", "render_html"]
+__all__ = [
+    "MAX_BOXES",
+    "MAX_LANES",
+    "Picture",
+    "copy_verdicts",
+    "html_chunks",
+    "layout",
+    "render_html",
+]
 
 # ----------------------------------------------------------------------------- labels
 
@@ -651,6 +660,45 @@ def _script() -> tuple[str, str]:
     return source, f"sha256-{digest}"
 
 
+class _Each:
+    """A template's view of many items, each made when the loop reaches it (the page never
+    holds every finding's or fix's dict at once). True when there are items, like the list
+    it replaces; iterable once per reference the template makes."""
+
+    __slots__ = ("_items", "_make")
+
+    def __init__(self, items: list[Any], make: Callable[[Any], dict[str, Any]]) -> None:
+        self._items = items
+        self._make = make
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._make, self._items)
+
+
+#: the page's pieces are joined up to about this many characters before they are given out
+CHUNK_CHARS = 1 << 16
+
+
+def _batched(pieces: Iterable[str]) -> Iterator[str]:
+    buf: list[str] = []
+    size = 0
+    for piece in pieces:
+        buf.append(piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(buf)
+            buf.clear()
+            size = 0
+    if buf:
+        yield "".join(buf)
+
+
 def render_html(
     report: Report,
     lang: str,
@@ -660,46 +708,87 @@ def render_html(
     fix_command: str | None = None,
     apply_command: str | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (no trailing newline)."""
+    """The report as one self-contained HTML page (no trailing newline): :func:`html_chunks`
+    joined."""
+    return "".join(
+        html_chunks(
+            report,
+            lang,
+            scenario=scenario,
+            tool_version=tool_version,
+            fix_command=fix_command,
+            apply_command=apply_command,
+        )
+    )
+
+
+def html_chunks(
+    report: Report,
+    lang: str,
+    *,
+    scenario: Scenario | None = None,
+    tool_version: str,
+    fix_command: str | None = None,
+    apply_command: str | None = None,
+) -> Iterator[str]:
+    """:func:`render_html` in pieces of about :data:`CHUNK_CHARS` characters, joined the same
+    page: each finding's and fix's values are made as the template reaches them, so a caller
+    that writes each piece as it comes holds neither the page's text nor every item's
+    values. The language is checked before the first piece."""
+    check_lang(lang)
+    return _html_pieces(report, lang, scenario, tool_version, fix_command, apply_command)
+
+
+def _html_pieces(
+    report: Report,
+    lang: str,
+    scenario: Scenario | None,
+    tool_version: str,
+    fix_command: str | None,
+    apply_command: str | None,
+) -> Iterator[str]:
     from markupsafe import Markup
 
-    check_lang(lang)
     findings = sorted_findings(report)
     verdict = report.verdict
     names = [c.name for c in scenario.copies] if scenario is not None else []
     verdicts = copy_verdicts(report, names)
-    rows: list[dict[str, Any]] = []
     copies_by_name = {c.name: c for c in scenario.copies} if scenario is not None else {}
-    for name, (v, codes) in verdicts.items():
+
+    def accounts(c: Any) -> tuple[str, str]:
+        return (c.source_account if c else None) or "?", (
+            c.destination_account if c else None
+        ) or "?"
+
+    def row(item: tuple[str, tuple[str, list[str]]]) -> dict[str, Any]:
+        name, (v, codes) = item
         c = copies_by_name.get(name)
-        src = (c.source_account if c else None) or "?"
-        dst = (c.destination_account if c else None) or "?"
-        rtype = c.resource_type if c is not None and isinstance(c.resource_type, str) else ""
-        rows.append(
-            {
-                "name": name,
-                "src": src,
-                "dst": dst,
-                "src_vault": c.source_vault if c and isinstance(c.source_vault, str) else "",
-                "dst_vault": (
-                    c.destination_vault if c and isinstance(c.destination_vault, str) else ""
-                ),
-                "type": rtype,
-                "verdict": v,
-                "verdict_label": verdict_word(v, lang),
-                "codes": codes,
-            }
-        )
-    all_accounts: list[str] = sorted({a for r in rows for a in (r["src"], r["dst"])})
-    all_codes: list[str] = sorted({c for r in rows for c in r["codes"]})
+        src, dst = accounts(c)
+        return {
+            "name": name,
+            "src": src,
+            "dst": dst,
+            "src_vault": c.source_vault if c and isinstance(c.source_vault, str) else "",
+            "dst_vault": (
+                c.destination_vault if c and isinstance(c.destination_vault, str) else ""
+            ),
+            "type": c.resource_type if c is not None and isinstance(c.resource_type, str) else "",
+            "verdict": v,
+            "verdict_label": verdict_word(v, lang),
+            "codes": codes,
+        }
+
+    rows = _Each(list(verdicts.items()), row)  # a copy's row made when the table reaches it
+    all_accounts = sorted({a for name in verdicts for a in accounts(copies_by_name.get(name))})
+    all_codes = sorted({c for _, codes in verdicts.values() for c in codes})
     unattributed = sorted({f.code for f in findings if f.copy is None})
     picture = layout(scenario, report, lang) if scenario is not None else None
     script, script_hash = _script()
     n = counts(findings)
-    page = (
+    pieces = (
         _environment()
         .get_template("report.html.j2")
-        .render(
+        .generate(
             lang=lang,
             L=lambda key, **kw: _l(key, lang, **kw),
             label=lambda key, **kw: label(key, lang, **kw),
@@ -715,13 +804,13 @@ def render_html(
             rows=rows,
             all_accounts=all_accounts,
             all_codes=all_codes,
-            findings=[_finding(f, lang) for f in findings],
+            findings=_Each(findings, lambda f: _finding(f, lang)),
             not_run=[
                 (nr.code, nr.reason.get(lang))
                 for nr in sorted(report.not_run, key=lambda x: x.code)
             ],
             assumptions=[a.get(lang) for a in report.assumptions],
-            fixes=[_fix(x, lang, fix_command, apply_command) for x in sorted_fixes(report)],
+            fixes=_Each(sorted_fixes(report), lambda x: _fix(x, lang, fix_command, apply_command)),
             script=Markup(script),  # our own file, never input
             script_hash=script_hash,
             colon=colon(lang),
@@ -730,4 +819,4 @@ def render_html(
             box_h=BOX_H,
         )
     )
-    return page.rstrip("\n")
+    yield from stripped_end(_batched(pieces))
