@@ -205,3 +205,22 @@ def test_a_loader_with_its_own_string_constructor_is_followed() -> None:
         "e[0]": (3, 5),
         "e[1]": (3, 8),
     }
+
+
+def test_equal_keys_are_one_string_as_json_reads_them() -> None:
+    """A key written many times is one string object, as json's reader makes it (a large
+    scenario's keys are most of its strings), and the document is the node graph's."""
+    import json
+
+    text = "copies:\n" + "".join(
+        f"  - name: c{i}\n    resource_type: EBS\n    lifecycle: {{delete_after_days: {i}}}\n"
+        for i in range(50)
+    )
+    assert _same(text)
+    events = scenario_load._plain_yaml_document(text, LOADER)
+    assert events is not None
+    copies = events[0]["copies"]
+    for doc in (copies, json.loads(json.dumps(copies))):
+        names = {id(k) for c in doc for k in c}
+        inner = {id(k) for c in doc for k in c["lifecycle"]}
+        assert len(names) == 3 and len(inner) == 1

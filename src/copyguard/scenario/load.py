@@ -890,6 +890,7 @@ def _plain_yaml_document(
         yaml.constructor.SafeConstructor, "construct_yaml_str", None
     )
     plain_tags: dict[str, str] = {}  # a plain scalar's text -> its tag (texts repeat)
+    keys: dict[str, str] = {}  # one string per key text, as json's reader shares them
 
     def scalar(ev: Any) -> tuple[Any, str]:
         tag = ev.tag
@@ -1011,6 +1012,8 @@ def _plain_yaml_document(
             seen.add(name)
             sub = f"{path}.{name}" if path else name
             key, _tag = scalar(key_ev)
+            if type(key) is str:
+                key = keys.setdefault(key, key)
             at = place(pack(key_ev))
             if key != name or type(key) is not str:
                 names[at] = name
