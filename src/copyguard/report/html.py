@@ -661,9 +661,10 @@ def _script() -> tuple[str, str]:
 
 
 class _Each:
-    """A template's view of many items, each made when the loop reaches it (the page never
-    holds every finding's or fix's dict at once). True when there are items, like the list
-    it replaces; iterable once per reference the template makes."""
+    """A template's view of many items, each item's values made when the loop reaches it
+    (the page never holds every finding's, fix's or copy row's values at once). True when
+    there are items and sized, like the list it replaces; each loop over it makes them
+    anew."""
 
     __slots__ = ("_items", "_make")
 
@@ -732,9 +733,9 @@ def html_chunks(
     apply_command: str | None = None,
 ) -> Iterator[str]:
     """:func:`render_html` in pieces of about :data:`CHUNK_CHARS` characters, joined the same
-    page: each finding's and fix's values are made as the template reaches them, so a caller
-    that writes each piece as it comes holds neither the page's text nor every item's
-    values. The language is checked before the first piece."""
+    page: each finding's, fix's and copy row's values are made as the template reaches
+    them, so a caller that writes each piece as it comes holds neither the page's text nor
+    every item's values. The language is checked before the first piece."""
     check_lang(lang)
     return _html_pieces(report, lang, scenario, tool_version, fix_command, apply_command)
 
@@ -756,9 +757,9 @@ def _html_pieces(
     copies_by_name = {c.name: c for c in scenario.copies} if scenario is not None else {}
 
     def accounts(c: Any) -> tuple[str, str]:
-        return (c.source_account if c else None) or "?", (
-            c.destination_account if c else None
-        ) or "?"
+        if not c:
+            return "?", "?"
+        return c.source_account or "?", c.destination_account or "?"
 
     def row(item: tuple[str, tuple[str, list[str]]]) -> dict[str, Any]:
         name, (v, codes) = item
