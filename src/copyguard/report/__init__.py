@@ -89,9 +89,9 @@ def render_chunks(
 ) -> Iterable[str]:
     """:func:`render` in pieces, joined the same text: JSON and SARIF one finding or fix at a
     time, text a few copies at a time, Markdown a finding's details at a time, HTML about
-    64 KiB at a time (each finding and fix made when the page reaches it), so a caller that
-    writes each piece as it comes never holds the whole report's text. An unknown format or
-    language is refused before any piece."""
+    64 KiB at a time (a finding's, fix's or copy's values made when the page reaches it),
+    so a caller that writes each piece as it comes never holds the whole report's text. An
+    unknown format or language is refused before any piece."""
     if fmt == "json":
         return render_json(report, lang, tool_version=tool_version)
     if fmt == "text":
