@@ -408,3 +408,16 @@ def test_stripped_end_joins_to_the_text_without_its_final_line_breaks(pieces: li
     assert all(out)
     # a piece is given as soon as text follows its held-back line breaks, not later
     assert len(out) == sum(1 for p in pieces if p.rstrip("\n"))
+
+
+@given(st.lists(st.text(alphabet="ab\n", max_size=5), max_size=12), st.integers(1, 8))
+def test_blocks_are_runs_of_whole_pieces(pieces: list[str], size: int) -> None:
+    from copyguard.report.common import blocks
+
+    out = list(blocks(iter(pieces), size))
+    assert "".join(out) == "".join(pieces)
+    assert all(len(b) >= size for b in out[:-1])
+    # each block ends where a piece ends: cut the pieces at the blocks' ends
+    ends = {sum(len(b) for b in out[: i + 1]) for i in range(len(out))}
+    at = [sum(len(p) for p in pieces[: i + 1]) for i in range(len(pieces))]
+    assert ends <= {0, *at}

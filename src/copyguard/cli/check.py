@@ -166,18 +166,13 @@ def write_output(text: str | Iterable[str], output: str | None, color: bool = Fa
         except OSError as exc:
             fail_input(f"{output}: cannot write: {exc.strerror or exc}")
         return
+    from copyguard.report.common import blocks, stripped_end
+
     shown = True if color else None
-    pending: list[str] = []
-    size = 0
-    for chunk in chunks:
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= _BLOCK:
-            block = "".join(pending)
-            body = block.rstrip("\n")  # trailing line breaks wait: they may end the text
-            click.echo(body, nl=False, color=shown)
-            pending, size = [block[len(body) :]], len(block) - len(body)
-    click.echo("".join(pending).rstrip("\n"), color=shown)
+    # trailing line breaks wait for text: they may end the report
+    for block in stripped_end(blocks(chunks, _BLOCK)):
+        click.echo(block, nl=False, color=shown)
+    click.echo("", color=shown)
 
 
 def report_input_errors(report: Any, lang: str) -> bool:

@@ -279,6 +279,22 @@ def joined_lines(pieces: Iterable[list[str]]) -> Iterator[str]:
     return stripped_end("\n".join(lines) + "\n" for lines in pieces if lines)
 
 
+def blocks(pieces: Iterable[str], size: int) -> Iterator[str]:
+    """The pieces joined, in order, into blocks of at least ``size`` characters (the last
+    one shorter): fewer, larger pieces, each a run of whole ones."""
+    buf: list[str] = []
+    held = 0
+    for piece in pieces:
+        buf.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(buf)
+            buf.clear()
+            held = 0
+    if buf:
+        yield "".join(buf)
+
+
 def stripped_end(pieces: Iterable[str]) -> Iterator[str]:
     """The pieces of text, in order, joined the same as ``"".join(pieces).rstrip("\\n")``:
     the line breaks at a piece's end are held back until text follows them. No piece given

@@ -34,6 +34,7 @@ from copyguard.records import field, record
 from copyguard.report.common import (
     action_rows,
     apply_hint,
+    blocks,
     check_lang,
     counts,
     decision_text,
@@ -66,7 +67,6 @@ __all__ = [
     "copy_verdicts",
     "html_chunks",
     "layout",
-    "render_html",
 ]
 
 # ----------------------------------------------------------------------------- labels
@@ -686,43 +686,6 @@ class _Each:
 CHUNK_CHARS = 1 << 16
 
 
-def _batched(pieces: Iterable[str]) -> Iterator[str]:
-    buf: list[str] = []
-    size = 0
-    for piece in pieces:
-        buf.append(piece)
-        size += len(piece)
-        if size >= CHUNK_CHARS:
-            yield "".join(buf)
-            buf.clear()
-            size = 0
-    if buf:
-        yield "".join(buf)
-
-
-def render_html(
-    report: Report,
-    lang: str,
-    *,
-    scenario: Scenario | None = None,
-    tool_version: str,
-    fix_command: str | None = None,
-    apply_command: str | None = None,
-) -> str:
-    """The report as one self-contained HTML page (no trailing newline): :func:`html_chunks`
-    joined."""
-    return "".join(
-        html_chunks(
-            report,
-            lang,
-            scenario=scenario,
-            tool_version=tool_version,
-            fix_command=fix_command,
-            apply_command=apply_command,
-        )
-    )
-
-
 def html_chunks(
     report: Report,
     lang: str,
@@ -732,10 +695,11 @@ def html_chunks(
     fix_command: str | None = None,
     apply_command: str | None = None,
 ) -> Iterator[str]:
-    """:func:`render_html` in pieces of about :data:`CHUNK_CHARS` characters, joined the same
-    page: each finding's, fix's and copy row's values are made as the template reaches
-    them, so a caller that writes each piece as it comes holds neither the page's text nor
-    every item's values. The language is checked before the first piece."""
+    """The report as one self-contained HTML page (no trailing newline), in pieces of about
+    :data:`CHUNK_CHARS` characters (``report.render(report, "html", ...)`` joins them):
+    each finding's, fix's and copy row's values are made as the template reaches them, so a
+    caller that writes each piece as it comes holds neither the page's text nor every
+    item's values. The language is checked before the first piece."""
     check_lang(lang)
     return _html_pieces(report, lang, scenario, tool_version, fix_command, apply_command)
 
@@ -820,4 +784,4 @@ def _html_pieces(
             box_h=BOX_H,
         )
     )
-    yield from stripped_end(_batched(pieces))
+    yield from stripped_end(blocks(pieces, CHUNK_CHARS))
