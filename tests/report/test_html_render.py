@@ -476,7 +476,7 @@ def test_page_in_pieces_is_the_page_laid_out_whole(
     lang: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """html_chunks with a piece per template event, joined, against the page rendered from
-    lists of every finding's and fix's values with one piece for the whole: the same bytes,
+    lists of every finding's, fix's and copy row's values in one piece: the same bytes,
     no piece empty, no line break at the end."""
     from copyguard.report import html
 
