@@ -11,6 +11,7 @@ from copyguard.cli.check import (
     quick_options,
     report_input_errors,
     round_trip_option,
+    write_output,
 )
 from copyguard.cli.common import EXIT_INPUT, EXIT_PASS, EXIT_UNKNOWN, default_lang, fail_input
 from copyguard.cli.fastexit import keep
@@ -203,19 +204,20 @@ def _print_html(report: Any, fixes: list[Any], lang: str, scenario: Any) -> None
 
     from copyguard import __version__
     from copyguard.cli.output import fix_command
-    from copyguard.report import render
+    from copyguard.report import render_chunks
 
     shown = copy.copy(report)
     shown.fixes = list(fixes)
-    click.echo(
-        render(
+    write_output(
+        render_chunks(
             shown,
             "html",
             lang,
             tool_version=__version__,
             fix_command=fix_command(),
             scenario=scenario,
-        )
+        ),
+        None,
     )
 
 
