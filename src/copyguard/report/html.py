@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -668,7 +668,7 @@ class _Each:
 
     __slots__ = ("_items", "_make")
 
-    def __init__(self, items: list[Any], make: Callable[[Any], dict[str, Any]]) -> None:
+    def __init__(self, items: Collection[Any], make: Callable[[Any], dict[str, Any]]) -> None:
         self._items = items
         self._make = make
 
@@ -743,7 +743,7 @@ def _html_pieces(
             "codes": codes,
         }
 
-    rows = _Each(list(verdicts.items()), row)  # a copy's row made when the table reaches it
+    rows = _Each(verdicts.items(), row)  # a copy's row made when the table reaches it
     all_accounts = sorted({a for name in verdicts for a in accounts(copies_by_name.get(name))})
     all_codes = sorted({c for _, codes in verdicts.values() for c in codes})
     unattributed = sorted({f.code for f in findings if f.copy is None})

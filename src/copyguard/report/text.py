@@ -133,10 +133,9 @@ def text_chunks(
     width: int | None = None,
 ) -> Iterator[str]:
     """The report for a terminal, in pieces, a copy's findings or a few copies' at a time
-    (``report.common.joined_lines``):
-    writing them holds those lines, not the report's (3.3 GB at 100,000 copies). Prose wraps
-    at ``width`` cells (default :data:`WIDTH`); commands, diffs and tables are never wrapped,
-    so they stay copy-pasteable. ``color``: rich's ANSI codes for the styles. ``fix_command``
+    (``report.common.joined_lines``): writing them holds those lines, not the report's (3.3
+    GB at 100,000 copies). Prose wraps at ``width`` cells (default :data:`WIDTH`); commands,
+    diffs and tables are never wrapped, so they stay copy-pasteable. ``color``: rich's ANSI codes for the styles. ``fix_command``
     prints the fix (``copyguard fix ... --as cli``); ``apply_command``, in live mode, writes
     a key-policy fix (``copyguard fix --live ... --apply``)."""
     check_lang(lang)
